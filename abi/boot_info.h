@@ -1,0 +1,59 @@
+// abi/boot_info.h: what the VMM hands the kernel at entry (physical address in %rdi).
+// Included by the freestanding kernel and by the hosted loader: fixed-width types only.
+#pragma once
+#include <stdint.h>
+
+namespace utx::abi {
+
+inline constexpr uint64_t kBootInfoMagic = 0x5554'5842'4f4f'5431ULL;  // "UTXBOOT1"
+inline constexpr uint32_t kBootInfoVersion = 1;
+
+// Guest-physical layout fixed by the contract. Everything else is described by BootInfo.
+inline constexpr uint64_t kBootInfoGpa = 0x1000;         // this struct, one page
+inline constexpr uint64_t kHypercallPageGpa = 0x2000;    // per-vCPU mailboxes
+inline constexpr uint64_t kBootPageTablesGpa = 0x10000;  // VMM-built page tables
+inline constexpr uint64_t kBootPageTablesSize = 0x70000; // up to 0x80000
+inline constexpr uint64_t kKernelLoadGpa = 0x100000;     // kernel image (1 MiB)
+
+// The kernel runs from the direct map: guest-physical X is at kDirectMapBase + X.
+inline constexpr uint64_t kDirectMapBase = 0xffff'8000'0000'0000ULL;
+inline constexpr uint64_t kKernelVirtBase = kDirectMapBase + kKernelLoadGpa;
+
+// BootInfo.flags
+inline constexpr uint64_t kBootFlagIsolate = 1u << 0;  // application in user mode, SMEP/SMAP
+inline constexpr uint64_t kBootFlagQemu = 1u << 1;     // hypercalls complete asynchronously
+inline constexpr uint64_t kBootFlagTrace = 1u << 2;    // strace-style trace to stderr
+
+// A region of guest-physical memory the kernel must not hand out.
+struct MemRegion {
+    uint64_t gpa;
+    uint64_t size;
+};
+
+struct BootInfo {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t vcpu_count;
+    uint64_t kernel_entry;     // virtual address; read by the QEMU boot ROM at offset 16
+    uint64_t mem_size;         // bytes of guest RAM starting at gpa 0
+    uint64_t flags;            // BootFlags
+    uint64_t tsc_khz;          // TSC frequency measured or read by the VMM
+    uint64_t kernel_end_gpa;   // first byte after the kernel image (incl. bss), page aligned
+
+    // argv and envp: NUL-separated strings, argc strings then envc strings.
+    MemRegion args;
+    uint32_t argc;
+    uint32_t envc;
+
+    MemRegion program;         // the ELF file of the application
+    uint8_t exec_path[256];    // absolute path of the program as the guest sees it (NUL-terminated)
+    uint8_t random[32];        // host entropy: AT_RANDOM and address-space randomization
+    uint32_t uid, gid;         // the ids utx-run runs as: what getuid/getgid report
+    uint64_t reserved[16];
+};
+
+inline constexpr uint64_t kBootInfoKernelEntryOffset = 16;
+static_assert(__builtin_offsetof(BootInfo, kernel_entry) == kBootInfoKernelEntryOffset);
+static_assert(sizeof(BootInfo) <= 4096);
+
+}  // namespace utx::abi

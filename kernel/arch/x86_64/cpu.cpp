@@ -1,0 +1,140 @@
+// kernel/arch/x86_64/cpu.cpp: descriptor tables, syscall MSRs and FPU state for one CPU.
+#include "kernel/arch/x86_64/cpu.h"
+
+#include "kernel/lib/string.h"
+
+extern "C" void syscall_entry();
+extern "C" const uint64_t trap_stub_table[32];
+extern "C" [[noreturn]] void enter_user_frame(const utx::kernel::TrapFrame* frame);
+
+namespace utx::kernel {
+namespace {
+
+struct [[gnu::packed]] Tss {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+};
+
+struct [[gnu::packed]] DescriptorPointer {
+    uint16_t limit;
+    uint64_t base;
+};
+
+struct IdtGate {
+    uint16_t offset_low;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type;
+    uint16_t offset_mid;
+    uint32_t offset_high;
+    uint32_t reserved;
+};
+
+alignas(16) uint64_t g_gdt[8];
+alignas(16) Tss g_tss;
+alignas(16) IdtGate g_idt[32];
+alignas(16) uint8_t g_double_fault_stack[8192];
+
+constexpr uint64_t kCodeKernel = 0x00af9a000000ffffULL;
+constexpr uint64_t kDataKernel = 0x00cf92000000ffffULL;
+constexpr uint64_t kCode32User = 0x00cffa000000ffffULL;
+constexpr uint64_t kDataUser = 0x00cff2000000ffffULL;
+constexpr uint64_t kCodeUser = 0x00affa000000ffffULL;
+
+void load_gdt(uint64_t kernel_stack_top) {
+    g_gdt[0] = 0;
+    g_gdt[1] = kCodeKernel;
+    g_gdt[2] = kDataKernel;
+    g_gdt[3] = kCode32User;
+    g_gdt[4] = kDataUser;
+    g_gdt[5] = kCodeUser;
+    memset(&g_tss, 0, sizeof g_tss);
+    g_tss.rsp[0] = kernel_stack_top;
+    g_tss.ist[0] = reinterpret_cast<uint64_t>(g_double_fault_stack + sizeof g_double_fault_stack);
+    g_tss.iomap_base = sizeof(Tss);
+    auto base = reinterpret_cast<uint64_t>(&g_tss);
+    uint64_t limit = sizeof(Tss) - 1;
+    g_gdt[6] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
+               (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    g_gdt[7] = base >> 32;
+    DescriptorPointer gdtr{sizeof g_gdt - 1, reinterpret_cast<uint64_t>(g_gdt)};
+    asm volatile(
+        "lgdt %0\n"
+        "pushq %1\n"
+        "leaq 1f(%%rip), %%rax\n"
+        "pushq %%rax\n"
+        "lretq\n"
+        "1:\n"
+        "movw %w2, %%ax\n"
+        "movw %%ax, %%ds\n"
+        "movw %%ax, %%es\n"
+        "movw %%ax, %%ss\n"
+        "xorl %%eax, %%eax\n"
+        "movw %%ax, %%fs\n"
+        "movw %%ax, %%gs\n"
+        "ltr %w3\n"
+        :
+        : "m"(gdtr), "i"(uint64_t{kKernelCs}), "r"(uint32_t{kKernelSs}),
+          "r"(uint32_t{kTssSelector})
+        : "rax", "memory");
+}
+
+void load_idt() {
+    for (int v = 0; v < 32; ++v) {
+        uint64_t handler = trap_stub_table[v];
+        g_idt[v] = IdtGate{uint16_t(handler), kKernelCs, uint8_t(v == 8 ? 1 : 0), 0x8e,
+                           uint16_t(handler >> 16), uint32_t(handler >> 32), 0};
+    }
+    DescriptorPointer idtr{sizeof g_idt - 1, reinterpret_cast<uint64_t>(g_idt)};
+    asm volatile("lidt %0" : : "m"(idtr));
+}
+
+}  // namespace
+
+void cpu_init(PerCpu& cpu, uint64_t kernel_stack_top) {
+    cpu.self = &cpu;
+    cpu.kernel_rsp = kernel_stack_top;
+    load_gdt(kernel_stack_top);
+    load_idt();
+    wrmsr(kMsrGsBase, reinterpret_cast<uint64_t>(&cpu));
+    wrmsr(kMsrKernelGsBase, 0);
+    wrmsr(kMsrStar, uint64_t(kUserBase) << 48 | uint64_t(kKernelCs) << 32);
+    wrmsr(kMsrLstar, reinterpret_cast<uint64_t>(&syscall_entry));
+    // Mask IF, TF, DF, AC and NT on entry.
+    wrmsr(kMsrFmask, 0x200 | 0x100 | 0x400 | 0x40000 | 0x4000);
+    wrmsr(kMsrEfer, rdmsr(kMsrEfer) | 1 /* SCE */ | 0x800 /* NXE */);
+}
+
+void fpu_init() {
+    uint32_t r[4];
+    cpuid(1, 0, r);
+    const bool has_xsave = r[2] & (1u << 26);
+    uint64_t cr0, cr4;
+    asm volatile("mov %%cr0, %0" : "=r"(cr0));
+    cr0 = (cr0 & ~(1ULL << 2 /* EM */ | 1ULL << 3 /* TS */)) | 1ULL << 1 /* MP */ | 1ULL << 5;
+    asm volatile("mov %0, %%cr0" : : "r"(cr0));
+    asm volatile("mov %%cr4, %0" : "=r"(cr4));
+    cr4 |= 1ULL << 9 | 1ULL << 10;  // OSFXSR, OSXMMEXCPT
+    if (has_xsave) cr4 |= 1ULL << 18;  // OSXSAVE
+    asm volatile("mov %0, %%cr4" : : "r"(cr4));
+    if (has_xsave) {
+        cpuid(0xd, 0, r);
+        uint64_t supported = r[0] | uint64_t(r[3]) << 32;
+        uint64_t xcr0 = 0x3;                        // x87, SSE
+        if (supported & 0x4) xcr0 |= 0x4;           // AVX
+        if ((supported & 0xe0) == 0xe0 && (xcr0 & 0x4)) xcr0 |= 0xe0;  // AVX-512
+        asm volatile("xsetbv" : : "c"(0), "a"(uint32_t(xcr0)), "d"(uint32_t(xcr0 >> 32)));
+    }
+    asm volatile("fninit");
+    uint32_t mxcsr = 0x1f80;
+    asm volatile("ldmxcsr %0" : : "m"(mxcsr));
+}
+
+void enter_user(const TrapFrame& frame) { enter_user_frame(&frame); }
+
+}  // namespace utx::kernel

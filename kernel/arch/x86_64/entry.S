@@ -1,0 +1,179 @@
+/* kernel/arch/x86_64/entry.S: the kernel's entry points: boot, syscall, exceptions. */
+
+#define PERCPU_KERNEL_RSP 8
+#define PERCPU_USER_RSP 16
+#define USER_CS (0x28 | 3)
+#define USER_SS (0x20 | 3)
+
+    .section .text.boot, "ax"
+    .globl _start
+_start:                                   /* %rdi = BootInfo (guest-physical) */
+    leaq boot_stack_top(%rip), %rsp
+    xorl %ebp, %ebp
+    call kernel_main
+1:  hlt
+    jmp 1b
+
+    .text
+
+.macro PUSH_GPRS
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+.endm
+
+.macro POP_GPRS
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+.endm
+
+/* The syscall instruction from user mode: rcx = rip, r11 = rflags, interrupts masked by
+ * FMASK. Switch to the thread's kernel stack before touching memory: the application's
+ * red zone below %rsp is live. */
+    .globl syscall_entry
+syscall_entry:
+    swapgs
+    movq %rsp, %gs:PERCPU_USER_RSP
+    movq %gs:PERCPU_KERNEL_RSP, %rsp
+    pushq $USER_SS
+    pushq %gs:PERCPU_USER_RSP
+    pushq %r11
+    pushq $USER_CS
+    pushq %rcx
+    pushq $0                              /* error */
+    pushq $-1                             /* vector: a syscall */
+    PUSH_GPRS
+    movq %rsp, %rdi
+    call syscall_dispatch
+    /* Return with sysret unless the frame was changed into something sysret cannot do
+     * (a non-canonical rip, for example after a signal frame). */
+    movq 17*8(%rsp), %rcx                 /* rip */
+    movq %rcx, %r11
+    sarq $47, %r11
+    cmpq $0, %r11
+    jne return_with_iret
+    POP_GPRS
+    addq $16, %rsp
+    popq %rcx                             /* rip */
+    addq $8, %rsp                         /* cs */
+    popq %r11                             /* rflags */
+    popq %rsp                             /* user rsp */
+    swapgs
+    sysretq
+return_with_iret:
+    POP_GPRS
+    addq $16, %rsp
+    swapgs
+    iretq
+
+/* Exceptions and interrupts. The stubs make every vector look alike: vector and error
+ * code pushed, then the general registers. */
+.macro TRAP_STUB vector, has_error
+    .globl trap_stub_\vector
+trap_stub_\vector:
+    .if \has_error == 0
+    pushq $0
+    .endif
+    pushq $\vector
+    jmp trap_common
+.endm
+
+TRAP_STUB 0, 0
+TRAP_STUB 1, 0
+TRAP_STUB 2, 0
+TRAP_STUB 3, 0
+TRAP_STUB 4, 0
+TRAP_STUB 5, 0
+TRAP_STUB 6, 0
+TRAP_STUB 7, 0
+TRAP_STUB 8, 1
+TRAP_STUB 9, 0
+TRAP_STUB 10, 1
+TRAP_STUB 11, 1
+TRAP_STUB 12, 1
+TRAP_STUB 13, 1
+TRAP_STUB 14, 1
+TRAP_STUB 15, 0
+TRAP_STUB 16, 0
+TRAP_STUB 17, 1
+TRAP_STUB 18, 0
+TRAP_STUB 19, 0
+TRAP_STUB 20, 0
+TRAP_STUB 21, 1
+TRAP_STUB 22, 0
+TRAP_STUB 23, 0
+TRAP_STUB 24, 0
+TRAP_STUB 25, 0
+TRAP_STUB 26, 0
+TRAP_STUB 27, 0
+TRAP_STUB 28, 0
+TRAP_STUB 29, 1
+TRAP_STUB 30, 1
+TRAP_STUB 31, 0
+
+trap_common:
+    testb $3, 24(%rsp)                    /* cs of the interrupted context */
+    jz 1f
+    swapgs
+1:  PUSH_GPRS
+    cld
+    movq %rsp, %rdi
+    call trap_dispatch
+    POP_GPRS
+    addq $16, %rsp
+    testb $3, 8(%rsp)
+    jz 2f
+    swapgs
+2:  iretq
+
+    .section .rodata
+    .balign 8
+    .globl trap_stub_table
+trap_stub_table:
+    .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .quad trap_stub_\v
+    .endr
+
+/* enter_user(const TrapFrame*): load the frame and iret to user mode. */
+    .text
+    .globl enter_user_frame
+enter_user_frame:
+    movq %rdi, %rsp
+    POP_GPRS
+    addq $16, %rsp
+    swapgs
+    iretq
+
+    .bss
+    .balign 16
+boot_stack:
+    .skip 65536
+    .globl boot_stack_top
+boot_stack_top:
+
+    .section .note.GNU-stack, "", @progbits

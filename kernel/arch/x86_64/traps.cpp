@@ -1,0 +1,59 @@
+// kernel/arch/x86_64/traps.cpp: exceptions. A fault in the application becomes the signal
+// Linux would send (for now: the default action, termination); a fault in the kernel is a
+// panic with the state, never a hang or a reset.
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/lib/log.h"
+#include "kernel/mm/address_space.h"
+#include "kernel/process.h"
+
+namespace {
+
+constexpr int kSigTrap = 5, kSigBus = 7, kSigFpe = 8, kSigSegv = 11, kSigIll = 4;
+
+const char* vector_name(uint64_t v) {
+    static const char* names[] = {
+        "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
+        "invalid opcode", "device not available", "double fault", "coprocessor overrun",
+        "invalid TSS", "segment not present", "stack fault", "general protection",
+        "page fault", "reserved", "x87 floating point", "alignment check", "machine check",
+        "SIMD floating point", "virtualization", "control protection"};
+    return v < sizeof names / sizeof names[0] ? names[v] : "reserved";
+}
+
+}  // namespace
+
+using namespace utx::kernel;
+
+extern "C" void trap_dispatch(TrapFrame* f) {
+    const bool from_user = f->cs & 3;
+    uint64_t cr2 = f->vector == 14 ? read_cr2() : 0;
+    if (!from_user) {
+        panic("%s in the kernel at rip %#lx (error %#lx, cr2 %#lx, rsp %#lx)",
+              vector_name(f->vector), f->rip, f->error, cr2, f->rsp);
+    }
+    switch (f->vector) {
+        case 14: {
+            bool present = f->error & 1, write = f->error & 2, exec = f->error & 16;
+            if (!present || write || exec) {
+                if (current_address_space().handle_fault(cr2, write, exec)) return;
+            }
+            process_kill(kSigSegv, cr2, f->rip);
+        }
+        case 0:
+        case 16:
+        case 19:
+            process_kill(kSigFpe, f->rip, f->rip);
+        case 6:
+            process_kill(kSigIll, f->rip, f->rip);
+        case 1:
+        case 3:
+            process_kill(kSigTrap, f->rip, f->rip);
+        case 17:
+            process_kill(kSigBus, f->rip, f->rip);
+        case 13:
+        case 12:
+        case 11:
+        default:
+            process_kill(kSigSegv, 0, f->rip);
+    }
+}

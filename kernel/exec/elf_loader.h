@@ -1,0 +1,24 @@
+// kernel/exec/elf_loader.h: maps a static ELF executable and builds its initial stack.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/mm/address_space.h"
+
+namespace utx::kernel {
+
+struct ExecArgs {
+    const char* strings;  // argc argument strings then envc environment strings, NUL-separated
+    uint32_t argc;
+    uint32_t envc;
+    const char* exec_path;
+    const uint8_t* random;  // 32 bytes of entropy for the layout and AT_RANDOM
+};
+
+// Loads `image` into `as` and fills `frame` for the first entry to user mode. Returns 0 or
+// -errno (ENOEXEC for a malformed file, ENOMEM).
+int64_t exec_load(AddressSpace& as, const uint8_t* image, size_t size, const ExecArgs& args,
+                  TrapFrame& frame);
+
+}  // namespace utx::kernel

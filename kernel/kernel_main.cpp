@@ -1,0 +1,52 @@
+// kernel/kernel_main.cpp: from the VMM's hand-off to the application's first instruction.
+#include "abi/boot_info.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/exec/elf_loader.h"
+#include "kernel/lib/errno.h"
+#include "kernel/lib/log.h"
+#include "kernel/mm/address_space.h"
+#include "kernel/mm/memory.h"
+#include "kernel/platform/hypercall.h"
+#include "kernel/process.h"
+#include "kernel/random.h"
+#include "kernel/time.h"
+
+namespace utx::kernel {
+void syscalls_init(bool trace);
+namespace {
+
+PerCpu g_cpu0;
+alignas(16) uint8_t g_kernel_stack[64 * 1024];
+
+}  // namespace
+}  // namespace utx::kernel
+
+using namespace utx::kernel;
+
+extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
+    const auto& info = *static_cast<const utx::abi::BootInfo*>(phys_to_virt(boot_info_gpa));
+    hypercall_init(0);
+    if (info.magic != utx::abi::kBootInfoMagic || info.version != utx::abi::kBootInfoVersion)
+        panic("boot info has the wrong magic or version");
+
+    cpu_init(g_cpu0, reinterpret_cast<uint64_t>(g_kernel_stack + sizeof g_kernel_stack));
+    fpu_init();
+    frames_init(info.mem_size, page_up(info.program.gpa + info.program.size));
+    time_init(info.tsc_khz);
+    random_init(info.random);
+    const bool trace = info.flags & utx::abi::kBootFlagTrace;
+    process_init(reinterpret_cast<const char*>(info.exec_path), info.uid, info.gid, trace);
+    syscalls_init(trace);
+
+    AddressSpace& as = current_address_space();
+    if (!as.init(read_cr3())) panic("out of memory for the page tables");
+    as.page_table().activate();
+
+    ExecArgs args{static_cast<const char*>(phys_to_virt(info.args.gpa)), info.argc, info.envc,
+                  reinterpret_cast<const char*>(info.exec_path), info.random};
+    TrapFrame frame;
+    int64_t rc = exec_load(as, static_cast<const uint8_t*>(phys_to_virt(info.program.gpa)),
+                           info.program.size, args, frame);
+    if (rc < 0) panic("cannot load the program: %s", errno_name(int(-rc)));
+    enter_user(frame);
+}

@@ -1,0 +1,311 @@
+#include "kernel/mm/address_space.h"
+
+#include "kernel/lib/errno.h"
+#include "kernel/lib/log.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/memory.h"
+
+namespace utx::kernel {
+namespace {
+
+// Linux's mmap flag bits we act on.
+constexpr uint32_t kMapShared = 0x01, kMapPrivate = 0x02, kMapSharedValidate = 0x03,
+                   kMapFixed = 0x10, kMapAnonymous = 0x20, kMapGrowsDown = 0x100,
+                   kMapPopulate = 0x8000, kMapFixedNoReplace = 0x100000;
+constexpr uint32_t kMremapMayMove = 1, kMremapFixed = 2;
+constexpr int kMadvDontNeed = 4, kMadvFree = 8, kMadvRemove = 9;
+
+AddressSpace g_address_space;
+
+}  // namespace
+
+AddressSpace& current_address_space() { return g_address_space; }
+
+uint64_t pte_flags_for(uint32_t prot) {
+    // PROT_NONE pages stay supervisor-only: present for the kernel, a fault for the program.
+    if (!(prot & (kProtRead | kProtWrite | kProtExec))) return 0;
+    return kPteUser | (prot & kProtWrite ? kPteWrite : 0) | (prot & kProtExec ? kPteExec : 0);
+}
+
+bool AddressSpace::init(uint64_t boot_pml4) {
+    pt_ = PageTable::create(boot_pml4);
+    return pt_.root() != 0;
+}
+
+int AddressSpace::find(uint64_t addr) const {
+    size_t lo = 0, hi = count_;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (vmas_[mid].end <= addr) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < count_ && vmas_[lo].start <= addr ? int(lo) : -1;
+}
+
+bool AddressSpace::insert(const Vma& v) {
+    size_t i = 0;
+    while (i < count_ && vmas_[i].start < v.start) ++i;
+    // Merge with neighbours of the same kind.
+    if (i > 0 && vmas_[i - 1].end == v.start && vmas_[i - 1].prot == v.prot &&
+        vmas_[i - 1].flags == v.flags) {
+        vmas_[i - 1].end = v.end;
+        if (i < count_ && vmas_[i].start == v.end && vmas_[i].prot == v.prot &&
+            vmas_[i].flags == v.flags) {
+            vmas_[i - 1].end = vmas_[i].end;
+            memmove(&vmas_[i], &vmas_[i + 1], (count_ - i - 1) * sizeof(Vma));
+            --count_;
+        }
+        return true;
+    }
+    if (i < count_ && vmas_[i].start == v.end && vmas_[i].prot == v.prot &&
+        vmas_[i].flags == v.flags) {
+        vmas_[i].start = v.start;
+        return true;
+    }
+    if (count_ == kMaxVmas) return false;
+    memmove(&vmas_[i + 1], &vmas_[i], (count_ - i) * sizeof(Vma));
+    vmas_[i] = v;
+    ++count_;
+    return true;
+}
+
+bool AddressSpace::split_at(uint64_t addr) {
+    int i = find(addr);
+    if (i < 0 || vmas_[i].start == addr) return true;
+    if (count_ == kMaxVmas) return false;
+    memmove(&vmas_[i + 1], &vmas_[i], (count_ - size_t(i)) * sizeof(Vma));
+    ++count_;
+    vmas_[i].end = addr;
+    vmas_[i + 1].start = addr;
+    return true;
+}
+
+void AddressSpace::unmap_pages(uint64_t start, uint64_t end) {
+    for (uint64_t va = start; va < end; va += kPageSize) {
+        uint64_t pa = pt_.unmap(va);
+        if (pa) frame_free(pa);
+    }
+}
+
+void AddressSpace::remove(uint64_t start, uint64_t end) {
+    split_at(start);
+    split_at(end);
+    size_t w = 0;
+    for (size_t r = 0; r < count_; ++r) {
+        if (vmas_[r].start >= start && vmas_[r].end <= end) {
+            unmap_pages(vmas_[r].start, vmas_[r].end);
+            continue;
+        }
+        vmas_[w++] = vmas_[r];
+    }
+    count_ = w;
+}
+
+bool AddressSpace::range_free(uint64_t start, uint64_t end) const {
+    for (size_t i = 0; i < count_; ++i)
+        if (vmas_[i].start < end && vmas_[i].end > start) return false;
+    return true;
+}
+
+uint64_t AddressSpace::find_gap(uint64_t len) const {
+    // Top-down from mmap_base, as Linux does.
+    uint64_t top = mmap_base_;
+    for (size_t i = count_; i-- > 0;) {
+        const Vma& v = vmas_[i];
+        if (v.start >= top) continue;
+        if (v.end <= top && top - v.end >= len) return top - len;
+        top = v.start;
+    }
+    return top >= len + kMmapMin ? top - len : 0;
+}
+
+bool AddressSpace::add_region(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags) {
+    return insert(Vma{start, end, prot, flags});
+}
+
+int64_t AddressSpace::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags) {
+    uint32_t type = flags & kMapSharedValidate;
+    if (len == 0 || (type != kMapPrivate && type != kMapShared && type != kMapSharedValidate))
+        return -EINVAL;
+    if (!(flags & kMapAnonymous)) return -EBADF;
+    if (len > kUserTop) return -ENOMEM;
+    len = page_up(len);
+    bool fixed = flags & (kMapFixed | kMapFixedNoReplace);
+    if (fixed) {
+        if (addr & (kPageSize - 1)) return -EINVAL;
+        if (addr < kMmapMin || addr > kUserTop - len) return -ENOMEM;
+        if (!range_free(addr, addr + len)) {
+            if (flags & kMapFixedNoReplace) return -EEXIST;
+            remove(addr, addr + len);
+        }
+    } else {
+        addr = page_down(addr);
+        if (addr < kMmapMin || addr > kUserTop - len || !range_free(addr, addr + len))
+            addr = find_gap(len);
+        if (!addr) return -ENOMEM;
+    }
+    uint32_t vflags = flags & kMapGrowsDown ? kVmaGrowsDown : 0;
+    if (!insert(Vma{addr, addr + len, prot & 7, vflags})) return -ENOMEM;
+    if (flags & kMapPopulate)
+        for (uint64_t va = addr; va < addr + len; va += kPageSize)
+            if (!present_page(va, false)) break;
+    return int64_t(addr);
+}
+
+int64_t AddressSpace::munmap(uint64_t addr, uint64_t len) {
+    if ((addr & (kPageSize - 1)) || len == 0 || addr >= kUserTop || len > kUserTop - addr)
+        return -EINVAL;
+    remove(addr, addr + page_up(len));
+    return 0;
+}
+
+int64_t AddressSpace::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
+    if (addr & (kPageSize - 1)) return -EINVAL;
+    if (prot & ~7u) return -EINVAL;
+    uint64_t end = addr + page_up(len);
+    if (end < addr || end > kUserTop) return -ENOMEM;
+    if (len == 0) return 0;
+    for (uint64_t a = addr; a < end;) {
+        int i = find(a);
+        if (i < 0) return -ENOMEM;
+        a = vmas_[i].end;
+    }
+    if (!split_at(addr) || !split_at(end)) return -ENOMEM;
+    for (size_t i = 0; i < count_; ++i) {
+        Vma& v = vmas_[i];
+        if (v.start < addr || v.end > end) continue;
+        v.prot = prot;
+        for (uint64_t va = v.start; va < v.end; va += kPageSize)
+            pt_.protect(va, pte_flags_for(prot));
+    }
+    return 0;
+}
+
+int64_t AddressSpace::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+                             uint32_t flags, uint64_t new_addr) {
+    if ((old_addr & (kPageSize - 1)) || (flags & ~(kMremapMayMove | kMremapFixed)) ||
+        ((flags & kMremapFixed) && !(flags & kMremapMayMove)) || new_len == 0)
+        return -EINVAL;
+    old_len = page_up(old_len);
+    new_len = page_up(new_len);
+    int i = find(old_addr);
+    if (i < 0 || vmas_[i].end < old_addr + old_len) return -EFAULT;
+    Vma v = vmas_[i];
+    if (flags & kMremapFixed) {
+        if ((new_addr & (kPageSize - 1)) || new_addr > kUserTop - new_len) return -EINVAL;
+        if (new_addr < old_addr + old_len && old_addr < new_addr + new_len) return -EINVAL;
+    } else {
+        if (new_len <= old_len) {
+            if (new_len < old_len) remove(old_addr + new_len, old_addr + old_len);
+            return int64_t(old_addr);
+        }
+        if (old_addr + old_len == v.end && range_free(v.end, old_addr + new_len) &&
+            old_addr + new_len <= kUserTop) {
+            remove(v.end, old_addr + new_len);  // no-op, keeps invariants
+            insert(Vma{v.end, old_addr + new_len, v.prot, v.flags});
+            return int64_t(old_addr);
+        }
+        if (!(flags & kMremapMayMove)) return -ENOMEM;
+        new_addr = find_gap(new_len);
+        if (!new_addr) return -ENOMEM;
+    }
+    remove(new_addr, new_addr + new_len);
+    if (!insert(Vma{new_addr, new_addr + new_len, v.prot, v.flags})) return -ENOMEM;
+    uint64_t move = old_len < new_len ? old_len : new_len;
+    for (uint64_t off = 0; off < move; off += kPageSize) {
+        uint64_t pa = pt_.unmap(old_addr + off);
+        if (pa && !pt_.map(new_addr + off, pa, pte_flags_for(v.prot))) frame_free(pa);
+    }
+    remove(old_addr, old_addr + old_len);
+    return int64_t(new_addr);
+}
+
+int64_t AddressSpace::madvise(uint64_t addr, uint64_t len, int advice) {
+    if (addr & (kPageSize - 1)) return -EINVAL;
+    uint64_t end = addr + page_up(len);
+    if (end < addr) return -EINVAL;
+    if (advice == kMadvDontNeed || advice == kMadvFree || advice == kMadvRemove) {
+        for (uint64_t a = addr; a < end;) {
+            int i = find(a);
+            if (i < 0) return -ENOMEM;
+            uint64_t stop = vmas_[i].end < end ? vmas_[i].end : end;
+            unmap_pages(a, stop);
+            a = stop;
+        }
+    }
+    return 0;
+}
+
+uint64_t AddressSpace::brk(uint64_t new_brk) {
+    if (new_brk < brk_start_) return brk_;
+    uint64_t old_top = page_up(brk_), new_top = page_up(new_brk);
+    if (new_top > old_top) {
+        if (new_top > mmap_base_ || !range_free(old_top, new_top)) return brk_;
+        if (!insert(Vma{old_top, new_top, kProtRead | kProtWrite, kVmaHeap})) return brk_;
+    } else if (new_top < old_top) {
+        remove(new_top, old_top);
+    }
+    brk_ = new_brk;
+    return brk_;
+}
+
+uint64_t AddressSpace::present_page(uint64_t va, bool write) {
+    va = page_down(va);
+    uint64_t pa = pt_.lookup(va);
+    if (pa) return pa;
+    if (!handle_fault(va, write, false)) return 0;
+    return pt_.lookup(va);
+}
+
+bool AddressSpace::handle_fault(uint64_t addr, bool write, bool exec) {
+    if (addr >= kUserTop) return false;
+    int i = find(addr);
+    if (i < 0) {
+        // Grow a stack downwards, up to 8 MiB below its top, as Linux does with the
+        // RLIMIT_STACK default.
+        size_t j = 0;
+        while (j < count_ && vmas_[j].end <= addr) ++j;
+        if (j == count_ || !(vmas_[j].flags & kVmaGrowsDown)) return false;
+        uint64_t new_start = page_down(addr);
+        if (j > 0 && vmas_[j - 1].end > new_start - kPageSize) return false;
+        vmas_[j].start = new_start;
+        i = int(j);
+    }
+    const Vma& v = vmas_[i];
+    if ((write && !(v.prot & kProtWrite)) || (exec && !(v.prot & kProtExec)) ||
+        !(v.prot & (kProtRead | kProtWrite | kProtExec)))
+        return false;
+    uint64_t va = page_down(addr);
+    if (pt_.lookup(va)) return true;  // another path mapped it already
+    uint64_t pa = frame_alloc();
+    if (!pa) return false;
+    if (!pt_.map(va, pa, pte_flags_for(v.prot))) {
+        frame_free(pa);
+        return false;
+    }
+    return true;
+}
+
+bool AddressSpace::prepare_access(uint64_t addr, uint64_t len, bool write) {
+    if (len == 0) return true;
+    if (addr >= kUserTop || len > kUserTop - addr) return false;
+    for (uint64_t va = page_down(addr); va < addr + len; va += kPageSize) {
+        int i = find(va);
+        uint32_t need = write ? kProtWrite : kProtRead;
+        if (i >= 0 && !(vmas_[i].prot & need)) return false;
+        if (!present_page(va, write)) return false;
+    }
+    return true;
+}
+
+}  // namespace utx::kernel
+
+namespace utx::kernel {
+
+uint64_t virt_to_phys(uint64_t va) {
+    if (va >= abi::kDirectMapBase) return va - abi::kDirectMapBase;
+    uint64_t pa = current_address_space().page_table().lookup(page_down(va));
+    return pa ? pa + (va & (kPageSize - 1)) : ~0ULL;
+}
+
+}  // namespace utx::kernel

@@ -1,0 +1,71 @@
+// kernel/mm/address_space.h: the application's half of the address space: VMAs with
+// demand paging, mmap/munmap/mprotect/mremap/madvise and brk, Linux's layout.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/arch/x86_64/paging.h"
+
+namespace utx::kernel {
+
+inline constexpr uint64_t kUserTop = 0x7fff'ffff'f000ULL;
+inline constexpr uint64_t kMmapMin = 0x10000;  // vm.mmap_min_addr
+
+inline constexpr uint32_t kProtRead = 1, kProtWrite = 2, kProtExec = 4;
+inline constexpr uint32_t kVmaGrowsDown = 1, kVmaHeap = 2, kVmaStack = 4;
+
+struct Vma {
+    uint64_t start, end;
+    uint32_t prot;
+    uint32_t flags;
+};
+
+class AddressSpace {
+public:
+    bool init(uint64_t boot_pml4);
+    PageTable& page_table() { return pt_; }
+
+    // Linux mmap semantics for anonymous private memory. Returns the address or -errno.
+    int64_t mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags);
+    int64_t munmap(uint64_t addr, uint64_t len);
+    int64_t mprotect(uint64_t addr, uint64_t len, uint32_t prot);
+    int64_t mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, uint32_t flags,
+                   uint64_t new_addr);
+    int64_t madvise(uint64_t addr, uint64_t len, int advice);
+    uint64_t brk(uint64_t new_brk);
+
+    // Creates a mapping for the ELF loader and the stack (no overlap checks beyond errors).
+    bool add_region(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags);
+    void set_brk_start(uint64_t start) { brk_start_ = brk_ = start; }
+    void set_mmap_base(uint64_t base) { mmap_base_ = base; }
+
+    // Resolves a page fault at `addr`; false means the access is invalid (SIGSEGV).
+    bool handle_fault(uint64_t addr, bool write, bool exec);
+    // Makes [addr, addr+len) present and accessible for a kernel copy; false → EFAULT.
+    bool prepare_access(uint64_t addr, uint64_t len, bool write);
+    // Physical page backing a user page, faulting it in; 0 when invalid.
+    uint64_t present_page(uint64_t va, bool write);
+
+    const Vma* vmas() const { return vmas_; }
+    size_t vma_count() const { return count_; }
+
+private:
+    int find(uint64_t addr) const;
+    bool insert(const Vma& v);
+    bool split_at(uint64_t addr);  // ensures a VMA boundary at addr
+    void unmap_pages(uint64_t start, uint64_t end);
+    bool range_free(uint64_t start, uint64_t end) const;
+    uint64_t find_gap(uint64_t len) const;
+    void remove(uint64_t start, uint64_t end);
+
+    static constexpr size_t kMaxVmas = 4096;
+    Vma vmas_[kMaxVmas]{};
+    size_t count_ = 0;
+    PageTable pt_;
+    uint64_t brk_start_ = 0, brk_ = 0, mmap_base_ = 0;
+};
+
+AddressSpace& current_address_space();
+uint64_t pte_flags_for(uint32_t prot);
+
+}  // namespace utx::kernel

@@ -1,0 +1,97 @@
+#include "kernel/platform/hypercall.h"
+
+#include "abi/boot_info.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/lib/errno.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/memory.h"
+
+namespace utx::kernel {
+namespace {
+
+uint32_t g_vcpu;
+abi::HcRequest g_request;  // one vCPU for now: requests never overlap
+
+// Appends a mapped buffer to the request's guest-physical segments, page by page; returns
+// the bytes that fit.
+uint64_t add_segments(abi::HcRequest& req, uint64_t va, size_t len) {
+    uint32_t& n = req.nsegments;
+    uint64_t added = 0;
+    while (len) {
+        uint64_t pa = virt_to_phys(va);
+        uint64_t chunk = 4096 - (va & 4095);
+        if (chunk > len) chunk = len;
+        if (n && req.segments[n - 1].gpa + req.segments[n - 1].len == pa) {
+            req.segments[n - 1].len += chunk;
+        } else if (n < abi::kMaxIoSegments) {
+            req.segments[n++] = {pa, chunk};
+        } else {
+            break;
+        }
+        va += chunk;
+        len -= chunk;
+        added += chunk;
+    }
+    return added;
+}
+
+}  // namespace
+
+void hypercall_init(uint32_t vcpu) { g_vcpu = vcpu; }
+
+int64_t hypercall(abi::HcRequest& req) {
+    auto* mailbox = reinterpret_cast<volatile uint64_t*>(phys_to_virt(abi::kHypercallPageGpa)) +
+                    g_vcpu;
+    *mailbox = virt_to_phys(reinterpret_cast<uint64_t>(&req));
+    req.done = 0;
+    asm volatile("outb %b0, %w1" : : "a"(uint8_t(g_vcpu)), "Nd"(abi::kHypercallPort) : "memory");
+    while (!req.done) cpu_relax();
+    asm volatile("" ::: "memory");
+    return req.result;
+}
+
+int64_t host_io(abi::HcOp op, int fd, const IoBuffer* bufs, size_t count) {
+    abi::HcRequest& req = g_request;
+    req.op = op;
+    req.args[0] = uint64_t(fd);
+    req.nsegments = 0;
+    for (size_t i = 0; i < count; ++i)
+        if (add_segments(req, bufs[i].addr, bufs[i].len) < bufs[i].len) break;
+    return hypercall(req);
+}
+
+int64_t host_write(int fd, const void* buf, size_t len) {
+    IoBuffer b{reinterpret_cast<uint64_t>(buf), len};
+    return host_io(abi::kHcWrite, fd, &b, 1);
+}
+
+int64_t host_read(int fd, void* buf, size_t len) {
+    IoBuffer b{reinterpret_cast<uint64_t>(buf), len};
+    return host_io(abi::kHcRead, fd, &b, 1);
+}
+
+int64_t host_request(abi::HcOp op, uint64_t a0, uint64_t a1, uint64_t a2, void* buf,
+                     size_t len) {
+    abi::HcRequest& req = g_request;
+    req.op = op;
+    req.args[0] = a0;
+    req.args[1] = a1;
+    req.args[2] = a2;
+    req.nsegments = 0;
+    if (buf && add_segments(req, reinterpret_cast<uint64_t>(buf), len) < len) return -EFAULT;
+    return hypercall(req);
+}
+
+void host_exit(int status, int signal, uint64_t fault_address, uint64_t rip) {
+    abi::HcRequest& req = g_request;
+    req.op = abi::kHcExit;
+    req.nsegments = 0;
+    req.args[0] = uint64_t(status);
+    req.args[1] = uint64_t(signal);
+    req.args[2] = fault_address;
+    req.args[3] = rip;
+    hypercall(req);
+    for (;;) cpu_halt();
+}
+
+}  // namespace utx::kernel

@@ -1,0 +1,30 @@
+// kernel/platform/hypercall.h: requests to the VMM (abi/hypercall.h).
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi/hypercall.h"
+
+namespace utx::kernel {
+
+void hypercall_init(uint32_t vcpu);
+// Sends `req` (in kernel memory) and waits for the VMM to complete it. Returns req.result.
+int64_t hypercall(abi::HcRequest& req);
+// Host I/O on the guest's stdio through the VMM; `buf` is any kernel-mapped range.
+int64_t host_write(int fd, const void* buf, size_t len);
+int64_t host_read(int fd, void* buf, size_t len);
+
+// A gather list of mapped buffers (kernel or present user pages) for one host readv/writev.
+struct IoBuffer {
+    uint64_t addr;
+    uint64_t len;
+};
+// Moves as much of `bufs` as fits one request (kMaxIoSegments pages or runs); returns the
+// bytes transferred or -errno, like readv/writev.
+int64_t host_io(abi::HcOp op, int fd, const IoBuffer* bufs, size_t count);
+// Any other request with one optional buffer; result as the VMM returns it.
+int64_t host_request(abi::HcOp op, uint64_t a0, uint64_t a1, uint64_t a2, void* buf = nullptr,
+                     size_t len = 0);
+[[noreturn]] void host_exit(int status, int signal, uint64_t fault_address, uint64_t rip);
+
+}  // namespace utx::kernel

@@ -1,0 +1,49 @@
+#include "kernel/process.h"
+
+#include "kernel/lib/string.h"
+#include "kernel/platform/hypercall.h"
+
+namespace utx::kernel {
+
+void syscall_report_summary();
+
+namespace {
+Process g_process;
+constexpr uint64_t kInfinity = ~0ULL;
+}  // namespace
+
+Process& current_process() { return g_process; }
+
+void process_init(const char* exec_path, uint32_t uid, uint32_t gid, bool trace) {
+    Process& p = g_process;
+    size_t n = strlen(exec_path);
+    if (n >= sizeof p.exec_path) n = sizeof p.exec_path - 1;
+    memcpy(p.exec_path, exec_path, n);
+    p.exec_path[n] = 0;
+    p.uid = uid;
+    p.gid = gid;
+    p.trace = trace;
+    for (int fd = 0; fd < 3; ++fd) p.fds[fd] = FdEntry{true, false, fd, fd == 0 ? 0u : 1u};
+    for (auto& r : p.rlimits) r = {kInfinity, kInfinity};
+    p.rlimits[3] = {8ULL << 20, kInfinity};   // RLIMIT_STACK
+    p.rlimits[4] = {0, kInfinity};            // RLIMIT_CORE
+    p.rlimits[6] = {4096, 4096};              // RLIMIT_NPROC
+    p.rlimits[7] = {kMaxFds, kMaxFds};        // RLIMIT_NOFILE
+    p.rlimits[8] = {8ULL << 20, 8ULL << 20};  // RLIMIT_MEMLOCK
+    p.rlimits[11] = {4096, 4096};             // RLIMIT_SIGPENDING
+    p.rlimits[12] = {819200, 819200};         // RLIMIT_MSGQUEUE
+    p.rlimits[13] = {0, 0};                   // RLIMIT_NICE
+    p.rlimits[14] = {0, 0};                   // RLIMIT_RTPRIO
+}
+
+void process_exit(int status) {
+    if (g_process.trace) syscall_report_summary();
+    host_exit(status & 0xff, 0, 0, 0);
+}
+
+void process_kill(int signal, uint64_t fault_address, uint64_t rip) {
+    if (g_process.trace) syscall_report_summary();
+    host_exit(128 + signal, signal, fault_address, rip);
+}
+
+}  // namespace utx::kernel

@@ -1,0 +1,55 @@
+// kernel/process.h: the state of the one Linux process this VM runs.
+#pragma once
+#include <stdint.h>
+
+#include "kernel/mm/address_space.h"
+
+namespace utx::kernel {
+
+inline constexpr int kMaxFds = 1024;  // RLIMIT_NOFILE soft limit
+inline constexpr int kSignals = 64;
+
+// A file descriptor. For now every open descriptor is one of the host's stdio streams.
+struct FdEntry {
+    bool open;
+    bool cloexec;
+    int host_fd;
+    uint32_t status_flags;  // O_APPEND, O_NONBLOCK … as set by fcntl(F_SETFL)
+};
+
+struct SigAction {
+    uint64_t handler;
+    uint64_t flags;
+    uint64_t restorer;
+    uint64_t mask;
+};
+
+struct Rlimit {
+    uint64_t cur, max;
+};
+inline constexpr int kRlimits = 16;
+
+struct Process {
+    int pid = 1, tid = 1, ppid = 0, pgid = 1, sid = 1;
+    uint32_t uid = 0, gid = 0;
+    char exec_path[256]{};
+    FdEntry fds[kMaxFds]{};
+    SigAction actions[kSignals + 1]{};
+    uint64_t signal_mask = 0;
+    uint64_t fs_base = 0, gs_base = 0;
+    uint64_t clear_child_tid = 0;
+    uint64_t robust_list = 0;
+    Rlimit rlimits[kRlimits]{};
+    uint64_t altstack_sp = 0, altstack_size = 0;
+    uint32_t altstack_flags = 2;  // SS_DISABLE
+    uint32_t umask = 022;
+    bool trace = false;
+};
+
+Process& current_process();
+void process_init(const char* exec_path, uint32_t uid, uint32_t gid, bool trace);
+// Ends the process with an exit status, or as killed by a signal (like Linux reports it).
+[[noreturn]] void process_exit(int status);
+[[noreturn]] void process_kill(int signal, uint64_t fault_address, uint64_t rip);
+
+}  // namespace utx::kernel

@@ -1,0 +1,41 @@
+#include "kernel/time.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/platform/hypercall.h"
+
+namespace utx::kernel {
+namespace {
+
+uint64_t g_tsc_base;       // TSC at the clock synchronisation
+uint64_t g_mono_base_ns;   // host CLOCK_MONOTONIC then
+uint64_t g_real_base_ns;   // host CLOCK_REALTIME then
+uint64_t g_mult;           // ns = (tsc delta * mult) >> 32
+
+uint64_t tsc_to_ns(uint64_t delta) {
+    return uint64_t((unsigned __int128)delta * g_mult >> 32);
+}
+
+}  // namespace
+
+void time_init(uint64_t tsc_khz) {
+    g_mult = (1'000'000ULL << 32) / (tsc_khz ? tsc_khz : 1'000'000);
+    abi::HcRequest req{};
+    req.op = abi::kHcClock;
+    uint64_t before = rdtsc();
+    hypercall(req);
+    uint64_t after = rdtsc();
+    g_tsc_base = before + (after - before) / 2;
+    g_real_base_ns = req.args[0];
+    g_mono_base_ns = req.args[1];
+}
+
+uint64_t boot_ns() { return tsc_to_ns(rdtsc() - g_tsc_base); }
+uint64_t monotonic_ns() { return g_mono_base_ns + boot_ns(); }
+uint64_t realtime_ns() { return g_real_base_ns + boot_ns(); }
+
+void sleep_until(uint64_t deadline_ns) {
+    // No timer interrupt yet: wait on the TSC. Interrupt-driven blocking comes with threads.
+    while (monotonic_ns() < deadline_ns) cpu_relax();
+}
+
+}  // namespace utx::kernel

@@ -1,0 +1,14 @@
+// kernel/time.h: clocks from the TSC and the frequency in BootInfo; no VM exit.
+#pragma once
+#include <stdint.h>
+
+namespace utx::kernel {
+
+void time_init(uint64_t tsc_khz);
+uint64_t monotonic_ns();
+uint64_t realtime_ns();
+uint64_t boot_ns();  // since the kernel started (uptime)
+// Waits until monotonic_ns() >= deadline.
+void sleep_until(uint64_t deadline_ns);
+
+}  // namespace utx::kernel

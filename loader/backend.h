@@ -1,0 +1,29 @@
+// loader/backend.h: what runs the prepared guest: our KVM VMM or QEMU.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "loader/boot_image.h"
+#include "loader/guest_memory.h"
+#include "loader/hypercalls.h"
+
+namespace utx::loader {
+
+struct RunConfig {
+    uint32_t vcpus = 1;
+    bool trace = false;
+};
+
+// Boots the prepared memory and serves hypercalls until the guest exits or fails. Returns
+// false with `error` set when the virtual machine cannot be created at all.
+bool run_kvm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
+             HypercallHandler& handler, std::string& error);
+bool run_qemu(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
+              HypercallHandler& handler, std::string& error);
+
+// Whether /dev/kvm can be opened; `why` says why not.
+bool kvm_available(std::string& why);
+// TSC frequency of this host in kHz (KVM reports it; otherwise it is measured).
+uint64_t host_tsc_khz();
+
+}  // namespace utx::loader

@@ -1,0 +1,38 @@
+// loader/boot_image.h: lays out guest RAM before the first instruction runs: the kernel image,
+// the boot page tables, BootInfo, argv/envp and the program file.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "loader/guest_memory.h"
+
+namespace utx::loader {
+
+struct BootRequest {
+    std::span<const uint8_t> kernel_elf;
+    std::span<const uint8_t> program;
+    std::string exec_path;
+    std::vector<std::string> argv;
+    std::vector<std::string> envp;
+    uint64_t flags = 0;
+    uint64_t tsc_khz = 0;
+    uint32_t vcpus = 1;
+};
+
+struct BootLayout {
+    uint64_t entry;        // kernel entry (virtual)
+    uint64_t boot_info_gpa;
+    uint64_t pml4_gpa;
+};
+
+// Fills `mem`; on failure returns false with a one-line reason in `error`.
+bool build_boot_image(const GuestMemory& mem, const BootRequest& req, BootLayout& layout,
+                      std::string& error);
+
+// Boot page tables: identity map of the first 4 GiB and the direct map of all RAM at
+// abi::kDirectMapBase, with 2 MiB pages. Exposed for unit tests.
+bool build_boot_page_tables(const GuestMemory& mem, std::string& error);
+
+}  // namespace utx::loader

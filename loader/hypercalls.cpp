@@ -1,0 +1,157 @@
+#include "loader/hypercalls.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <cerrno>
+#include "loader/strprintf.h"
+
+#include "abi/boot_info.h"
+#include "abi/hypercall.h"
+
+namespace utx::loader {
+namespace {
+
+using abi::HcRequest;
+
+int64_t neg_errno() { return -static_cast<int64_t>(errno); }
+
+// Host fds the guest may reach through hypercalls: its stdin, stdout and stderr.
+bool is_stdio(uint64_t fd) { return fd <= 2; }
+
+uint64_t now_ns(clockid_t clock) {
+    timespec ts;
+    clock_gettime(clock, &ts);
+    return uint64_t(ts.tv_sec) * 1'000'000'000ULL + uint64_t(ts.tv_nsec);
+}
+
+}  // namespace
+
+void HypercallHandler::handle(uint32_t vcpu) {
+    const uint64_t mailbox = abi::kHypercallPageGpa + 8ULL * vcpu;
+    auto* slot = vcpu < 512 ? mem_.object<uint64_t>(mailbox) : nullptr;
+    HcRequest* req = slot ? mem_.object<HcRequest>(*slot) : nullptr;
+    if (!req) {
+        fail(format("bad hypercall mailbox for vCPU {}", vcpu));
+        return;
+    }
+    if (req->nsegments > abi::kMaxIoSegments) {
+        fail(format("hypercall with {} segments", req->nsegments));
+        return;
+    }
+    iovec iov[abi::kMaxIoSegments];
+    for (uint32_t i = 0; i < req->nsegments; ++i) {
+        auto s = mem_.slice(req->segments[i].gpa, req->segments[i].len);
+        if (!s) {
+            fail(format("hypercall segment {:#x}+{:#x} outside guest memory",
+                             req->segments[i].gpa, req->segments[i].len));
+            return;
+        }
+        iov[i] = {s->data(), s->size()};
+    }
+    int64_t result = 0;
+    const uint64_t* a = req->args;
+    switch (req->op) {
+        case abi::kHcWrite:
+            if (!is_stdio(a[0])) {
+                result = -EBADF;
+                break;
+            }
+            result = writev(int(a[0]), iov, int(req->nsegments));
+            if (result < 0) result = neg_errno();
+            break;
+        case abi::kHcRead:
+            if (!is_stdio(a[0])) {
+                result = -EBADF;
+                break;
+            }
+            result = readv(int(a[0]), iov, int(req->nsegments));
+            if (result < 0) result = neg_errno();
+            break;
+        case abi::kHcExit:
+            exit_.kind = a[1] ? GuestExit::Kind::Killed : GuestExit::Kind::Exited;
+            exit_.status = a[1] ? int(a[1]) : int(a[0] & 0xff);
+            exit_.fault_address = a[2];
+            exit_.rip = a[3];
+            break;
+        case abi::kHcClock:
+            req->args[0] = now_ns(CLOCK_REALTIME);
+            req->args[1] = now_ns(CLOCK_MONOTONIC);
+            break;
+        case abi::kHcPanic: {
+            std::string msg;
+            for (uint32_t i = 0; i < req->nsegments; ++i)
+                msg.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+            fail("guest kernel panic: " + msg);
+            break;
+        }
+        case abi::kHcPoll: {
+            if (!is_stdio(a[0])) {
+                result = -EBADF;
+                break;
+            }
+            pollfd p{int(a[0]), short(a[1]), 0};
+            int n = poll(&p, 1, int(a[2]));
+            result = n < 0 ? neg_errno() : p.revents;
+            break;
+        }
+        case abi::kHcFstat: {
+            struct stat st;
+            if (!is_stdio(a[0])) {
+                result = -EBADF;
+            } else if (req->nsegments != 1 || iov[0].iov_len != sizeof st) {
+                result = -EINVAL;
+            } else {
+                result = fstat(int(a[0]), &st) == 0 ? 0 : neg_errno();
+                if (result == 0) std::memcpy(iov[0].iov_base, &st, sizeof st);
+            }
+            break;
+        }
+        case abi::kHcIoctl: {
+            if (!is_stdio(a[0])) {
+                result = -EBADF;
+            } else if (a[1] == TCGETS && req->nsegments == 1 &&
+                       iov[0].iov_len == sizeof(termios)) {
+                result = ioctl(int(a[0]), TCGETS, iov[0].iov_base) == 0 ? 0 : neg_errno();
+            } else if (a[1] == TIOCGWINSZ && req->nsegments == 1 &&
+                       iov[0].iov_len == sizeof(winsize)) {
+                result = ioctl(int(a[0]), TIOCGWINSZ, iov[0].iov_base) == 0 ? 0 : neg_errno();
+            } else {
+                result = -ENOTTY;
+            }
+            break;
+        }
+        case abi::kHcLseek:
+            if (!is_stdio(a[0])) {
+                result = -EBADF;
+                break;
+            }
+            result = lseek(int(a[0]), off_t(a[1]), int(a[2]));
+            if (result < 0) result = neg_errno();
+            break;
+        case abi::kHcFcntl:
+            if (!is_stdio(a[0]) || a[1] != F_GETFL) {
+                result = is_stdio(a[0]) ? -EINVAL : -EBADF;
+                break;
+            }
+            result = fcntl(int(a[0]), F_GETFL);
+            if (result < 0) result = neg_errno();
+            break;
+        default:
+            fail(format("unknown hypercall {}", req->op));
+            return;
+    }
+    req->result = result;
+    std::atomic_thread_fence(std::memory_order_release);
+    req->done = 1;
+}
+
+}  // namespace utx::loader

@@ -1,0 +1,190 @@
+// loader/kvm_vm.cpp: the KVM backend: one VM over guest RAM, vCPUs entered in long mode.
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include "loader/strprintf.h"
+#include <memory>
+#include <vector>
+
+#include "abi/boot_info.h"
+#include "abi/hypercall.h"
+#include "loader/backend.h"
+#include "loader/unique_fd.h"
+
+namespace utx::loader {
+namespace {
+
+constexpr uint64_t kCr0Pe = 1, kCr0Mp = 2, kCr0Et = 0x10, kCr0Ne = 0x20, kCr0Wp = 0x10000,
+                   kCr0Pg = 0x80000000;
+constexpr uint64_t kCr4Pae = 0x20, kCr4Osfxsr = 0x200, kCr4Osxmmexcpt = 0x400;
+constexpr uint64_t kEferSce = 1, kEferLme = 0x100, kEferLma = 0x400, kEferNxe = 0x800;
+
+std::string errno_text() { return std::strerror(errno); }
+
+void set_segment(kvm_segment& s, uint16_t selector, uint8_t type, bool code64) {
+    s = {};
+    s.base = 0;
+    s.limit = 0xffffffff;
+    s.selector = selector;
+    s.type = type;
+    s.present = 1;
+    s.dpl = 0;
+    s.db = code64 ? 0 : 1;
+    s.s = 1;
+    s.l = code64 ? 1 : 0;
+    s.g = 1;
+}
+
+class Vcpu {
+public:
+    bool create(int vm_fd, int kvm_fd, uint32_t index, std::string& error) {
+        index_ = index;
+        fd_.reset(ioctl(vm_fd, KVM_CREATE_VCPU, index));
+        if (!fd_) return error = "KVM_CREATE_VCPU: " + errno_text(), false;
+        int size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+        if (size <= 0) return error = "KVM_GET_VCPU_MMAP_SIZE: " + errno_text(), false;
+        void* p = mmap(nullptr, size_t(size), PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), 0);
+        if (p == MAP_FAILED) return error = "mmap kvm_run: " + errno_text(), false;
+        run_ = static_cast<kvm_run*>(p);
+        run_size_ = size_t(size);
+        return true;
+    }
+    ~Vcpu() {
+        if (run_) munmap(run_, run_size_);
+    }
+
+    bool setup_cpuid(int kvm_fd, std::string& error) {
+        constexpr int kMaxEntries = 256;
+        std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + kMaxEntries * sizeof(kvm_cpuid_entry2));
+        auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
+        cpuid->nent = kMaxEntries;
+        if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
+            return error = "KVM_GET_SUPPORTED_CPUID: " + errno_text(), false;
+        if (ioctl(fd_.get(), KVM_SET_CPUID2, cpuid) < 0)
+            return error = "KVM_SET_CPUID2: " + errno_text(), false;
+        return true;
+    }
+
+    bool enter_long_mode(const BootLayout& layout, std::string& error) {
+        kvm_sregs sregs;
+        if (ioctl(fd_.get(), KVM_GET_SREGS, &sregs) < 0)
+            return error = "KVM_GET_SREGS: " + errno_text(), false;
+        sregs.cr3 = layout.pml4_gpa;
+        sregs.cr4 = kCr4Pae | kCr4Osfxsr | kCr4Osxmmexcpt;
+        sregs.cr0 = kCr0Pe | kCr0Mp | kCr0Et | kCr0Ne | kCr0Wp | kCr0Pg;
+        sregs.efer = kEferSce | kEferLme | kEferLma | kEferNxe;
+        set_segment(sregs.cs, 0x08, 0xb, true);
+        set_segment(sregs.ds, 0x10, 0x3, false);
+        sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+        if (ioctl(fd_.get(), KVM_SET_SREGS, &sregs) < 0)
+            return error = "KVM_SET_SREGS: " + errno_text(), false;
+        kvm_regs regs = {};
+        regs.rip = layout.entry;
+        regs.rdi = layout.boot_info_gpa;
+        regs.rflags = 2;
+        if (ioctl(fd_.get(), KVM_SET_REGS, &regs) < 0)
+            return error = "KVM_SET_REGS: " + errno_text(), false;
+        return true;
+    }
+
+    // Runs until the guest exits or fails; the outcome is left in `handler`.
+    void run(HypercallHandler& handler) {
+        while (!handler.finished()) {
+            if (ioctl(fd_.get(), KVM_RUN, 0) < 0) {
+                if (errno == EINTR || errno == EAGAIN) continue;
+                handler.fail("KVM_RUN: " + errno_text());
+                return;
+            }
+            switch (run_->exit_reason) {
+                case KVM_EXIT_IO:
+                    if (run_->io.port == abi::kHypercallPort &&
+                        run_->io.direction == KVM_EXIT_IO_OUT && run_->io.size == 1) {
+                        auto* data = reinterpret_cast<uint8_t*>(run_) + run_->io.data_offset;
+                        handler.handle(*data);
+                    } else {
+                        handler.fail(format("guest accessed I/O port {:#x}", run_->io.port));
+                    }
+                    break;
+                case KVM_EXIT_HLT:
+                    handler.fail("guest halted without exiting");
+                    break;
+                case KVM_EXIT_SHUTDOWN:
+                    handler.fail("guest crashed (triple fault)");
+                    break;
+                case KVM_EXIT_MMIO:
+                    handler.fail(format("guest accessed unmapped memory at {:#x}",
+                                             run_->mmio.phys_addr));
+                    break;
+                case KVM_EXIT_FAIL_ENTRY:
+                    handler.fail(format("KVM entry failed (reason {:#x})",
+                                             run_->fail_entry.hardware_entry_failure_reason));
+                    break;
+                case KVM_EXIT_INTERNAL_ERROR:
+                    handler.fail(format("KVM internal error (suberror {})",
+                                             run_->internal.suberror));
+                    break;
+                default:
+                    handler.fail(format("unexpected KVM exit {}", run_->exit_reason));
+                    break;
+            }
+        }
+    }
+
+private:
+    UniqueFd fd_;
+    kvm_run* run_ = nullptr;
+    size_t run_size_ = 0;
+    uint32_t index_ = 0;
+};
+
+}  // namespace
+
+bool kvm_available(std::string& why) {
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        why = errno == ENOENT ? "/dev/kvm does not exist (no KVM on this host)"
+                              : "cannot open /dev/kvm: " + errno_text();
+        return false;
+    }
+    close(fd);
+    return true;
+}
+
+bool run_kvm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
+             HypercallHandler& handler, std::string& error) {
+    UniqueFd kvm(open("/dev/kvm", O_RDWR | O_CLOEXEC));
+    if (!kvm) {
+        kvm_available(error);
+        return false;
+    }
+    if (ioctl(kvm.get(), KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
+        return error = "unsupported KVM API version", false;
+    UniqueFd vm(ioctl(kvm.get(), KVM_CREATE_VM, 0));
+    if (!vm) return error = "KVM_CREATE_VM: " + errno_text(), false;
+    kvm_userspace_memory_region region = {};
+    region.slot = 0;
+    region.guest_phys_addr = 0;
+    region.memory_size = mem.size();
+    region.userspace_addr = reinterpret_cast<uint64_t>(mem.host_base());
+    if (ioctl(vm.get(), KVM_SET_USER_MEMORY_REGION, &region) < 0)
+        return error = "KVM_SET_USER_MEMORY_REGION: " + errno_text(), false;
+    // Intel needs a TSS area below 4 GiB outside RAM before the irqchip exists.
+    ioctl(vm.get(), KVM_SET_TSS_ADDR, 0xfffbd000UL);
+    if (ioctl(vm.get(), KVM_CREATE_IRQCHIP, 0) < 0)
+        return error = "KVM_CREATE_IRQCHIP: " + errno_text(), false;
+
+    Vcpu vcpu;
+    if (!vcpu.create(vm.get(), kvm.get(), 0, error) || !vcpu.setup_cpuid(kvm.get(), error) ||
+        !vcpu.enter_long_mode(layout, error))
+        return false;
+    (void)config;
+    vcpu.run(handler);
+    return true;
+}
+
+}  // namespace utx::loader

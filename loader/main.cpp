@@ -1,0 +1,184 @@
+// loader/main.cpp: utx-run, a thin CLI over the loader library.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "abi/boot_info.h"
+#include "loader/backend.h"
+#include "loader/boot_image.h"
+#include "loader/elf_check.h"
+#include "loader/embedded.h"
+#include "loader/options.h"
+#include "loader/unique_fd.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace utx::loader;
+
+constexpr int kExitRunnerError = 125;
+constexpr int kExitNotExecutable = 126;
+constexpr int kExitNotFound = 127;
+
+int fail(const std::string& message, int status = kExitRunnerError) {
+    std::fprintf(stderr, "utx-run: %s\n", message.c_str());
+    return status;
+}
+
+// Reads the whole program file; sets `status` to the exit status on failure.
+bool read_program(const std::string& path, std::vector<uint8_t>& bytes, std::string& error,
+                  int& status) {
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    status = kExitNotExecutable;
+    if (!fd) {
+        if (errno == ENOENT) status = kExitNotFound;
+        error = path + ": " + std::strerror(errno);
+        return false;
+    }
+    struct stat st;
+    if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        error = path + ": not a regular file";
+        return false;
+    }
+    if (st.st_size > (1LL << 30)) {
+        error = path + ": larger than 1 GiB";
+        return false;
+    }
+    bytes.resize(size_t(st.st_size));
+    size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = read(fd.get(), bytes.data() + done, bytes.size() - done);
+        if (n <= 0) {
+            error = path + ": read error: " + (n < 0 ? std::strerror(errno) : "short file");
+            return false;
+        }
+        done += size_t(n);
+    }
+    return true;
+}
+
+std::vector<std::string> build_environment(const Options& o) {
+    std::vector<std::string> env;
+    if (!o.clear_env)
+        for (char** e = environ; *e; ++e) env.emplace_back(*e);
+    for (const auto& extra : o.extra_env) {
+        std::string name = extra.substr(0, extra.find('=') + 1);
+        std::erase_if(env, [&](const std::string& e) { return e.starts_with(name); });
+        env.push_back(extra);
+    }
+    return env;
+}
+
+std::string signal_description(int sig) {
+    const char* d = strsignal(sig);
+    return d ? d : "killed by signal " + std::to_string(sig);
+}
+
+}  // namespace
+
+namespace utx::loader {
+
+uint64_t host_tsc_khz() {
+    timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC_RAW, &t0);
+    uint64_t c0 = __rdtsc();
+    do {
+        clock_gettime(CLOCK_MONOTONIC_RAW, &t1);
+    } while ((t1.tv_sec - t0.tv_sec) * 1'000'000'000L + (t1.tv_nsec - t0.tv_nsec) < 1'000'000);
+    uint64_t c1 = __rdtsc();
+    int64_t ns = (t1.tv_sec - t0.tv_sec) * 1'000'000'000L + (t1.tv_nsec - t0.tv_nsec);
+    return (c1 - c0) * 1'000'000 / uint64_t(ns);
+}
+
+}  // namespace utx::loader
+
+int main(int argc, char** argv) {
+    std::string error;
+    auto options = parse_options(argc, argv, error);
+    if (!options) return fail(error, 2);
+    if (options->help) {
+        std::fputs(usage_text(), stdout);
+        return 0;
+    }
+    if (options->version) {
+        std::puts("utx-run 0.1");
+        return 0;
+    }
+
+    std::vector<uint8_t> program;
+    int status;
+    if (!read_program(options->program, program, error, status)) return fail(error, status);
+    ElfSummary summary;
+    if (!check_elf(program, summary, error))
+        return fail(options->program + ": " + error, kExitNotExecutable);
+    if (summary.arch != ElfArch::X86_64)
+        return fail(options->program + ": riscv64 programs are not supported yet",
+                    kExitNotExecutable);
+
+    bool use_kvm = options->backend == BackendChoice::Kvm;
+    if (options->backend == BackendChoice::Auto) {
+        std::string why;
+        use_kvm = kvm_available(why);
+        if (!use_kvm)
+            std::fprintf(stderr, "utx-run: notice: %s; using the QEMU backend (slower)\n",
+                         why.c_str());
+    }
+
+    auto memory = GuestMemory::create(options->memory, use_kvm
+                                                           ? GuestMemory::Backing::PrivateAnonymous
+                                                           : GuestMemory::Backing::SharedMemfd);
+    if (!memory) return fail(std::string("cannot allocate guest memory: ") + std::strerror(errno));
+
+    char resolved[PATH_MAX];
+    BootRequest req;
+    req.kernel_elf = embedded_kernel();
+    req.program = program;
+    req.exec_path = realpath(options->program.c_str(), resolved) ? resolved : options->program;
+    req.argv.push_back(options->program);
+    req.argv.insert(req.argv.end(), options->args.begin(), options->args.end());
+    req.envp = build_environment(*options);
+    req.flags = (options->isolate ? utx::abi::kBootFlagIsolate : 0) |
+                (use_kvm ? 0 : utx::abi::kBootFlagQemu) | (options->trace ? utx::abi::kBootFlagTrace : 0);
+    req.tsc_khz = host_tsc_khz();
+    BootLayout layout;
+    if (!build_boot_image(*memory, req, layout, error)) return fail(error);
+
+    // A closed stdout must reach the guest as EPIPE, not kill utx-run.
+    signal(SIGPIPE, SIG_IGN);
+    HypercallHandler handler(*memory);
+    RunConfig config;
+    config.trace = options->trace;
+    bool started = use_kvm ? run_kvm(*memory, layout, config, handler, error)
+                           : run_qemu(*memory, layout, config, handler, error);
+    if (!started) return fail(error);
+
+    const GuestExit& exit = handler.exit();
+    switch (exit.kind) {
+        case GuestExit::Kind::Exited:
+            return exit.status;
+        case GuestExit::Kind::Killed:
+            if (exit.status != SIGPIPE && exit.status != SIGINT) {
+                std::fprintf(stderr, "utx-run: %s: %s (signal %d) at address %#lx, rip %#lx\n",
+                             options->program.c_str(), signal_description(exit.status).c_str(),
+                             exit.status, (unsigned long)exit.fault_address,
+                             (unsigned long)exit.rip);
+            }
+            return 128 + exit.status;
+        case GuestExit::Kind::Panicked:
+        case GuestExit::Kind::Running:
+            return fail(options->program + ": " + exit.message);
+    }
+    return kExitRunnerError;
+}

@@ -1,0 +1,109 @@
+#include "loader/options.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace utx::loader {
+
+const char* usage_text() {
+    return "usage: utx-run [options] PROG [ARGS...]\n"
+           "Boots the static Linux x86-64 ELF program PROG in its own virtual machine.\n"
+           "\n"
+           "options:\n"
+           "  -m SIZE            guest memory (default 512M; K, M, G suffixes)\n"
+           "  -e NAME=VALUE      add to the program's environment (repeatable)\n"
+           "  --clear-env        start from an empty environment instead of utx-run's own\n"
+           "  --trace            print every system call strace-style to stderr, and a summary\n"
+           "  --isolate          run the program in user mode, apart from the kernel\n"
+           "  --backend B        kvm, qemu or auto (default: kvm, qemu when /dev/kvm is missing)\n"
+           "  -h, --help         this text\n"
+           "  --version          the version\n";
+}
+
+std::optional<uint64_t> parse_size(const std::string& text) {
+    uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end == text.data()) return std::nullopt;
+    std::string suffix(end, text.data() + text.size());
+    uint64_t scale = 1;
+    if (suffix == "" ) scale = value < 65536 ? 1ULL << 20 : 1;  // bare small numbers are MiB
+    else if (suffix == "K" || suffix == "k") scale = 1ULL << 10;
+    else if (suffix == "M" || suffix == "m") scale = 1ULL << 20;
+    else if (suffix == "G" || suffix == "g") scale = 1ULL << 30;
+    else return std::nullopt;
+    if (value > (1ULL << 46) / scale) return std::nullopt;
+    return value * scale;
+}
+
+std::optional<Options> parse_options(int argc, const char* const* argv, std::string& error) {
+    Options o;
+    int i = 1;
+    auto value = [&](const char* flag) -> const char* {
+        if (i + 1 >= argc) {
+            error = std::string("option ") + flag + " needs a value";
+            return nullptr;
+        }
+        return argv[++i];
+    };
+    for (; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--") {
+            ++i;
+            break;
+        }
+        if (a.empty() || a[0] != '-') break;
+        if (a == "-h" || a == "--help") {
+            o.help = true;
+            return o;
+        } else if (a == "--version") {
+            o.version = true;
+            return o;
+        } else if (a == "-m" || a == "--memory") {
+            const char* v = value("-m");
+            if (!v) return std::nullopt;
+            auto size = parse_size(v);
+            if (!size || *size < (32ULL << 20) || *size % 4096) {
+                error = std::string("invalid memory size '") + v + "' (at least 32M)";
+                return std::nullopt;
+            }
+            o.memory = *size;
+        } else if (a == "-e" || a == "--env") {
+            const char* v = value("-e");
+            if (!v) return std::nullopt;
+            if (!std::strchr(v, '=') || v[0] == '=') {
+                error = std::string("invalid environment entry '") + v + "' (expected NAME=VALUE)";
+                return std::nullopt;
+            }
+            o.extra_env.emplace_back(v);
+        } else if (a == "--clear-env") {
+            o.clear_env = true;
+        } else if (a == "--trace") {
+            o.trace = true;
+        } else if (a == "--isolate") {
+            o.isolate = true;
+        } else if (a == "--backend") {
+            const char* v = value("--backend");
+            if (!v) return std::nullopt;
+            std::string b = v;
+            if (b == "kvm") o.backend = BackendChoice::Kvm;
+            else if (b == "qemu") o.backend = BackendChoice::Qemu;
+            else if (b == "auto") o.backend = BackendChoice::Auto;
+            else {
+                error = "unknown backend '" + b + "' (kvm, qemu or auto)";
+                return std::nullopt;
+            }
+        } else {
+            error = "unknown option '" + a + "' (see utx-run --help)";
+            return std::nullopt;
+        }
+    }
+    if (i >= argc) {
+        error = "no program given (see utx-run --help)";
+        return std::nullopt;
+    }
+    o.program = argv[i++];
+    for (; i < argc; ++i) o.args.emplace_back(argv[i]);
+    return o;
+}
+
+}  // namespace utx::loader

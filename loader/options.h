@@ -1,0 +1,31 @@
+// loader/options.h: utx-run's command line.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace utx::loader {
+
+enum class BackendChoice { Auto, Kvm, Qemu };
+
+struct Options {
+    uint64_t memory = 512ULL << 20;
+    BackendChoice backend = BackendChoice::Auto;
+    bool trace = false;
+    bool isolate = false;
+    bool clear_env = false;
+    std::vector<std::string> extra_env;  // -e K=V, in order
+    std::string program;
+    std::vector<std::string> args;  // argv[1..] of the program
+    bool help = false;
+    bool version = false;
+};
+
+// Parses argv; on error returns nullopt with a one-line message in `error`.
+std::optional<Options> parse_options(int argc, const char* const* argv, std::string& error);
+// Parses sizes such as 512M, 2G, 1048576 (bytes), 64K.
+std::optional<uint64_t> parse_size(const std::string& text);
+const char* usage_text();
+
+}  // namespace utx::loader

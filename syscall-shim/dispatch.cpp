@@ -1,0 +1,77 @@
+// syscall-shim/dispatch.cpp: one table lookup from the syscall number to the handler.
+#include "kernel/lib/log.h"
+#include "kernel/process.h"
+#include "syscall-shim/syscall.h"
+#include "syscall-shim/trace.h"
+
+namespace utx::kernel {
+namespace {
+
+using Handler = int64_t (*)(SyscallArgs&);
+constexpr int kTableSize = 512;
+
+struct Entry {
+    Handler handler;
+    const char* name;
+};
+
+constexpr auto build_table() {
+    struct Table {
+        Entry e[kTableSize];
+    } t{};
+#define SYSCALL(x86_64_nr, riscv64_nr, name, handler, status, note) \
+    if (x86_64_nr >= 0) t.e[x86_64_nr] = Entry{&handler, #name};
+#include "syscalls.def"
+#undef SYSCALL
+    return t;
+}
+
+constexpr auto kTable = build_table();
+uint32_t g_counts[kTableSize];
+uint32_t g_unknown_count;
+bool g_trace;
+
+}  // namespace
+
+int64_t none(SyscallArgs&) { return -ENOSYS; }
+
+const char* syscall_name(uint64_t nr) {
+    return nr < kTableSize && kTable.e[nr].name ? kTable.e[nr].name : nullptr;
+}
+
+void syscalls_init(bool trace) { g_trace = trace; }
+
+void syscall_report_summary() {
+    uint64_t total = g_unknown_count;
+    for (int i = 0; i < kTableSize; ++i) total += g_counts[i];
+    klog("utx-run: %lu system calls\n", (unsigned long)total);
+    bool any = false;
+    for (int i = 0; i < kTableSize; ++i) {
+        if (!g_counts[i] || kTable.e[i].handler != &none) continue;
+        if (!any) klog("utx-run: not implemented (ENOSYS):\n");
+        any = true;
+        klog("utx-run:   %s (%d) x%u\n", kTable.e[i].name, i, g_counts[i]);
+    }
+    if (g_unknown_count) klog("utx-run:   unknown numbers x%u\n", g_unknown_count);
+}
+
+}  // namespace utx::kernel
+
+using namespace utx::kernel;
+
+extern "C" void syscall_dispatch(TrapFrame* f) {
+    const uint64_t nr = f->rax;
+    SyscallArgs args{{f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9}, f};
+    int64_t result;
+    if (nr < kTableSize && kTable.e[nr].handler) {
+        ++g_counts[nr];
+        if (g_trace) trace_enter(nr, args);
+        result = kTable.e[nr].handler(args);
+    } else {
+        ++g_unknown_count;
+        if (g_trace) trace_enter(nr, args);
+        result = -ENOSYS;
+    }
+    if (g_trace) trace_exit(nr, args, result);
+    f->rax = uint64_t(result);
+}

@@ -1,0 +1,133 @@
+// syscall-shim/sys_process.cpp: identity, exit, limits and the thread-setup calls of one
+// single-threaded process (pid 1 of its own VM).
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/address_space.h"
+#include "kernel/mm/memory.h"
+#include "kernel/process.h"
+#include "syscall-shim/syscall.h"
+#include "syscall-shim/user_access.h"
+
+namespace utx::kernel {
+
+int64_t sys_exit(SyscallArgs& a) { process_exit(int(a.arg[0])); }
+int64_t sys_exit_group(SyscallArgs& a) { process_exit(int(a.arg[0])); }
+int64_t sys_getpid(SyscallArgs&) { return current_process().pid; }
+int64_t sys_gettid(SyscallArgs&) { return current_process().tid; }
+int64_t sys_getppid(SyscallArgs&) { return current_process().ppid; }
+int64_t sys_getuid(SyscallArgs&) { return current_process().uid; }
+int64_t sys_geteuid(SyscallArgs&) { return current_process().uid; }
+int64_t sys_getgid(SyscallArgs&) { return current_process().gid; }
+int64_t sys_getegid(SyscallArgs&) { return current_process().gid; }
+int64_t sys_getpgrp(SyscallArgs&) { return current_process().pgid; }
+
+int64_t sys_getpgid(SyscallArgs& a) {
+    if (a.arg[0] != 0 && a.arg[0] != uint64_t(current_process().pid)) return -ESRCH;
+    return current_process().pgid;
+}
+
+int64_t sys_getsid(SyscallArgs& a) {
+    if (a.arg[0] != 0 && a.arg[0] != uint64_t(current_process().pid)) return -ESRCH;
+    return current_process().sid;
+}
+
+int64_t sys_set_tid_address(SyscallArgs& a) {
+    current_process().clear_child_tid = a.arg[0];
+    return current_process().tid;
+}
+
+int64_t sys_set_robust_list(SyscallArgs& a) {
+    if (a.arg[1] != 24) return -EINVAL;  // sizeof(struct robust_list_head)
+    current_process().robust_list = a.arg[0];
+    return 0;
+}
+
+int64_t sys_arch_prctl(SyscallArgs& a) {
+    enum { kSetGs = 0x1001, kSetFs = 0x1002, kGetFs = 0x1003, kGetGs = 0x1004 };
+    Process& p = current_process();
+    switch (a.arg[0]) {
+        case kSetFs:
+        case kSetGs:
+            if (a.arg[1] >= kUserTop + kPageSize) return -EPERM;
+            if (a.arg[0] == kSetFs) {
+                p.fs_base = a.arg[1];
+                wrmsr(kMsrFsBase, a.arg[1]);
+            } else {
+                // The user's GS base lives in KERNEL_GS_BASE while the kernel runs.
+                p.gs_base = a.arg[1];
+                wrmsr(kMsrKernelGsBase, a.arg[1]);
+            }
+            return 0;
+        case kGetFs:
+            return UserPtr<uint64_t>(a.arg[1]).write(p.fs_base) ? 0 : -EFAULT;
+        case kGetGs:
+            return UserPtr<uint64_t>(a.arg[1]).write(p.gs_base) ? 0 : -EFAULT;
+        default:
+            return -EINVAL;
+    }
+}
+
+int64_t sys_uname(SyscallArgs& a) {
+    struct Utsname {
+        char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
+    } u = {};
+    auto set = [](char* field, const char* value) { memcpy(field, value, strlen(value) + 1); };
+    set(u.sysname, "Linux");
+    set(u.nodename, "utx");
+    set(u.release, "6.1.0-utx");
+    set(u.version, "#1 SMP utx");
+    set(u.machine, "x86_64");
+    set(u.domainname, "(none)");
+    return UserPtr<Utsname>(a.arg[0]).write(u) ? 0 : -EFAULT;
+}
+
+namespace {
+
+int64_t rlimit_common(uint64_t pid, uint64_t resource, uint64_t new_addr, uint64_t old_addr) {
+    Process& p = current_process();
+    if (pid != 0 && pid != uint64_t(p.pid)) return -ESRCH;
+    if (resource >= uint64_t(kRlimits)) return -EINVAL;
+    Rlimit next;
+    if (new_addr) {
+        if (!UserPtr<Rlimit>(new_addr).read(next)) return -EFAULT;
+        if (next.cur > next.max) return -EINVAL;
+        if (next.max > p.rlimits[resource].max && p.uid != 0) return -EPERM;
+        if (resource == 7 && next.max > uint64_t(kMaxFds)) return -EPERM;  // nr_open
+    }
+    if (old_addr && !UserPtr<Rlimit>(old_addr).write(p.rlimits[resource])) return -EFAULT;
+    if (new_addr) p.rlimits[resource] = next;
+    return 0;
+}
+
+}  // namespace
+
+int64_t sys_prlimit64(SyscallArgs& a) {
+    return rlimit_common(a.arg[0], a.arg[1], a.arg[2], a.arg[3]);
+}
+int64_t sys_getrlimit(SyscallArgs& a) { return rlimit_common(0, a.arg[0], 0, a.arg[1]); }
+int64_t sys_setrlimit(SyscallArgs& a) { return rlimit_common(0, a.arg[0], a.arg[1], 0); }
+
+int64_t sys_sched_getaffinity(SyscallArgs& a) {
+    if (a.arg[0] != 0 && a.arg[0] != uint64_t(current_process().pid)) return -ESRCH;
+    const uint64_t len = a.arg[1];
+    if (len < 8 || (len & 7)) return -EINVAL;
+    uint64_t mask = 1;  // one vCPU until SMP lands
+    return copy_to_user(a.arg[2], &mask, sizeof mask) ? 8 : -EFAULT;
+}
+
+int64_t sys_sched_yield(SyscallArgs&) { return 0; }
+
+int64_t sys_getcpu(SyscallArgs& a) {
+    uint32_t zero = 0;
+    if (a.arg[0] && !copy_to_user(a.arg[0], &zero, 4)) return -EFAULT;
+    if (a.arg[1] && !copy_to_user(a.arg[1], &zero, 4)) return -EFAULT;
+    return 0;
+}
+
+int64_t sys_umask(SyscallArgs& a) {
+    uint32_t old = current_process().umask;
+    current_process().umask = uint32_t(a.arg[0]) & 0777;
+    return old;
+}
+
+}  // namespace utx::kernel
