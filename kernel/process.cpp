@@ -23,7 +23,7 @@ void process_init(const char* exec_path, uint32_t uid, uint32_t gid, bool trace)
     p.uid = uid;
     p.gid = gid;
     p.trace = trace;
-    for (int fd = 0; fd < 3; ++fd) p.fds[fd] = FdEntry{true, false, fd, fd == 0 ? 0u : 1u};
+    for (int fd = 0; fd < 3; ++fd) p.fds[fd] = FdEntry{true, false, FdKind::Host, false, fd, 0, nullptr};
     for (auto& r : p.rlimits) r = {kInfinity, kInfinity};
     p.rlimits[3] = {8ULL << 20, kInfinity};   // RLIMIT_STACK
     p.rlimits[4] = {0, kInfinity};            // RLIMIT_CORE

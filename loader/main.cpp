@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
             return exit.status;
         case GuestExit::Kind::Killed:
             if (exit.status != SIGPIPE && exit.status != SIGINT) {
-                std::fprintf(stderr, "utx-run: %s: %s (signal %d) at address %#lx, rip %#lx\n",
+                std::fprintf(stderr, "utx-run: %s: %s (signal %d) at address 0x%lx, rip 0x%lx\n",
                              options->program.c_str(), signal_description(exit.status).c_str(),
                              exit.status, (unsigned long)exit.fault_address,
                              (unsigned long)exit.rip);

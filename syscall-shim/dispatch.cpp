@@ -1,7 +1,7 @@
 // syscall-shim/dispatch.cpp: one table lookup from the syscall number to the handler.
 #include "kernel/lib/log.h"
 #include "kernel/process.h"
-#include "syscall-shim/syscall.h"
+#include "syscall-shim/handlers.h"
 #include "syscall-shim/trace.h"
 
 namespace utx::kernel {

@@ -1,11 +1,12 @@
 // syscall-shim/sys_file.cpp: I/O on file descriptors. Until minifs lands ([files]) the only
 // files are the host's stdin, stdout and stderr, reached through the VMM.
+#include "kernel/ipc/pipe.h"
 #include "kernel/lib/string.h"
 #include "kernel/platform/hypercall.h"
 #include "kernel/process.h"
 #include "kernel/time.h"
 #include "syscall-shim/fd_table.h"
-#include "syscall-shim/syscall.h"
+#include "syscall-shim/handlers.h"
 #include "syscall-shim/user_access.h"
 
 namespace utx::kernel {
@@ -48,8 +49,52 @@ int64_t write_buffers(FdEntry& e, IoBuffer* bufs, size_t count) {
     return total;
 }
 
+constexpr uint32_t kONonblock = 04000;
+
+// Nothing else runs in this VM yet, so a pipe that stays empty (or full) with its other end
+// open can never change: Linux would block forever, and so do we.
+[[noreturn]] void block_forever() {
+    for (;;) cpu_halt();
+}
+
+int64_t pipe_read(FdEntry& e, IoBuffer* bufs, size_t count) {
+    if (e.write_end) return -EBADF;
+    Pipe& p = *e.pipe;
+    if (p.count == 0) {
+        if (p.writers == 0) return 0;
+        if (e.status_flags & kONonblock) return -EAGAIN;
+        block_forever();
+    }
+    int64_t total = 0;
+    for (size_t i = 0; i < count && p.count; ++i)
+        total += int64_t(p.read(reinterpret_cast<uint8_t*>(bufs[i].addr), bufs[i].len));
+    return total;
+}
+
+int64_t pipe_write(FdEntry& e, IoBuffer* bufs, size_t count) {
+    if (!e.write_end) return -EBADF;
+    Pipe& p = *e.pipe;
+    if (p.readers == 0) return check_epipe(-EPIPE);
+    int64_t total = 0;
+    for (size_t i = 0; i < count; ++i) {
+        size_t n = p.write(reinterpret_cast<const uint8_t*>(bufs[i].addr), bufs[i].len);
+        total += int64_t(n);
+        if (n < bufs[i].len) {
+            if (e.status_flags & kONonblock) return total ? total : -EAGAIN;
+            block_forever();
+        }
+    }
+    return total;
+}
+
 int64_t do_read(FdEntry& e, IoBuffer* bufs, size_t count) {
+    if (e.kind == FdKind::Pipe) return pipe_read(e, bufs, count);
     return host_io(abi::kHcRead, e.host_fd, bufs, count);
+}
+
+int64_t do_write(FdEntry& e, IoBuffer* bufs, size_t count) {
+    if (e.kind == FdKind::Pipe) return pipe_write(e, bufs, count);
+    return write_buffers(e, bufs, count);
 }
 
 // Reads the iovec array, validates it and the buffers. Returns the count or -errno.
@@ -90,7 +135,7 @@ int64_t sys_write(SyscallArgs& a) {
     if (len == 0) return 0;
     if (!user_readable(a.arg[1], len)) return -EFAULT;
     IoBuffer b{a.arg[1], len};
-    return write_buffers(*e, &b, 1);
+    return do_write(*e, &b, 1);
 }
 
 int64_t sys_readv(SyscallArgs& a) {
@@ -106,19 +151,22 @@ int64_t sys_writev(SyscallArgs& a) {
     if (!e) return -EBADF;
     int64_t n = load_iov(a.arg[1], a.arg[2], g_iov, false);
     if (n < 0) return n;
-    return write_buffers(*e, g_iov, size_t(n));
+    return do_write(*e, g_iov, size_t(n));
 }
 
 int64_t sys_close(SyscallArgs& a) {
     FdEntry* e = fd_lookup(a.arg[0]);
     if (!e) return -EBADF;
     e->open = false;
+    if (e->kind == FdKind::Pipe) Pipe::release(e->pipe, e->write_end);
     return 0;
 }
 
 namespace {
 int64_t dup_to(FdEntry& from, int to, bool cloexec) {
     FdEntry& slot = current_process().fds[to];
+    if (from.kind == FdKind::Pipe) ++(from.write_end ? from.pipe->writers : from.pipe->readers);
+    if (slot.open && slot.kind == FdKind::Pipe) Pipe::release(slot.pipe, slot.write_end);
     slot = from;
     slot.open = true;
     slot.cloexec = cloexec;
@@ -170,6 +218,7 @@ int64_t sys_fcntl(SyscallArgs& a) {
             e->cloexec = a.arg[2] & 1;
             return 0;
         case F_GETFL: {
+            if (e->kind == FdKind::Pipe) return (e->write_end ? 1 : 0) | e->status_flags;
             int64_t host = host_request(abi::kHcFcntl, uint64_t(e->host_fd), F_GETFL, 0);
             if (host < 0) return host;
             return (host & ~int64_t(kSettable)) | e->status_flags;
@@ -183,7 +232,8 @@ int64_t sys_fcntl(SyscallArgs& a) {
 }
 
 int64_t sys_ioctl(SyscallArgs& a) {
-    constexpr uint64_t kTcgets = 0x5401, kTiocgwinsz = 0x5413, kFionbio = 0x5421;
+    constexpr uint64_t kTcgets = 0x5401, kTiocgwinsz = 0x5413, kFionbio = 0x5421,
+                       kFionread = 0x541b;
     constexpr size_t kTermiosSize = 36, kWinsizeSize = 8;
     FdEntry* e = fd_lookup(a.arg[0]);
     if (!e) return -EBADF;
@@ -199,8 +249,12 @@ int64_t sys_ioctl(SyscallArgs& a) {
             else e->status_flags &= ~04000u;
             return 0;
         }
+        case kFionread:
+            if (e->kind != FdKind::Pipe) return -ENOTTY;
+            return UserPtr<int>(a.arg[2]).write(int(e->pipe->count)) ? 0 : -EFAULT;
         default: return -ENOTTY;
     }
+    if (e->kind == FdKind::Pipe) return -ENOTTY;
     int64_t r = host_request(abi::kHcIoctl, uint64_t(e->host_fd), a.arg[1], 0, buf, size);
     if (r < 0) return r;
     return copy_to_user(a.arg[2], buf, size) ? 0 : -EFAULT;
@@ -209,6 +263,7 @@ int64_t sys_ioctl(SyscallArgs& a) {
 int64_t sys_lseek(SyscallArgs& a) {
     FdEntry* e = fd_lookup(a.arg[0]);
     if (!e) return -EBADF;
+    if (e->kind == FdKind::Pipe) return -ESPIPE;
     if (a.arg[2] > 4) return -EINVAL;
     return host_request(abi::kHcLseek, uint64_t(e->host_fd), a.arg[1], a.arg[2]);
 }
@@ -228,6 +283,17 @@ static_assert(sizeof(LinuxStat) == 144);
 int64_t stat_fd(uint64_t fd, LinuxStat& st) {
     FdEntry* e = fd_lookup(fd);
     if (!e) return -EBADF;
+    if (e->kind == FdKind::Pipe) {
+        memset(&st, 0, sizeof st);
+        st.dev = 0xc;  // pipefs
+        st.ino = e->pipe->inode;
+        st.nlink = 1;
+        st.mode = 010600;  // S_IFIFO | 0600
+        st.uid = current_process().uid;
+        st.gid = current_process().gid;
+        st.blksize = 4096;
+        return 0;
+    }
     return host_request(abi::kHcFstat, uint64_t(e->host_fd), 0, 0, &st, sizeof st);
 }
 
@@ -327,6 +393,33 @@ int64_t sys_readlinkat(SyscallArgs& a) {
     return readlink_common(a.arg[1], a.arg[2], a.arg[3]);
 }
 
+int64_t sys_pipe2(SyscallArgs& a) {
+    constexpr uint64_t kOCloexec = 02000000, kODirect = 040000;
+    if (a.arg[1] & ~(kOCloexec | kONonblock | kODirect)) return -EINVAL;
+    if (!user_writable(a.arg[0], 8)) return -EFAULT;
+    int rfd = fd_allocate(0);
+    if (rfd < 0) return rfd;
+    auto& fds = current_process().fds;
+    fds[rfd].open = true;  // reserve it while looking for the second descriptor
+    int wfd = fd_allocate(0);
+    fds[rfd].open = false;
+    if (wfd < 0) return wfd;
+    Pipe* pipe = Pipe::create();
+    if (!pipe) return -ENFILE;
+    const bool cloexec = a.arg[1] & kOCloexec;
+    const uint32_t flags = uint32_t(a.arg[1] & kONonblock);
+    fds[rfd] = FdEntry{true, cloexec, FdKind::Pipe, false, -1, flags, pipe};
+    fds[wfd] = FdEntry{true, cloexec, FdKind::Pipe, true, -1, flags, pipe};
+    const int32_t pair[2] = {rfd, wfd};
+    copy_to_user(a.arg[0], pair, sizeof pair);
+    return 0;
+}
+
+int64_t sys_pipe(SyscallArgs& a) {
+    SyscallArgs with_flags{{a.arg[0], 0}, a.frame};
+    return sys_pipe2(with_flags);
+}
+
 int64_t sys_getcwd(SyscallArgs& a) {
     if (a.arg[1] < 2) return -ERANGE;
     return copy_to_user(a.arg[0], "/", 2) ? 2 : -EFAULT;
@@ -353,6 +446,15 @@ int64_t sys_poll(SyscallArgs& a) {
             FdEntry* e = fd_lookup(uint64_t(fds[i].fd));
             if (!e) {
                 fds[i].revents = 0x20;  // POLLNVAL
+            } else if (e->kind == FdKind::Pipe) {
+                constexpr int16_t kPollIn = 1, kPollOut = 4, kPollErr = 8, kPollHup = 0x10;
+                const Pipe& p = *e->pipe;
+                int16_t r = 0;
+                if (!e->write_end && p.count) r |= kPollIn;
+                if (!e->write_end && !p.writers) r |= kPollHup;
+                if (e->write_end && p.space()) r |= kPollOut;
+                if (e->write_end && !p.readers) r |= kPollErr;
+                fds[i].revents = int16_t(r & (fds[i].events | kPollErr | kPollHup));
             } else {
                 int64_t r = host_request(abi::kHcPoll, uint64_t(e->host_fd),
                                          uint64_t(uint16_t(fds[i].events)),

@@ -2,7 +2,7 @@
 #include "kernel/mm/memory.h"
 #include "kernel/random.h"
 #include "kernel/time.h"
-#include "syscall-shim/syscall.h"
+#include "syscall-shim/handlers.h"
 #include "syscall-shim/user_access.h"
 
 namespace utx::kernel {

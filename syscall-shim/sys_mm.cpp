@@ -2,7 +2,7 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/memory.h"
 #include "syscall-shim/fd_table.h"
-#include "syscall-shim/syscall.h"
+#include "syscall-shim/handlers.h"
 
 namespace utx::kernel {
 
@@ -24,7 +24,21 @@ int64_t sys_mmap(SyscallArgs& a) {
 int64_t sys_munmap(SyscallArgs& a) { return current_address_space().munmap(a.arg[0], a.arg[1]); }
 
 int64_t sys_mprotect(SyscallArgs& a) {
-    return current_address_space().mprotect(a.arg[0], a.arg[1], uint32_t(a.arg[2]) & ~0x03000000u);
+    constexpr uint64_t kProtGrowsDown = 0x01000000, kProtGrowsUp = 0x02000000;
+    const uint64_t prot = a.arg[2];
+    if (prot & kProtGrowsUp) return -EINVAL;  // x86-64 has no upward-growing mappings
+    if (prot & ~uint64_t(7 | 8 /* PROT_SEM */ | kProtGrowsDown)) return -EINVAL;
+    if (prot & kProtGrowsDown) {
+        // Only a mapping that grows down may be changed "down to its start".
+        const AddressSpace& as = current_address_space();
+        bool grows_down = false;
+        for (size_t i = 0; i < as.vma_count(); ++i) {
+            const Vma& v = as.vmas()[i];
+            if (v.start <= a.arg[0] && a.arg[0] < v.end) grows_down = v.flags & kVmaGrowsDown;
+        }
+        if (!grows_down) return -EINVAL;
+    }
+    return current_address_space().mprotect(a.arg[0], a.arg[1], uint32_t(prot & 7));
 }
 
 int64_t sys_mremap(SyscallArgs& a) {

@@ -5,7 +5,7 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/memory.h"
 #include "kernel/process.h"
-#include "syscall-shim/syscall.h"
+#include "syscall-shim/handlers.h"
 #include "syscall-shim/user_access.h"
 
 namespace utx::kernel {

@@ -1,7 +1,7 @@
 // syscall-shim/sys_signal.cpp: signal dispositions and masks. Dispositions are recorded;
 // delivery to handlers comes with [threads]. Default actions that terminate are carried out.
 #include "kernel/process.h"
-#include "syscall-shim/syscall.h"
+#include "syscall-shim/handlers.h"
 #include "syscall-shim/user_access.h"
 
 namespace utx::kernel {
@@ -115,6 +115,18 @@ int64_t sys_tkill(SyscallArgs& a) {
     if (int64_t(a.arg[0]) <= 0) return -EINVAL;
     if (a.arg[0] != uint64_t(current_process().tid)) return -ESRCH;
     return send_to_self(int(a.arg[1]));
+}
+
+}  // namespace utx::kernel
+
+namespace utx::kernel {
+
+// Nothing is ever left pending: a signal is acted on when sent, or refused (ENOSYS) until
+// delivery to handlers lands.
+int64_t sys_rt_sigpending(SyscallArgs& a) {
+    if (a.arg[1] > 8) return -EINVAL;
+    const uint64_t none_pending = 0;
+    return copy_to_user(a.arg[0], &none_pending, a.arg[1]) ? 0 : -EFAULT;
 }
 
 }  // namespace utx::kernel

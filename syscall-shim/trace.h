@@ -2,7 +2,7 @@
 #pragma once
 #include <stdint.h>
 
-#include "syscall-shim/syscall.h"
+#include "syscall-shim/handlers.h"
 
 namespace utx::kernel {
 

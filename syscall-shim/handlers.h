@@ -1,4 +1,4 @@
-// syscall-shim/syscall.h: what every syscall handler sees, and the handler declarations
+// syscall-shim/handlers.h: what every syscall handler sees, and the handler declarations
 // generated from syscalls.def.
 #pragma once
 #include <stdint.h>

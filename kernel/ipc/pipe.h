@@ -1,0 +1,27 @@
+// kernel/ipc/pipe.h: an anonymous pipe inside the guest: a 64 KiB ring with reader and
+// writer counts.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+namespace utx::kernel {
+
+struct Pipe {
+    static constexpr size_t kCapacity = 65536;
+    uint8_t* buffer;
+    size_t head;  // next byte to read
+    size_t count;
+    uint32_t readers;
+    uint32_t writers;
+    uint64_t inode;
+
+    static Pipe* create();
+    // Bytes moved; 0 means empty (read) or full (write).
+    size_t read(uint8_t* dst, size_t len);
+    size_t write(const uint8_t* src, size_t len);
+    size_t space() const { return kCapacity - count; }
+    // Drops one end; frees the pipe when no end is left.
+    static void release(Pipe* pipe, bool write_end);
+};
+
+}  // namespace utx::kernel
