@@ -1,0 +1,237 @@
+"""Harness for the Linux compatibility tests.
+
+Every test runs a program natively first (a test whose program misbehaves natively is a
+broken test and fails as such), then under `utx-run --backend B`, and compares stdout,
+stderr and exit status exactly.
+
+Environment:
+  UTX_RUN                   utx-run binary (default <repo>/build/loader/utx-run)
+  UTX_COMPAT_BIN            built programs, <flavor>/<name> (default <repo>/build/compat-tests/bin)
+  UTX_BACKEND               kvm | qemu (default: kvm if /dev/kvm opens read-write, else qemu)
+  UTX_ALLOW_MISSING_RUNNER  1: a missing utx-run skips the utx half instead of failing
+  UTX_TIMEOUT               seconds allowed for one utx-run (default 60)
+"""
+
+import os
+import re
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FLAVORS = ("glibc-static", "glibc-static-pie", "musl-static")
+UTX_RUN = Path(os.environ.get("UTX_RUN", REPO / "build" / "loader" / "utx-run"))
+COMPAT_BIN = Path(os.environ.get("UTX_COMPAT_BIN", REPO / "build" / "compat-tests" / "bin"))
+ALLOW_MISSING_RUNNER = os.environ.get("UTX_ALLOW_MISSING_RUNNER") == "1"
+UTX_TIMEOUT = float(os.environ.get("UTX_TIMEOUT", "60"))
+NATIVE_TIMEOUT = 60.0
+
+# The environment of every run, native and utx-run alike, so that output that depends on
+# the environment is reproducible. utx-run passes its own environment to the guest.
+BASE_ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "HOME": "/", "UTX_COMPAT": "1"}
+
+# The one line utx-run prints for a guest killed by SIGSEGV.
+SEGV_REPORT = re.compile(
+    r"^utx-run: (?P<prog>.+): Segmentation fault \(signal 11\) "
+    r"at address (?P<addr>0x[0-9a-fA-F]+), rip 0x[0-9a-fA-F]+$"
+)
+
+
+def _detect_backend():
+    """Returns (backend, loud warning or None, why KVM tests are skipped or None)."""
+    chosen = os.environ.get("UTX_BACKEND")
+    if chosen:
+        skip = None if chosen == "kvm" else f"UTX_BACKEND={chosen}: KVM tests skipped"
+        return chosen, None, skip
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
+        os.close(fd)
+        return "kvm", None, None
+    except FileNotFoundError:
+        why = "/dev/kvm missing"
+    except OSError as error:
+        why = f"/dev/kvm not usable ({error.strerror})"
+    warning = f"{why}: KVM tests SKIPPED, running under the QEMU backend"
+    return "qemu", warning, warning
+
+
+BACKEND, BACKEND_WARNING, KVM_SKIP_REASON = _detect_backend()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "kvm: needs the KVM backend (skipped under QEMU)")
+
+
+def pytest_report_header(config):
+    runner = "" if UTX_RUN.exists() else " (MISSING)"
+    lines = [
+        f"utx-run: {UTX_RUN}{runner}",
+        f"utx backend: {BACKEND}",
+        f"compat programs: {COMPAT_BIN}",
+    ]
+    if BACKEND_WARNING:
+        lines.append(f"WARNING: {BACKEND_WARNING}")
+    return lines
+
+
+def pytest_collection_modifyitems(config, items):
+    if KVM_SKIP_REASON is None:
+        return
+    for item in items:
+        if "kvm" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=KVM_SKIP_REASON))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if BACKEND_WARNING:
+        terminalreporter.write_sep("!", f"WARNING: {BACKEND_WARNING}", red=True, bold=True)
+    if not UTX_RUN.exists():
+        terminalreporter.write_sep("!", f"utx-run not found at {UTX_RUN}", red=True, bold=True)
+
+
+@dataclass
+class Result:
+    argv: list
+    status: int  # exit status as a shell reports it: 128+N for death by signal N
+    stdout: bytes
+    stderr: bytes
+
+    def describe(self):
+        return (
+            f"command: {self.argv}\nstatus: {self.status}\n"
+            f"stdout: {_excerpt(self.stdout)}\nstderr: {_excerpt(self.stderr)}"
+        )
+
+
+def _excerpt(data, limit=2000):
+    if len(data) <= limit:
+        return repr(data)
+    return f"{data[:limit]!r}... ({len(data)} bytes)"
+
+
+def shell_status(returncode):
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def run_process(argv, *, input=b"", env=None, timeout):
+    """Runs argv in its own session so that a timeout kills it and all its children
+    (utx-run's QEMU included), and fails the test on a timeout instead of hanging."""
+    process = subprocess.Popen(
+        [str(a) for a in argv],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=BASE_ENV if env is None else env,
+        start_new_session=True,
+    )
+    timed_out = False
+    try:
+        stdout, stderr = process.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+    finally:
+        if process.poll() is None:  # e.g. interrupted: never leave the group running
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    if timed_out:
+        pytest.fail(
+            f"timed out after {timeout:g} s: {[str(a) for a in argv]}\n"
+            f"stdout so far: {_excerpt(stdout)}\nstderr so far: {_excerpt(stderr)}"
+        )
+    return Result([str(a) for a in argv], shell_status(process.returncode), stdout, stderr)
+
+
+def program(flavor, name):
+    path = COMPAT_BIN / flavor / name
+    if not path.is_file():
+        pytest.fail(
+            f"compat program {path} is not built: build the `compat_programs` target "
+            f"(or point UTX_COMPAT_BIN at <build>/compat-tests/bin)"
+        )
+    return path
+
+
+def run_native(prog, args=(), *, input=b"", env=None):
+    return run_process([prog, *args], input=input, env=env, timeout=NATIVE_TIMEOUT)
+
+
+def run_utx(prog, args=(), *, input=b"", env=None, options=()):
+    if not UTX_RUN.exists():
+        message = (
+            f"utx-run not found at {UTX_RUN}: build the loader or set UTX_RUN "
+            f"(UTX_ALLOW_MISSING_RUNNER=1 skips the utx half of the tests)"
+        )
+        if ALLOW_MISSING_RUNNER:
+            pytest.skip(message)
+        pytest.fail(message)
+    argv = [UTX_RUN, "--backend", BACKEND, *options, prog, *args]
+    return run_process(argv, input=input, env=env, timeout=UTX_TIMEOUT)
+
+
+def _first_difference(native, guest):
+    for index, (a, b) in enumerate(zip(native, guest)):
+        if a != b:
+            return index
+    return min(len(native), len(guest))
+
+
+def _describe_difference(stream, native, guest):
+    at = _first_difference(native, guest)
+    line = native.count(b"\n", 0, at) + 1
+    start = native.rfind(b"\n", 0, at) + 1
+    return (
+        f"{stream} differs at byte {at} (line {line}); native {len(native)} bytes, "
+        f"utx {len(guest)} bytes\n"
+        f"  native: {native[start:at + 80]!r}\n"
+        f"  utx:    {guest[start:at + 80]!r}"
+    )
+
+
+def assert_same(native, guest, *, compare_stderr=True):
+    problems = []
+    if guest.status != native.status:
+        problems.append(f"exit status: native {native.status}, utx {guest.status}")
+    if guest.stdout != native.stdout:
+        problems.append(_describe_difference("stdout", native.stdout, guest.stdout))
+    if compare_stderr and guest.stderr != native.stderr:
+        problems.append(_describe_difference("stderr", native.stderr, guest.stderr))
+    if problems:
+        pytest.fail(
+            "utx-run does not behave like the native process:\n"
+            + "\n".join(problems)
+            + f"\n--- utx run ---\n{guest.describe()}"
+        )
+
+
+def expect_native(result, *, status=0, stdout=None, stderr=b""):
+    """A test's own sanity check of the native run: if this fails, the test is broken."""
+    problems = []
+    if result.status != status:
+        problems.append(f"exit status {result.status}, expected {status}")
+    if stdout is not None and result.stdout != stdout:
+        problems.append(f"stdout {_excerpt(result.stdout)}, expected {_excerpt(stdout)}")
+    if stderr is not None and result.stderr != stderr:
+        problems.append(f"stderr {_excerpt(result.stderr)}, expected {_excerpt(stderr)}")
+    if problems:
+        pytest.fail("the native run is wrong (a broken test, not a utx bug): " + "; ".join(problems)
+                    + f"\n{result.describe()}")
+
+
+def check_program(flavor, name, args=(), *, input=b"", status=0, stdout=None):
+    """The common test: native run as expected, then utx-run behaves identically."""
+    prog = program(flavor, name)
+    native = run_native(prog, args, input=input)
+    expect_native(native, status=status, stdout=stdout)
+    guest = run_utx(prog, args, input=input)
+    assert_same(native, guest)
+    return native, guest
+
+
+@pytest.fixture(params=FLAVORS)
+def flavor(request):
+    return request.param

@@ -1,0 +1,89 @@
+// check.h: tiny helpers shared by the compat programs.
+//
+// Every check prints one deterministic line ("label: ok", or "label: EINVAL" for an errno
+// check) so that the native and the utx output can be compared byte for byte, and a failed
+// check makes the program exit 1 so that a broken program is caught natively first.
+#ifndef UTX_COMPAT_CHECK_H
+#define UTX_COMPAT_CHECK_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static int check_failures;
+
+// An address that is never mapped, hidden from the compiler so that it cannot reason
+// (and warn) about the bad accesses the programs make on purpose.
+static void *volatile unmapped_address = (void *)16;
+
+static inline void expect(const char *label, int ok) {
+    printf("%s: %s\n", label, ok ? "ok" : "FAILED");
+    if (!ok) {
+        check_failures++;
+        fprintf(stderr, "FAIL: %s\n", label);
+    }
+}
+
+static inline const char *errno_name(int err) {
+    switch (err) {
+        case 0:
+            return "no error";
+        case EPERM:
+            return "EPERM";
+        case ENOENT:
+            return "ENOENT";
+        case EINTR:
+            return "EINTR";
+        case EBADF:
+            return "EBADF";
+        case EAGAIN:
+            return "EAGAIN";
+        case ENOMEM:
+            return "ENOMEM";
+        case EACCES:
+            return "EACCES";
+        case EFAULT:
+            return "EFAULT";
+        case EEXIST:
+            return "EEXIST";
+        case EINVAL:
+            return "EINVAL";
+        case ENOTTY:
+            return "ENOTTY";
+        case ESPIPE:
+            return "ESPIPE";
+        case ENOSYS:
+            return "ENOSYS";
+        default:
+            return "other errno";
+    }
+}
+
+// For a call that must fail: `ret` is its return value (-1 expected), `err` the errno seen.
+static inline void expect_errno(const char *label, long ret, int err, int expected) {
+    int ok = ret == -1 && err == expected;
+    if (ret != -1)
+        printf("%s: succeeded (expected %s)\n", label, errno_name(expected));
+    else
+        printf("%s: %s\n", label, errno_name(err));
+    if (!ok) {
+        check_failures++;
+        fprintf(stderr, "FAIL: %s: ret %ld errno %d, expected %s\n", label, ret, err,
+                errno_name(expected));
+    }
+}
+
+// Evaluates `call` once, then checks it failed with `expected`.
+#define EXPECT_ERRNO(label, call, expected)         \
+    do {                                            \
+        errno = 0;                                  \
+        long ret_ = (long)(call);                   \
+        expect_errno(label, ret_, errno, expected); \
+    } while (0)
+
+static inline int check_exit_status(void) {
+    fflush(stdout);
+    return check_failures ? 1 : 0;
+}
+
+#endif
