@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# ./do demo | test | build | install — everything from a fresh Debian 12 machine.
+#   demo     install what is missing, build, and boot busybox and a static hello under utx-run
+#   test     install what is missing, build, and run every test (what .ci/run calls)
+#   build    build only;  install: install the Debian packages only
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(
+    build-essential cmake googletest libgtest-dev      # toolchain, GoogleTest
+    liblief-dev libzydis-dev                           # utx-analyze
+    musl-tools busybox-static strace                   # test workloads, recall oracle
+    qemu-system-x86                                    # backend where /dev/kvm is missing
+    python3-pytest                                     # compat-tests (run by /usr/bin/python3)
+    g++-riscv64-linux-gnu                              # riscv64 test snippets for utx-analyze
+)
+
+install_missing() {
+    local missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "do: installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build build -j"$(nproc)"
+}
+
+demo() {
+    install_missing
+    build
+    local hello=build/compat-tests/bin/glibc-static/hello
+    echo "\$ utx-run /bin/busybox echo Hello from busybox inside utx"
+    build/loader/utx-run /bin/busybox echo Hello from busybox inside utx
+    echo "\$ utx-run $hello"
+    build/loader/utx-run "$hello"
+    echo "\$ seq 1 100000 | utx-run /bin/busybox sha256sum"
+    seq 1 100000 | build/loader/utx-run /bin/busybox sha256sum
+}
+
+run_tests() {
+    install_missing
+    build
+    [ -e /dev/kvm ] || echo "do: WARNING: /dev/kvm is missing: KVM tests are SKIPPED and utx-run uses the QEMU backend"
+    ctest --test-dir build --output-on-failure -j1
+}
+
+case "${1:-}" in
+    demo) demo ;;
+    test) run_tests ;;
+    build) install_missing; build ;;
+    install) install_missing ;;
+    *) echo "usage: ./do demo|test|build|install" >&2; exit 2 ;;
+esac
