@@ -140,3 +140,7 @@ def test_hello_on_our_kvm_vmm():
     native = run_native(prog)
     guest = run_utx(prog)
     assert_same(native, guest)
+
+
+def test_prctl(flavor):
+    check_program(flavor, "prctl")

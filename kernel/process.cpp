@@ -20,6 +20,10 @@ void process_init(const char* exec_path, uint32_t uid, uint32_t gid, bool trace)
     if (n >= sizeof p.exec_path) n = sizeof p.exec_path - 1;
     memcpy(p.exec_path, exec_path, n);
     p.exec_path[n] = 0;
+    const char* base = p.exec_path;
+    for (const char* c = p.exec_path; *c; ++c)
+        if (*c == '/') base = c + 1;
+    for (size_t i = 0; i < sizeof p.comm - 1 && base[i]; ++i) p.comm[i] = base[i];
     p.uid = uid;
     p.gid = gid;
     p.trace = trace;

@@ -50,6 +50,9 @@ struct Process {
     uint64_t altstack_sp = 0, altstack_size = 0;
     uint32_t altstack_flags = 2;  // SS_DISABLE
     uint32_t umask = 022;
+    char comm[16]{};             // PR_SET_NAME; starts as the program's file name
+    uint64_t pdeath_signal = 0;
+    bool dumpable = true;
     bool trace = false;
 };
 

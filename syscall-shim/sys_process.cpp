@@ -131,3 +131,40 @@ int64_t sys_umask(SyscallArgs& a) {
 }
 
 }  // namespace utx::kernel
+
+namespace utx::kernel {
+
+int64_t sys_prctl(SyscallArgs& a) {
+    enum { kSetPdeathsig = 1, kGetPdeathsig = 2, kGetDumpable = 3, kSetDumpable = 4,
+           kSetName = 15, kGetName = 16 };
+    Process& p = current_process();
+    switch (a.arg[0]) {
+        case kSetPdeathsig:
+            if (a.arg[1] > uint64_t(kSignals)) return -EINVAL;
+            p.pdeath_signal = a.arg[1];
+            return 0;
+        case kGetPdeathsig:
+            return UserPtr<int32_t>(a.arg[1]).write(int32_t(p.pdeath_signal)) ? 0 : -EFAULT;
+        case kGetDumpable:
+            return p.dumpable ? 1 : 0;
+        case kSetDumpable:
+            if (a.arg[1] > 1) return -EINVAL;
+            p.dumpable = a.arg[1];
+            return 0;
+        case kSetName: {
+            char name[16] = {};
+            for (size_t i = 0; i < sizeof name - 1; ++i) {
+                if (!copy_from_user(&name[i], a.arg[1] + i, 1)) return -EFAULT;
+                if (!name[i]) break;
+            }
+            memcpy(p.comm, name, sizeof name);
+            return 0;
+        }
+        case kGetName:
+            return copy_to_user(a.arg[1], p.comm, sizeof p.comm) ? 0 : -EFAULT;
+        default:
+            return -EINVAL;
+    }
+}
+
+}  // namespace utx::kernel

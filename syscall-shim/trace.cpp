@@ -88,7 +88,7 @@ void append_args(StringBuilder& b, const char* sig, const SyscallArgs& a, bool a
         uint64_t v = a.arg[i];
         char kind = sig ? sig[i] : 'x';
         switch (kind) {
-            case 'd': b.append("%ld", (long)v); break;
+            case 'd': b.append("%d", int(v)); break;  // int arguments: fds, AT_FDCWD
             case 'u': b.append("%lu", (unsigned long)v); break;
             case 'o': b.append("%#lo", (unsigned long)v); break;
             case 's': append_string(b, v, 64); break;
