@@ -31,6 +31,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
 
     cpu_init(g_cpu0, reinterpret_cast<uint64_t>(g_kernel_stack + sizeof g_kernel_stack));
     fpu_init();
+    protection_init();
     frames_init(info.mem_size, page_up(info.program.gpa + info.program.size));
     time_init(info.tsc_khz);
     random_init(info.random);

@@ -66,6 +66,7 @@ int64_t pipe_read(FdEntry& e, IoBuffer* bufs, size_t count) {
         block_forever();
     }
     int64_t total = 0;
+    UserAccessScope scope;
     for (size_t i = 0; i < count && p.count; ++i)
         total += int64_t(p.read(reinterpret_cast<uint8_t*>(bufs[i].addr), bufs[i].len));
     return total;
@@ -76,6 +77,7 @@ int64_t pipe_write(FdEntry& e, IoBuffer* bufs, size_t count) {
     Pipe& p = *e.pipe;
     if (p.readers == 0) return check_epipe(-EPIPE);
     int64_t total = 0;
+    UserAccessScope scope;
     for (size_t i = 0; i < count; ++i) {
         size_t n = p.write(reinterpret_cast<const uint8_t*>(bufs[i].addr), bufs[i].len);
         total += int64_t(n);

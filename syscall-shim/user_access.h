@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/arch/x86_64/cpu.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/address_space.h"
@@ -18,14 +19,25 @@ inline bool user_writable(uint64_t addr, size_t len) {
     return current_address_space().prepare_access(addr, len, true);
 }
 
+// With SMAP on, the kernel reaches user pages only inside such a scope (stac … clac).
+class UserAccessScope {
+public:
+    UserAccessScope() { user_access_begin(); }
+    ~UserAccessScope() { user_access_end(); }
+    UserAccessScope(const UserAccessScope&) = delete;
+    UserAccessScope& operator=(const UserAccessScope&) = delete;
+};
+
 inline bool copy_from_user(void* dst, uint64_t src, size_t len) {
     if (!user_readable(src, len)) return false;
+    UserAccessScope scope;
     memcpy(dst, reinterpret_cast<const void*>(src), len);
     return true;
 }
 
 inline bool copy_to_user(uint64_t dst, const void* src, size_t len) {
     if (!user_writable(dst, len)) return false;
+    UserAccessScope scope;
     memcpy(reinterpret_cast<void*>(dst), src, len);
     return true;
 }

@@ -110,6 +110,22 @@ void cpu_init(PerCpu& cpu, uint64_t kernel_stack_top) {
     wrmsr(kMsrEfer, rdmsr(kMsrEfer) | 1 /* SCE */ | 0x800 /* NXE */);
 }
 
+bool g_smap_enabled = false;
+
+void protection_init() {
+    uint32_t r[4];
+    cpuid(0, 0, r);
+    if (r[0] < 7) return;
+    cpuid(7, 0, r);
+    const bool smep = r[1] & (1u << 7), smap = r[1] & (1u << 20);
+    uint64_t cr4;
+    asm volatile("mov %%cr4, %0" : "=r"(cr4));
+    if (smep) cr4 |= 1ULL << 20;
+    if (smap) cr4 |= 1ULL << 21;
+    asm volatile("mov %0, %%cr4" : : "r"(cr4));
+    g_smap_enabled = smap;
+}
+
 void fpu_init() {
     uint32_t r[4];
     cpuid(1, 0, r);

@@ -62,6 +62,16 @@ struct PerCpu {
 };
 
 void cpu_init(PerCpu& cpu, uint64_t kernel_stack_top);
+// Turns on SMEP and SMAP where the CPU offers them: the kernel then never runs user code and
+// touches user memory only between user_access_begin() and user_access_end().
+void protection_init();
+extern bool g_smap_enabled;
+inline void user_access_begin() {
+    if (g_smap_enabled) asm volatile("stac" ::: "memory");
+}
+inline void user_access_end() {
+    if (g_smap_enabled) asm volatile("clac" ::: "memory");
+}
 // Enables the x87/SSE/AVX state the CPU offers for the application (CR4, XCR0).
 void fpu_init();
 // Leaves the kernel for the application (does not return).
