@@ -1,6 +1,6 @@
 """Memory: heap, brk, anonymous mappings and their errors, large allocations."""
 
-from conftest import check_program
+from conftest import assert_same, check_program, program, run_native, run_utx
 
 
 def test_malloc_small_and_1gib(flavor):
@@ -20,3 +20,13 @@ def test_brk(flavor):
 def test_mmap_munmap_mprotect_mremap(flavor):
     native, _ = check_program(flavor, "mmap")
     assert b"munmap unaligned address: EINVAL\n" in native.stdout
+
+
+def test_stack_grows_then_overflows_with_sigsegv(flavor):
+    prog = program(flavor, "stack_overflow")
+    check_program(flavor, "stack_overflow")  # 4 MiB of stack works
+    native = run_native(prog, ["1000000"])
+    guest = run_utx(prog, ["1000000"])
+    assert native.status == 139, native.describe()
+    assert_same(native, guest, compare_stderr=False)
+    assert b"Segmentation fault (signal 11)" in guest.stderr, guest.describe()

@@ -35,6 +35,7 @@ struct Rlimit {
     uint64_t cur, max;
 };
 inline constexpr int kRlimits = 16;
+inline constexpr int kRlimitStack = 3, kRlimitNofile = 7;
 
 struct Process {
     int pid = 1, tid = 1, ppid = 0, pgid = 1, sid = 1;

@@ -14,7 +14,7 @@ inline FdEntry* fd_lookup(uint64_t fd) {
 // The lowest free descriptor at or above `min`, or -EMFILE.
 inline int fd_allocate(int min) {
     auto& p = current_process();
-    uint64_t limit = p.rlimits[7].cur < uint64_t(kMaxFds) ? p.rlimits[7].cur : kMaxFds;
+    uint64_t limit = p.rlimits[kRlimitNofile].cur < uint64_t(kMaxFds) ? p.rlimits[kRlimitNofile].cur : kMaxFds;
     for (uint64_t fd = uint64_t(min); fd < limit; ++fd)
         if (!p.fds[fd].open) return int(fd);
     return -EMFILE;

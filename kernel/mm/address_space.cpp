@@ -4,6 +4,7 @@
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/memory.h"
+#include "kernel/process.h"
 
 namespace utx::kernel {
 namespace {
@@ -16,6 +17,7 @@ constexpr uint32_t kMremapMayMove = 1, kMremapFixed = 2;
 constexpr int kMadvDontNeed = 4, kMadvFree = 8, kMadvRemove = 9;
 
 AddressSpace g_address_space;
+constexpr uint64_t kStackGuardGap = 256 * kPageSize;
 
 }  // namespace
 
@@ -261,13 +263,15 @@ bool AddressSpace::handle_fault(uint64_t addr, bool write, bool exec) {
     if (addr >= kUserTop) return false;
     int i = find(addr);
     if (i < 0) {
-        // Grow a stack downwards, up to 8 MiB below its top, as Linux does with the
-        // RLIMIT_STACK default.
+        // Grow a stack downwards within RLIMIT_STACK, keeping Linux's guard gap (256
+        // pages) above the mapping below it.
         size_t j = 0;
         while (j < count_ && vmas_[j].end <= addr) ++j;
         if (j == count_ || !(vmas_[j].flags & kVmaGrowsDown)) return false;
         uint64_t new_start = page_down(addr);
-        if (j > 0 && vmas_[j - 1].end > new_start - kPageSize) return false;
+        const uint64_t limit = current_process().rlimits[kRlimitStack].cur;
+        if (vmas_[j].end - new_start > limit) return false;
+        if (j > 0 && vmas_[j - 1].end + kStackGuardGap > new_start) return false;
         vmas_[j].start = new_start;
         i = int(j);
     }
