@@ -255,39 +255,39 @@ uint64_t AddressSpace::present_page(uint64_t va, bool write) {
     va = page_down(va);
     uint64_t pa = pt_.lookup(va);
     if (pa) return pa;
-    if (!handle_fault(va, write, false)) return 0;
+    if (handle_fault(va, write, false) != Fault::Resolved) return 0;
     return pt_.lookup(va);
 }
 
-bool AddressSpace::handle_fault(uint64_t addr, bool write, bool exec) {
-    if (addr >= kUserTop) return false;
+AddressSpace::Fault AddressSpace::handle_fault(uint64_t addr, bool write, bool exec) {
+    if (addr >= kUserTop) return Fault::Invalid;
     int i = find(addr);
     if (i < 0) {
         // Grow a stack downwards within RLIMIT_STACK, keeping Linux's guard gap (256
         // pages) above the mapping below it.
         size_t j = 0;
         while (j < count_ && vmas_[j].end <= addr) ++j;
-        if (j == count_ || !(vmas_[j].flags & kVmaGrowsDown)) return false;
+        if (j == count_ || !(vmas_[j].flags & kVmaGrowsDown)) return Fault::Invalid;
         uint64_t new_start = page_down(addr);
         const uint64_t limit = current_process().rlimits[kRlimitStack].cur;
-        if (vmas_[j].end - new_start > limit) return false;
-        if (j > 0 && vmas_[j - 1].end + kStackGuardGap > new_start) return false;
+        if (vmas_[j].end - new_start > limit) return Fault::Invalid;
+        if (j > 0 && vmas_[j - 1].end + kStackGuardGap > new_start) return Fault::Invalid;
         vmas_[j].start = new_start;
         i = int(j);
     }
     const Vma& v = vmas_[i];
     if ((write && !(v.prot & kProtWrite)) || (exec && !(v.prot & kProtExec)) ||
         !(v.prot & (kProtRead | kProtWrite | kProtExec)))
-        return false;
+        return Fault::Invalid;
     uint64_t va = page_down(addr);
-    if (pt_.lookup(va)) return true;  // another path mapped it already
+    if (pt_.lookup(va)) return Fault::Resolved;  // another path mapped it already
     uint64_t pa = frame_alloc();
-    if (!pa) return false;
+    if (!pa) return Fault::OutOfMemory;
     if (!pt_.map(va, pa, pte_flags_for(v.prot))) {
         frame_free(pa);
-        return false;
+        return Fault::OutOfMemory;
     }
-    return true;
+    return Fault::Resolved;
 }
 
 bool AddressSpace::prepare_access(uint64_t addr, uint64_t len, bool write) {

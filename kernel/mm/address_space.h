@@ -39,8 +39,9 @@ public:
     void set_brk_start(uint64_t start) { brk_start_ = brk_ = start; }
     void set_mmap_base(uint64_t base) { mmap_base_ = base; }
 
-    // Resolves a page fault at `addr`; false means the access is invalid (SIGSEGV).
-    bool handle_fault(uint64_t addr, bool write, bool exec);
+    enum class Fault { Resolved, Invalid, OutOfMemory };
+    // Resolves a page fault at `addr`: Invalid is SIGSEGV, OutOfMemory the OOM kill.
+    Fault handle_fault(uint64_t addr, bool write, bool exec);
     // Makes [addr, addr+len) present and accessible for a kernel copy; false → EFAULT.
     bool prepare_access(uint64_t addr, uint64_t len, bool write);
     // Physical page backing a user page, faulting it in; 0 when invalid.

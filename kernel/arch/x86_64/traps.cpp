@@ -4,11 +4,12 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/lib/log.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/memory.h"
 #include "kernel/process.h"
 
 namespace {
 
-constexpr int kSigTrap = 5, kSigBus = 7, kSigFpe = 8, kSigSegv = 11, kSigIll = 4;
+constexpr int kSigKill = 9, kSigTrap = 5, kSigBus = 7, kSigFpe = 8, kSigSegv = 11, kSigIll = 4;
 
 const char* vector_name(uint64_t v) {
     static const char* names[] = {
@@ -34,8 +35,16 @@ extern "C" void trap_dispatch(TrapFrame* f) {
     switch (f->vector) {
         case 14: {
             bool present = f->error & 1, write = f->error & 2, exec = f->error & 16;
-            if (!present || write || exec) {
-                if (current_address_space().handle_fault(cr2, write, exec)) return;
+            using Fault = AddressSpace::Fault;
+            Fault result = Fault::Invalid;
+            if (!present || write || exec)
+                result = current_address_space().handle_fault(cr2, write, exec);
+            if (result == Fault::Resolved) return;
+            if (result == Fault::OutOfMemory) {
+                // Linux's OOM killer would pick this process: it is the only one.
+                klog("utx-run: out of guest memory (%lu MiB); raise -m\n",
+                     (unsigned long)(frames_total_count() * kPageSize >> 20));
+                process_kill(kSigKill, cr2, f->rip);
             }
             process_kill(kSigSegv, cr2, f->rip);
         }
