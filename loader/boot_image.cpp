@@ -27,7 +27,8 @@ bool load_kernel(const GuestMemory& mem, std::span<const uint8_t> elf, uint64_t&
     Elf64_Ehdr eh;
     std::memcpy(&eh, elf.data(), sizeof eh);
     if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
-        eh.e_phoff + uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr) > elf.size()) {
+        eh.e_phoff > elf.size() ||
+        uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr) > elf.size() - eh.e_phoff) {
         error = "kernel image is not a valid ELF file";
         return false;
     }
@@ -37,7 +38,8 @@ bool load_kernel(const GuestMemory& mem, std::span<const uint8_t> elf, uint64_t&
         std::memcpy(&ph, elf.data() + eh.e_phoff + i * sizeof ph, sizeof ph);
         if (ph.p_type != PT_LOAD) continue;
         uint64_t gpa = ph.p_vaddr - abi::kDirectMapBase;
-        if (ph.p_vaddr < abi::kKernelVirtBase || ph.p_offset + ph.p_filesz > elf.size() ||
+        if (ph.p_vaddr < abi::kKernelVirtBase || ph.p_offset > elf.size() ||
+            ph.p_filesz > elf.size() - ph.p_offset ||
             ph.p_filesz > ph.p_memsz) {
             error = "kernel image has a bad segment";
             return false;

@@ -82,6 +82,10 @@ bool check_elf(std::span<const uint8_t> bytes, ElfSummary& summary, std::string&
                 interp.assign(reinterpret_cast<const char*>(bytes.data() + ph.p_offset),
                               strnlen(reinterpret_cast<const char*>(bytes.data() + ph.p_offset), n));
             }
+            // The path comes from the file: keep the message one short printable line.
+            if (interp.size() > 256) interp.resize(256);
+            for (char& c : interp)
+                if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
             error = "dynamically linked (interpreter " + interp +
                     ") is not supported yet; link it with -static or -static-pie";
             return false;
