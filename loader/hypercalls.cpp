@@ -22,6 +22,12 @@ namespace {
 
 using abi::HcRequest;
 
+// One load the compiler may not repeat: guest memory changes under us.
+template <typename T>
+T read_once(const T& v) {
+    return *static_cast<const volatile T*>(&v);
+}
+
 int64_t neg_errno() { return -static_cast<int64_t>(errno); }
 
 // Host fds the guest may reach through hypercalls: its stdin, stdout and stderr.
@@ -43,29 +49,34 @@ void HypercallHandler::handle(uint32_t vcpu) {
         fail(format("bad hypercall mailbox for vCPU {}", vcpu));
         return;
     }
-    if (req->nsegments > abi::kMaxIoSegments) {
-        fail(format("hypercall with {} segments", req->nsegments));
+    // The guest may change its request while we serve it (another vCPU, or the vCPU itself
+    // under the QEMU backend, keeps running): read every field exactly once.
+    const uint32_t op = read_once(req->op);
+    const uint32_t nsegments = read_once(req->nsegments);
+    uint64_t a[6];
+    for (int i = 0; i < 6; ++i) a[i] = read_once(req->args[i]);
+    if (nsegments > abi::kMaxIoSegments) {
+        fail(format("hypercall with {} segments", nsegments));
         return;
     }
     iovec iov[abi::kMaxIoSegments];
-    for (uint32_t i = 0; i < req->nsegments; ++i) {
-        auto s = mem_.slice(req->segments[i].gpa, req->segments[i].len);
+    for (uint32_t i = 0; i < nsegments; ++i) {
+        const uint64_t gpa = read_once(req->segments[i].gpa), len = read_once(req->segments[i].len);
+        auto s = mem_.slice(gpa, len);
         if (!s) {
-            fail(format("hypercall segment {:#x}+{:#x} outside guest memory",
-                             req->segments[i].gpa, req->segments[i].len));
+            fail(format("hypercall segment {:#x}+{:#x} outside guest memory", gpa, len));
             return;
         }
         iov[i] = {s->data(), s->size()};
     }
     int64_t result = 0;
-    const uint64_t* a = req->args;
-    switch (req->op) {
+    switch (op) {
         case abi::kHcWrite:
             if (!is_stdio(a[0])) {
                 result = -EBADF;
                 break;
             }
-            result = writev(int(a[0]), iov, int(req->nsegments));
+            result = writev(int(a[0]), iov, int(nsegments));
             if (result < 0) result = neg_errno();
             break;
         case abi::kHcRead:
@@ -73,7 +84,7 @@ void HypercallHandler::handle(uint32_t vcpu) {
                 result = -EBADF;
                 break;
             }
-            result = readv(int(a[0]), iov, int(req->nsegments));
+            result = readv(int(a[0]), iov, int(nsegments));
             if (result < 0) result = neg_errno();
             break;
         case abi::kHcExit:
@@ -88,7 +99,7 @@ void HypercallHandler::handle(uint32_t vcpu) {
             break;
         case abi::kHcPanic: {
             std::string msg;
-            for (uint32_t i = 0; i < req->nsegments; ++i)
+            for (uint32_t i = 0; i < nsegments; ++i)
                 msg.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
             fail("guest kernel panic: " + msg);
             break;
@@ -107,7 +118,7 @@ void HypercallHandler::handle(uint32_t vcpu) {
             struct stat st;
             if (!is_stdio(a[0])) {
                 result = -EBADF;
-            } else if (req->nsegments != 1 || iov[0].iov_len != sizeof st) {
+            } else if (nsegments != 1 || iov[0].iov_len != sizeof st) {
                 result = -EINVAL;
             } else {
                 result = fstat(int(a[0]), &st) == 0 ? 0 : neg_errno();
@@ -118,10 +129,10 @@ void HypercallHandler::handle(uint32_t vcpu) {
         case abi::kHcIoctl: {
             if (!is_stdio(a[0])) {
                 result = -EBADF;
-            } else if (a[1] == TCGETS && req->nsegments == 1 &&
+            } else if (a[1] == TCGETS && nsegments == 1 &&
                        iov[0].iov_len == sizeof(termios)) {
                 result = ioctl(int(a[0]), TCGETS, iov[0].iov_base) == 0 ? 0 : neg_errno();
-            } else if (a[1] == TIOCGWINSZ && req->nsegments == 1 &&
+            } else if (a[1] == TIOCGWINSZ && nsegments == 1 &&
                        iov[0].iov_len == sizeof(winsize)) {
                 result = ioctl(int(a[0]), TIOCGWINSZ, iov[0].iov_base) == 0 ? 0 : neg_errno();
             } else {
@@ -146,7 +157,7 @@ void HypercallHandler::handle(uint32_t vcpu) {
             if (result < 0) result = neg_errno();
             break;
         default:
-            fail(format("unknown hypercall {}", req->op));
+            fail(format("unknown hypercall {}", op));
             return;
     }
     req->result = result;
