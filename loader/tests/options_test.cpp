@@ -1,0 +1,177 @@
+// loader/tests/options_test.cpp: utx-run's command line.
+#include "loader/options.h"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace utx::loader {
+namespace {
+
+struct Parsed {
+    std::optional<Options> options;
+    std::string error;
+};
+
+Parsed parse(std::initializer_list<const char*> args) {
+    std::vector<const char*> argv = {"utx-run"};
+    argv.insert(argv.end(), args);
+    argv.push_back(nullptr);
+    Parsed p;
+    p.options = parse_options(int(argv.size() - 1), argv.data(), p.error);
+    return p;
+}
+
+void expect_error(std::initializer_list<const char*> args, const std::string& must_contain) {
+    Parsed p = parse(args);
+    EXPECT_FALSE(p.options.has_value());
+    EXPECT_NE(p.error.find(must_contain), std::string::npos) << p.error;
+    EXPECT_EQ(p.error.find('\n'), std::string::npos) << p.error;
+}
+
+TEST(Options, DefaultsWithJustAProgram) {
+    Parsed p = parse({"./prog"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_EQ(p.options->program, "./prog");
+    EXPECT_TRUE(p.options->args.empty());
+    EXPECT_EQ(p.options->memory, 512ULL << 20);
+    EXPECT_EQ(p.options->backend, BackendChoice::Auto);
+    EXPECT_FALSE(p.options->trace);
+    EXPECT_FALSE(p.options->isolate);
+    EXPECT_FALSE(p.options->clear_env);
+    EXPECT_FALSE(p.options->help);
+    EXPECT_TRUE(p.options->extra_env.empty());
+}
+
+TEST(Options, NoProgram) {
+    expect_error({}, "no program given");
+    expect_error({"--trace"}, "no program given");
+    expect_error({"--"}, "no program given");
+}
+
+TEST(Options, UnknownOption) {
+    expect_error({"--bogus", "prog"}, "unknown option '--bogus'");
+    expect_error({"-x", "prog"}, "unknown option '-x'");
+    expect_error({"--trace=1", "prog"}, "unknown option '--trace=1'");
+}
+
+TEST(Options, MissingValues) {
+    expect_error({"-m"}, "option -m needs a value");
+    expect_error({"-e"}, "option -e needs a value");
+    expect_error({"--backend"}, "option --backend needs a value");
+}
+
+TEST(Options, MemorySizes) {
+    struct Case {
+        const char* text;
+        uint64_t bytes;
+    };
+    for (Case c :
+         {Case{"512M", 512ULL << 20}, Case{"1G", 1ULL << 30}, Case{"2g", 2ULL << 30},
+          Case{"64", 64ULL << 20}, Case{"65536K", 64ULL << 20}, Case{"33554432", 32ULL << 20}}) {
+        Parsed p = parse({"-m", c.text, "prog"});
+        ASSERT_TRUE(p.options) << c.text << ": " << p.error;
+        EXPECT_EQ(p.options->memory, c.bytes) << c.text;
+    }
+    Parsed p = parse({"--memory", "1G", "prog"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_EQ(p.options->memory, 1ULL << 30);
+}
+
+TEST(Options, BadMemorySizes) {
+    for (const char* bad : {"", "G", "1X", "1MB", "-5", "1.5G", "16M", "0", "4097K",
+                            "99999999999999G", "18446744073709551616", " 1G"}) {
+        Parsed p = parse({"-m", bad, "prog"});
+        EXPECT_FALSE(p.options) << "'" << bad << "' accepted";
+        EXPECT_NE(p.error.find(std::string("invalid memory size '") + bad + "'"), std::string::npos)
+            << p.error;
+    }
+}
+
+TEST(Options, ParseSize) {
+    EXPECT_EQ(parse_size("64K"), 64ULL << 10);
+    EXPECT_EQ(parse_size("64k"), 64ULL << 10);
+    EXPECT_EQ(parse_size("3m"), 3ULL << 20);
+    EXPECT_EQ(parse_size("2G"), 2ULL << 30);
+    EXPECT_EQ(parse_size("1048576"), 1048576u);      // large bare numbers are bytes
+    EXPECT_EQ(parse_size("65535"), 65535ULL << 20);  // small bare numbers are MiB
+    EXPECT_EQ(parse_size("65536G"), 1ULL << 46);
+    EXPECT_EQ(parse_size("65537G"), std::nullopt);
+    EXPECT_EQ(parse_size(""), std::nullopt);
+    EXPECT_EQ(parse_size("K"), std::nullopt);
+    EXPECT_EQ(parse_size("12T"), std::nullopt);
+    EXPECT_EQ(parse_size("1 G"), std::nullopt);
+    EXPECT_EQ(parse_size("18446744073709551615"), std::nullopt);
+    EXPECT_EQ(parse_size("18446744073709551616"), std::nullopt);
+}
+
+TEST(Options, Environment) {
+    Parsed p = parse({"-e", "A=1", "--env", "B=", "-e", "A=2", "--clear-env", "prog"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_EQ(p.options->extra_env, (std::vector<std::string>{"A=1", "B=", "A=2"}));
+    EXPECT_TRUE(p.options->clear_env);
+}
+
+TEST(Options, BadEnvironment) {
+    expect_error({"-e", "NOVALUE", "prog"}, "invalid environment entry 'NOVALUE'");
+    expect_error({"-e", "=1", "prog"}, "invalid environment entry '=1'");
+    expect_error({"-e", "", "prog"}, "invalid environment entry ''");
+}
+
+TEST(Options, Backends) {
+    EXPECT_EQ(parse({"--backend", "kvm", "p"}).options->backend, BackendChoice::Kvm);
+    EXPECT_EQ(parse({"--backend", "qemu", "p"}).options->backend, BackendChoice::Qemu);
+    EXPECT_EQ(parse({"--backend", "auto", "p"}).options->backend, BackendChoice::Auto);
+    expect_error({"--backend", "bogus", "p"}, "unknown backend 'bogus'");
+    expect_error({"--backend", "KVM", "p"}, "unknown backend 'KVM'");
+}
+
+TEST(Options, HelpAndVersion) {
+    EXPECT_TRUE(parse({"--help"}).options->help);
+    EXPECT_TRUE(parse({"-h"}).options->help);
+    EXPECT_TRUE(parse({"--trace", "-h", "--bogus"}).options->help);
+    EXPECT_TRUE(parse({"--version"}).options->version);
+    std::string usage = usage_text();
+    EXPECT_NE(usage.find("usage: utx-run"), std::string::npos);
+    for (const char* flag : {"-m SIZE", "-e NAME=VALUE", "--clear-env", "--trace", "--isolate",
+                             "--backend", "--help", "--version"})
+        EXPECT_NE(usage.find(flag), std::string::npos) << flag;
+}
+
+TEST(Options, DoubleDashEndsOptions) {
+    Parsed p = parse({"--trace", "--", "-weird-name", "--help", "-m"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_TRUE(p.options->trace);
+    EXPECT_FALSE(p.options->help);
+    EXPECT_EQ(p.options->program, "-weird-name");
+    EXPECT_EQ(p.options->args, (std::vector<std::string>{"--help", "-m"}));
+}
+
+TEST(Options, ProgramArgumentsAreVerbatim) {
+    Parsed p = parse(
+        {"-m", "64M", "/bin/busybox", "ls", "-m", "5", "--trace", "--help", "--", "-e", "", "a b"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_EQ(p.options->program, "/bin/busybox");
+    EXPECT_EQ(p.options->args, (std::vector<std::string>{"ls", "-m", "5", "--trace", "--help", "--",
+                                                         "-e", "", "a b"}));
+    EXPECT_EQ(p.options->memory, 64ULL << 20);
+    EXPECT_FALSE(p.options->trace);
+    EXPECT_FALSE(p.options->help);
+    EXPECT_TRUE(p.options->extra_env.empty());
+}
+
+TEST(Options, FlagsCombine) {
+    Parsed p = parse({"--trace", "--isolate", "--backend", "qemu", "-m", "1G", "prog", "x"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_TRUE(p.options->trace);
+    EXPECT_TRUE(p.options->isolate);
+    EXPECT_EQ(p.options->backend, BackendChoice::Qemu);
+    EXPECT_EQ(p.options->memory, 1ULL << 30);
+    EXPECT_EQ(p.options->args, std::vector<std::string>{"x"});
+}
+
+}  // namespace
+}  // namespace utx::loader

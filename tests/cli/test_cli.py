@@ -1,0 +1,355 @@
+"""utx-run as a user sees it: exit statuses, one-line errors, --trace output, guests that
+misbehave.
+
+Environment:
+  UTX_RUN   the utx-run binary (default <repo>/build/loader/utx-run)
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+UTX_RUN = Path(os.environ.get("UTX_RUN", REPO / "build" / "loader" / "utx-run"))
+BUSYBOX = Path("/bin/busybox")
+TIMEOUT = 60
+
+
+def _kvm_usable():
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+KVM = _kvm_usable()
+BACKEND = "kvm" if KVM else "qemu"
+
+
+def run(*args, env=None, stdin=subprocess.DEVNULL):
+    """Runs utx-run and checks what must hold for every run: it ended by itself (no signal,
+    no C++ or Python crash text)."""
+    assert UTX_RUN.exists(), f"{UTX_RUN} is not built"
+    p = subprocess.run([str(UTX_RUN), *map(str, args)], capture_output=True, timeout=TIMEOUT,
+                       env=env, stdin=stdin)
+    stderr = p.stderr.decode(errors="replace")
+    assert p.returncode >= 0, f"utx-run died from signal {-p.returncode}: {stderr}"
+    for crash in ("terminate called", "Traceback", "Assertion", "AddressSanitizer",
+                  "core dumped"):
+        assert crash not in stderr, stderr
+    return p
+
+
+def one_error_line(p, status):
+    """The run failed with `status` and exactly one stderr line "utx-run: ..."; returns it."""
+    stderr = p.stderr.decode(errors="replace")
+    assert p.returncode == status, (p.returncode, stderr)
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert stderr.endswith("\n"), stderr
+    assert lines[0].startswith("utx-run: "), stderr
+    assert p.stdout == b"", p.stdout
+    return lines[0]
+
+
+def gcc_static(tmp_path_factory, name, source):
+    if shutil.which("gcc") is None:
+        pytest.fail("gcc is needed to build the test programs")
+    d = tmp_path_factory.mktemp(name)
+    src = d / f"{name}.c"
+    src.write_text(source)
+    out = d / name
+    subprocess.run(["gcc", "-static", "-O1", "-o", str(out), str(src)], check=True,
+                   timeout=TIMEOUT)
+    return out
+
+
+# ---------------------------------------------------------------- files utx-run cannot run
+
+def test_missing_file(tmp_path):
+    missing = tmp_path / "no-such-program"
+    line = one_error_line(run(missing), 127)
+    assert line == f"utx-run: {missing}: No such file or directory"
+
+
+def test_directory(tmp_path):
+    line = one_error_line(run(tmp_path), 126)
+    assert str(tmp_path) in line
+    assert "not a regular file" in line
+
+
+def test_unreadable_file(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root reads files whatever their mode")
+    f = tmp_path / "secret"
+    f.write_bytes(BUSYBOX.read_bytes())
+    f.chmod(0)
+    line = one_error_line(run(f), 126)
+    assert "Permission denied" in line
+
+
+def test_text_file(tmp_path):
+    f = tmp_path / "script.sh"
+    f.write_text("#!/bin/sh\necho hello\n")
+    assert one_error_line(run(f), 126) == f"utx-run: {f}: not an ELF file"
+
+
+def test_empty_file(tmp_path):
+    f = tmp_path / "empty"
+    f.write_bytes(b"")
+    assert one_error_line(run(f), 126) == f"utx-run: {f}: not an ELF file"
+
+
+@pytest.mark.parametrize("size", [64, 1000])
+def test_truncated_busybox(tmp_path, size):
+    f = tmp_path / f"busybox-{size}"
+    f.write_bytes(BUSYBOX.read_bytes()[:size])
+    line = one_error_line(run(f), 126)
+    assert line.startswith(f"utx-run: {f}: truncated"), line
+
+
+def test_truncated_busybox_header(tmp_path):
+    f = tmp_path / "busybox-40"
+    f.write_bytes(BUSYBOX.read_bytes()[:40])
+    line = one_error_line(run(f), 126)
+    assert "truncated ELF header" in line
+
+
+def elf64_header(machine, elf_class=2, data=1, e_type=2):
+    """A 64-byte ELF header with no program headers beyond what the checks reach first."""
+    ident = b"\x7fELF" + bytes([elf_class, data, 1]) + bytes(9)
+    rest = (e_type.to_bytes(2, "little") + machine.to_bytes(2, "little")
+            + (1).to_bytes(4, "little") + bytes(8 * 3 + 4)
+            + (64).to_bytes(2, "little") + (56).to_bytes(2, "little")
+            + (1).to_bytes(2, "little") + bytes(6))
+    header = ident + rest
+    assert len(header) == 64
+    return header + bytes(4096)
+
+
+def test_foreign_elf_names_the_architecture(tmp_path):
+    f = tmp_path / "arm-prog"
+    f.write_bytes(elf64_header(machine=183))  # EM_AARCH64
+    line = one_error_line(run(f), 126)
+    assert "aarch64" in line
+    assert str(f) in line
+
+
+def test_32bit_elf(tmp_path):
+    f = tmp_path / "prog32"
+    f.write_bytes(elf64_header(machine=3, elf_class=1))
+    line = one_error_line(run(f), 126)
+    assert "32-bit" in line
+
+
+def test_big_endian_elf(tmp_path):
+    f = tmp_path / "progbe"
+    f.write_bytes(elf64_header(machine=62, data=2))
+    assert "big-endian" in one_error_line(run(f), 126)
+
+
+def test_relocatable_object(tmp_path):
+    f = tmp_path / "prog.o"
+    f.write_bytes(elf64_header(machine=62, e_type=1))
+    assert "not an executable" in one_error_line(run(f), 126)
+
+
+def test_dynamically_linked():
+    true = Path("/bin/true")
+    if b"ld-linux" not in true.read_bytes()[:4096]:
+        pytest.skip("/bin/true is not dynamically linked here")
+    line = one_error_line(run(true), 126)
+    assert re.search(r"dynamically linked .*not supported yet", line), line
+
+
+# ---------------------------------------------------------------- the command line
+
+def test_unknown_option():
+    line = one_error_line(run("--bogus", BUSYBOX, "true"), 2)
+    assert "--bogus" in line
+
+
+def test_no_program():
+    assert "no program" in one_error_line(run(), 2)
+
+
+@pytest.mark.parametrize("value", ["lots", "16M", "1.5G", "0"])
+def test_bad_memory_size(value):
+    line = one_error_line(run("-m", value, BUSYBOX, "true"), 2)
+    assert f"invalid memory size '{value}'" in line
+
+
+def test_missing_memory_value():
+    assert "needs a value" in one_error_line(run("-m"), 2)
+
+
+def test_bad_environment_entry():
+    line = one_error_line(run("-e", "NOEQUALS", BUSYBOX, "true"), 2)
+    assert "NOEQUALS" in line
+
+
+def test_bogus_backend():
+    line = one_error_line(run("--backend", "bogus", BUSYBOX, "true"), 2)
+    assert "bogus" in line
+
+
+def test_help():
+    p = run("--help")
+    assert p.returncode == 0
+    assert p.stdout.decode().startswith("usage: utx-run")
+    assert p.stderr == b""
+
+
+def test_version():
+    p = run("--version")
+    assert p.returncode == 0
+    assert p.stdout.decode().startswith("utx-run ")
+
+
+def test_kvm_backend_without_kvm():
+    if os.path.exists("/dev/kvm"):
+        pytest.skip("/dev/kvm exists here")
+    line = one_error_line(run("--backend", "kvm", BUSYBOX, "true"), 125)
+    assert "/dev/kvm" in line
+
+
+def test_default_backend_without_kvm_falls_back_with_a_notice():
+    if KVM:
+        pytest.skip("/dev/kvm is usable here: no fallback")
+    p = run(BUSYBOX, "echo", "fallback works")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"fallback works\n"
+    lines = p.stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("utx-run: notice: ")
+    assert "/dev/kvm" in lines[0] and "QEMU" in lines[0]
+
+
+def test_program_args_and_environment_reach_the_guest():
+    p = run("--backend", BACKEND, "--clear-env", "-e", "GREETING=hi there", BUSYBOX, "sh", "-c",
+            'echo "$GREETING" "$#" "$1"', "sh", "--trace")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"hi there 1 --trace\n"
+
+
+def test_exit_status_passes_through():
+    p = run("--backend", BACKEND, BUSYBOX, "sh", "-c", "exit 42")
+    assert p.returncode == 42, p.stderr
+    assert p.stderr == b""
+
+
+# ---------------------------------------------------------------- --trace
+
+def test_trace_echo():
+    p = run("--backend", BACKEND, "--trace", BUSYBOX, "echo", "hi")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"hi\n"
+    stderr = p.stderr.decode()
+    assert re.search(r'^write\(1, "hi\\n", 3\) = 3$', stderr, re.M), stderr
+    m = re.search(r"^utx-run: (\d+) system calls$", stderr, re.M)
+    assert m, stderr
+    # At least the write and the exit_group, and one line traced per call counted.
+    assert int(m.group(1)) >= 2
+    traced = [l for l in stderr.splitlines() if re.match(r"^[a-z_0-9]+\(.*\) = ", l)]
+    assert len(traced) == int(m.group(1)), stderr
+
+
+def test_no_trace_output_without_trace():
+    p = run("--backend", BACKEND, BUSYBOX, "echo", "hi")
+    assert p.returncode == 0
+    assert p.stdout == b"hi\n"
+    assert "write(" not in p.stderr.decode()
+    assert "system calls" not in p.stderr.decode()
+
+
+def _missing_syscall():
+    """An x86-64 syscall that syscalls.def lists as missing, with its name."""
+    table = (REPO / "syscall-shim" / "syscalls.def").read_text()
+    for preferred in ("io_pgetevents", "pkey_alloc", "msync"):
+        m = re.search(rf"^SYSCALL\(\s*(\d+),\s*-?\d+,\s*{preferred},\s*none,\s*missing,", table,
+                      re.M)
+        if m:
+            return int(m.group(1)), preferred
+    pytest.fail("no missing syscall found in syscalls.def")
+
+
+@pytest.fixture(scope="module")
+def enosys_program(tmp_path_factory):
+    nr, name = _missing_syscall()
+    source = f"""
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(void) {{
+    long r = syscall({nr}, 0, 0, 0, 0, 0, 0);
+    printf("%ld %d\\n", r, r < 0 ? errno : 0);
+    return 0;
+}}
+"""
+    return gcc_static(tmp_path_factory, "enosys", source), nr, name
+
+
+def test_trace_reports_unimplemented_syscall(enosys_program):
+    prog, nr, name = enosys_program
+    p = run("--backend", BACKEND, "--trace", prog)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == f"-1 {38}\n".encode()  # ENOSYS
+    stderr = p.stderr.decode()
+    lines = stderr.splitlines()
+    assert "utx-run: not implemented (ENOSYS):" in lines, stderr
+    summary = lines[lines.index("utx-run: not implemented (ENOSYS):") + 1:]
+    assert f"utx-run:   {name} ({nr}) x1" in summary, stderr
+
+
+def test_unimplemented_syscall_without_trace_is_silent(enosys_program):
+    prog, _, _ = enosys_program
+    p = run("--backend", BACKEND, prog)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"-1 38\n"
+    assert p.stderr == b""
+
+
+# ---------------------------------------------------------------- guests that misbehave
+
+SEGV_REPORT = re.compile(r"^utx-run: (?P<prog>.+): Segmentation fault \(signal 11\) "
+                         r"at address 0x[0-9a-f]+, rip 0x(?P<rip>[0-9a-f]+)$")
+
+
+@pytest.mark.parametrize("name,body", [
+    ("outb", 'asm volatile("outb %%al, $0x80" :: "a"(0));'),
+    ("hlt", 'asm volatile("hlt");'),
+    ("cli", 'asm volatile("cli");'),
+    ("null", '*(volatile int*)0 = 1;'),
+])
+def test_privileged_or_faulting_guest_is_killed_with_sigsegv(tmp_path_factory, name, body):
+    source = f"""
+#include <stdio.h>
+int main(void) {{
+    puts("before");
+    fflush(stdout);
+    {body}
+    puts("after");
+    return 0;
+}}
+"""
+    prog = gcc_static(tmp_path_factory, name, source)
+    native = subprocess.run([str(prog)], capture_output=True, timeout=TIMEOUT)
+    assert native.returncode == -signal.SIGSEGV  # the same program natively, as a reference
+    p = run("--backend", BACKEND, prog)
+    assert p.returncode == 128 + signal.SIGSEGV, p.stderr
+    assert p.stdout == b"before\n"
+    lines = p.stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    m = SEGV_REPORT.match(lines[0])
+    assert m, lines[0]
+    assert m.group("prog") == str(prog)
+    # The reported rip is inside the program's text, not in the kernel.
+    assert int(m.group("rip"), 16) < 0x8000_0000_0000
