@@ -1,5 +1,6 @@
 // kernel/kernel_main.cpp: from the VMM's hand-off to the application's first instruction.
 #include "abi/boot_info.h"
+#include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/exec/elf_loader.h"
 #include "kernel/lib/errno.h"
@@ -42,6 +43,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
     AddressSpace& as = current_address_space();
     if (!as.init(read_cr3())) panic("out of memory for the page tables");
     as.page_table().activate();
+    apic_init(info.tsc_khz);
 
     ExecArgs args{static_cast<const char*>(phys_to_virt(info.args.gpa)), info.argc, info.envc,
                   reinterpret_cast<const char*>(info.exec_path), info.random};

@@ -1,5 +1,6 @@
 #include "kernel/time.h"
 
+#include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/platform/hypercall.h"
 
@@ -10,6 +11,7 @@ uint64_t g_tsc_base;       // TSC at the clock synchronisation
 uint64_t g_mono_base_ns;   // host CLOCK_MONOTONIC then
 uint64_t g_real_base_ns;   // host CLOCK_REALTIME then
 uint64_t g_mult;           // ns = (tsc delta * mult) >> 32
+uint64_t g_tsc_khz;
 
 uint64_t tsc_to_ns(uint64_t delta) {
     return uint64_t((unsigned __int128)delta * g_mult >> 32);
@@ -18,7 +20,8 @@ uint64_t tsc_to_ns(uint64_t delta) {
 }  // namespace
 
 void time_init(uint64_t tsc_khz) {
-    g_mult = (1'000'000ULL << 32) / (tsc_khz ? tsc_khz : 1'000'000);
+    g_tsc_khz = tsc_khz ? tsc_khz : 1'000'000;
+    g_mult = (1'000'000ULL << 32) / g_tsc_khz;
     abi::HcRequest req{};
     req.op = abi::kHcClock;
     uint64_t before = rdtsc();
@@ -34,8 +37,12 @@ uint64_t monotonic_ns() { return g_mono_base_ns + boot_ns(); }
 uint64_t realtime_ns() { return g_real_base_ns + boot_ns(); }
 
 void sleep_until(uint64_t deadline_ns) {
-    // No timer interrupt yet: wait on the TSC. Interrupt-driven blocking comes with threads.
-    while (monotonic_ns() < deadline_ns) cpu_relax();
+    if (deadline_ns <= g_mono_base_ns) return;
+    const unsigned __int128 ns = deadline_ns - g_mono_base_ns;
+    const unsigned __int128 ticks = ns * g_tsc_khz / 1'000'000;
+    const uint64_t deadline_tsc =
+        ticks > ~0ULL - g_tsc_base ? ~0ULL : g_tsc_base + uint64_t(ticks);
+    apic_wait_until(deadline_tsc);
 }
 
 }  // namespace utx::kernel

@@ -5,6 +5,7 @@
 
 extern "C" void syscall_entry();
 extern "C" const uint64_t trap_stub_table[32];
+extern "C" const uint64_t timer_stub, spurious_stub;
 extern "C" [[noreturn]] void enter_user_frame(const utx::kernel::TrapFrame* frame);
 
 namespace utx::kernel {
@@ -37,7 +38,7 @@ struct IdtGate {
 
 alignas(16) uint64_t g_gdt[8];
 alignas(16) Tss g_tss;
-alignas(16) IdtGate g_idt[32];
+alignas(16) IdtGate g_idt[256];
 alignas(16) uint8_t g_double_fault_stack[8192];
 
 constexpr uint64_t kCodeKernel = 0x00af9a000000ffffULL;
@@ -84,12 +85,15 @@ void load_gdt(uint64_t kernel_stack_top) {
         : "rax", "memory");
 }
 
+IdtGate gate(uint64_t handler, uint8_t ist) {
+    return IdtGate{uint16_t(handler), kKernelCs, ist, 0x8e, uint16_t(handler >> 16),
+                   uint32_t(handler >> 32), 0};
+}
+
 void load_idt() {
-    for (int v = 0; v < 32; ++v) {
-        uint64_t handler = trap_stub_table[v];
-        g_idt[v] = IdtGate{uint16_t(handler), kKernelCs, uint8_t(v == 8 ? 1 : 0), 0x8e,
-                           uint16_t(handler >> 16), uint32_t(handler >> 32), 0};
-    }
+    for (int v = 0; v < 32; ++v) g_idt[v] = gate(trap_stub_table[v], v == 8 ? 1 : 0);
+    g_idt[kTimerVector] = gate(timer_stub, 0);
+    g_idt[kSpuriousVector] = gate(spurious_stub, 0);
     DescriptorPointer idtr{sizeof g_idt - 1, reinterpret_cast<uint64_t>(g_idt)};
     asm volatile("lidt %0" : : "m"(idtr));
 }

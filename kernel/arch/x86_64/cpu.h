@@ -12,6 +12,8 @@ inline constexpr uint32_t kMsrEfer = 0xc0000080, kMsrStar = 0xc0000081, kMsrLsta
 inline constexpr uint16_t kKernelCs = 0x08, kKernelSs = 0x10, kUserBase = 0x18,
                           kUserSs = 0x20 | 3, kUserCs = 0x28 | 3, kTssSelector = 0x30;
 
+inline constexpr uint8_t kTimerVector = 32, kSpuriousVector = 255;
+
 inline void cpu_relax() { asm volatile("pause"); }
 inline void cpu_halt() { asm volatile("hlt"); }
 

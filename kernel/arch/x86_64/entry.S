@@ -135,6 +135,8 @@ TRAP_STUB 28, 0
 TRAP_STUB 29, 1
 TRAP_STUB 30, 1
 TRAP_STUB 31, 0
+TRAP_STUB 32, 0
+TRAP_STUB 255, 0
 
 trap_common:
     testb $3, 24(%rsp)                    /* cs of the interrupted context */
@@ -158,6 +160,11 @@ trap_stub_table:
     .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     .quad trap_stub_\v
     .endr
+    .globl timer_stub, spurious_stub
+timer_stub:
+    .quad trap_stub_32
+spurious_stub:
+    .quad trap_stub_255
 
 /* enter_user(const TrapFrame*): load the frame and iret to user mode. */
     .text

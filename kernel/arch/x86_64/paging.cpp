@@ -18,6 +18,7 @@ uint64_t hw_flags(uint64_t flags) {
     if (flags & kPteWrite) f |= kWritable;
     if (flags & kPteUser) f |= kUser;
     if (!(flags & kPteExec)) f |= kNoExec;
+    if (flags & kPteNoCache) f |= 0x18;
     return f;
 }
 

@@ -5,7 +5,8 @@
 namespace utx::kernel {
 
 // Protection of a mapped page; present pages are always readable on x86-64.
-inline constexpr uint64_t kPteWrite = 1u << 0, kPteExec = 1u << 1, kPteUser = 1u << 2;
+inline constexpr uint64_t kPteWrite = 1u << 0, kPteExec = 1u << 1, kPteUser = 1u << 2,
+                          kPteNoCache = 1u << 3;  // device memory (PCD | PWT)
 
 class PageTable {
 public:

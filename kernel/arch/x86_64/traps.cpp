@@ -1,6 +1,7 @@
 // kernel/arch/x86_64/traps.cpp: exceptions. A fault in the application becomes the signal
 // Linux would send (for now: the default action, termination); a fault in the kernel is a
 // panic with the state, never a hang or a reset.
+#include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/lib/log.h"
 #include "kernel/mm/address_space.h"
@@ -26,6 +27,11 @@ const char* vector_name(uint64_t v) {
 using namespace utx::kernel;
 
 extern "C" void trap_dispatch(TrapFrame* f) {
+    if (f->vector == kTimerVector) {
+        apic_eoi();  // the wake-up of a halted wait; the waiter checks the time itself
+        return;
+    }
+    if (f->vector == kSpuriousVector) return;
     const bool from_user = f->cs & 3;
     uint64_t cr2 = f->vector == 14 ? read_cr2() : 0;
     if (!from_user) {

@@ -1,0 +1,85 @@
+#include "kernel/arch/x86_64/apic.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/mm/address_space.h"
+
+namespace utx::kernel {
+namespace {
+
+constexpr uint32_t kMsrApicBase = 0x1b, kMsrTscDeadline = 0x6e0;
+constexpr uint64_t kApicVirt = 0xffff'c000'0000'0000ULL;  // outside the direct map
+constexpr uint32_t kRegEoi = 0xb0, kRegSpurious = 0xf0, kRegLvtTimer = 0x320,
+                   kRegInitialCount = 0x380, kRegCurrentCount = 0x390, kRegDivide = 0x3e0;
+constexpr uint32_t kLvtMasked = 1u << 16, kLvtTscDeadline = 2u << 17;
+
+bool g_ready;
+bool g_tsc_deadline;
+uint64_t g_tsc_khz;
+uint64_t g_apic_ticks_per_ms;  // one-shot mode, measured against the TSC
+
+volatile uint32_t& reg(uint32_t offset) {
+    return *reinterpret_cast<volatile uint32_t*>(kApicVirt + offset);
+}
+
+void calibrate() {
+    // 1 ms of TSC against the APIC timer counting down from its maximum.
+    reg(kRegLvtTimer) = kTimerVector | kLvtMasked;
+    reg(kRegInitialCount) = 0xffffffff;
+    uint64_t end = rdtsc() + g_tsc_khz;
+    while (rdtsc() < end) cpu_relax();
+    g_apic_ticks_per_ms = 0xffffffffULL - reg(kRegCurrentCount);
+    reg(kRegInitialCount) = 0;
+    reg(kRegLvtTimer) = kTimerVector;
+}
+
+}  // namespace
+
+bool apic_init(uint64_t tsc_khz) {
+    uint32_t r[4];
+    cpuid(1, 0, r);
+    if (!(r[3] & (1u << 9)) || !tsc_khz) return false;
+    g_tsc_khz = tsc_khz;
+    g_tsc_deadline = r[2] & (1u << 24);
+    uint64_t base = rdmsr(kMsrApicBase);
+    if (!(base & (1u << 11))) wrmsr(kMsrApicBase, base | (1u << 11));
+    uint64_t phys = base & 0xf'ffff'f000ULL;
+    if (!current_address_space().page_table().map(kApicVirt, phys, kPteWrite | kPteNoCache))
+        return false;
+    reg(kRegSpurious) = 0x100 | kSpuriousVector;
+    reg(kRegDivide) = 0xb;  // divide by 1
+    if (g_tsc_deadline) {
+        reg(kRegLvtTimer) = kTimerVector | kLvtTscDeadline;
+    } else {
+        calibrate();
+        if (!g_apic_ticks_per_ms) return false;
+    }
+    g_ready = true;
+    return true;
+}
+
+void apic_eoi() { reg(kRegEoi) = 0; }
+
+void apic_wait_until(uint64_t deadline_tsc) {
+    if (!g_ready) {
+        while (rdtsc() < deadline_tsc) cpu_relax();
+        return;
+    }
+    for (;;) {
+        uint64_t now = rdtsc();
+        if (now >= deadline_tsc) break;
+        if (g_tsc_deadline) {
+            wrmsr(kMsrTscDeadline, deadline_tsc);
+        } else {
+            uint64_t delta = deadline_tsc - now;
+            if (delta > g_tsc_khz * 1000) delta = g_tsc_khz * 1000;  // re-armed each second
+            uint64_t ticks = delta * g_apic_ticks_per_ms / g_tsc_khz + 1;
+            reg(kRegInitialCount) = ticks > 0xffffffffULL ? 0xffffffffU : uint32_t(ticks);
+        }
+        // sti takes effect after the next instruction: no wake-up is lost before hlt.
+        asm volatile("sti; hlt; cli" ::: "memory");
+    }
+    if (g_tsc_deadline) wrmsr(kMsrTscDeadline, 0);
+    else reg(kRegInitialCount) = 0;
+}
+
+}  // namespace utx::kernel

@@ -1,0 +1,15 @@
+// kernel/arch/x86_64/apic.h: the local APIC timer, so that a waiting vCPU halts instead of
+// spinning (an idle guest costs the host nothing).
+#pragma once
+#include <stdint.h>
+
+namespace utx::kernel {
+
+// Maps the local APIC and programs its timer (TSC-deadline where offered, one-shot
+// otherwise). Returns false where there is no usable APIC; waits then spin.
+bool apic_init(uint64_t tsc_khz);
+// Halts until the TSC reaches `deadline_tsc` (the timer wakes the vCPU).
+void apic_wait_until(uint64_t deadline_tsc);
+void apic_eoi();
+
+}  // namespace utx::kernel
