@@ -353,3 +353,26 @@ int main(void) {{
     assert m.group("prog") == str(prog)
     # The reported rip is inside the program's text, not in the kernel.
     assert int(m.group("rip"), 16) < 0x8000_0000_0000
+
+
+# ---------------------------------------------------------------- an idle guest is free
+
+SLEEPER = r"""
+#include <time.h>
+int main(void) { struct timespec t = {1, 0}; return nanosleep(&t, 0); }
+"""
+
+
+def test_sleeping_guest_costs_the_host_no_cpu(tmp_path_factory):
+    """A guest in nanosleep halts its vCPU: the host's own accounting (utx-run and its
+    reaped children, e.g. QEMU) shows far less CPU time than the second it sleeps."""
+    import resource
+
+    prog = gcc_static(tmp_path_factory, "sleeper", SLEEPER)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    p = run("--backend", BACKEND, prog)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert p.returncode == 0, p.stderr
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(f"1 s of guest sleep cost {cpu:.3f} s of host CPU")
+    assert cpu < 0.5, f"the sleeping guest used {cpu:.3f} s of host CPU"
