@@ -13,6 +13,7 @@ PACKAGES=(
     qemu-system-x86                                    # backend where /dev/kvm is missing
     python3-pytest                                     # compat-tests (run by /usr/bin/python3)
     g++-riscv64-linux-gnu                              # riscv64 test snippets for utx-analyze
+    bash-static redis-tools dpkg-dev qemu-user         # utx-analyze recall workloads (redis source via apt-get source)
 )
 
 install_missing() {

@@ -74,6 +74,7 @@ std::string describe_how(uint32_t how) {
     add(kHowArithmetic, "arithmetic");
     add(kHowPredecessor, "predecessor block");
     add(kHowCallSite, "call-site argument");
+    add(kHowBranchCondition, "branch condition");
     return text;
 }
 
@@ -108,6 +109,20 @@ Resolution DataFlow::value_before(uint32_t insn_index, uint8_t reg) const {
         result.values.push_back({value, q.how | how});
     };
     auto reg_name = [&](unsigned r) { return register_name(abi_.arch, r); };
+
+    // The register known to be 0 on the edge out of branch `source` (taken or not):
+    // `test r, r` + jz/jnz on x86, beq/bne r, zero on riscv.
+    auto zero_on_edge = [&](uint32_t source, bool taken) -> uint8_t {
+        const Insn& branch = insns[source];
+        if (branch.flow != Flow::CondJump || !branch.zero_branch ||
+            taken != branch.zero_when_taken || branch.target == branch.end())
+            return kNoReg;
+        if (branch.zero_reg != kNoReg) return branch.zero_reg;
+        if (source == 0) return kNoReg;
+        const Insn& test = insns[source - 1];
+        if (test.end() != branch.addr || test.flow != Flow::Next) return kNoReg;
+        return test.zero_reg;
+    };
 
     // Applies the effect of instruction `p` (on the edge into the current point) to query q.
     // Returns true when q continues before `p`.
@@ -203,6 +218,10 @@ Resolution DataFlow::value_before(uint32_t insn_index, uint8_t reg) const {
 
             if (branches.empty()) {
                 if (fall) {  // straight-line code: the common case
+                    if (zero_on_edge(*fall, false) == q.reg) {
+                        found(q, 0, Width::Full, kHowPredecessor | kHowBranchCondition);
+                        break;
+                    }
                     if (!through(q, *fall, false)) break;
                     q.point = *fall;
                     continue;
@@ -234,6 +253,10 @@ Resolution DataFlow::value_before(uint32_t insn_index, uint8_t reg) const {
             for (uint32_t source : branches) {
                 Query next = base;
                 const bool call_edge = insns[source].flow == Flow::Call;
+                if (!call_edge && zero_on_edge(source, true) == q.reg) {
+                    found(next, 0, Width::Full, kHowBranchCondition);
+                    continue;
+                }
                 if (through(next, source, call_edge)) {
                     next.point = source;
                     work.push_back(next);
@@ -242,7 +265,9 @@ Resolution DataFlow::value_before(uint32_t insn_index, uint8_t reg) const {
             if (fall) {
                 Query next = q;
                 next.how |= kHowPredecessor;
-                if (through(next, *fall, false)) {
+                if (zero_on_edge(*fall, false) == q.reg) {
+                    found(next, 0, Width::Full, kHowBranchCondition);
+                } else if (through(next, *fall, false)) {
                     next.point = *fall;
                     work.push_back(next);
                 }

@@ -25,6 +25,7 @@ enum How : uint32_t {
     kHowArithmetic = 1u << 5,
     kHowPredecessor = 1u << 6,
     kHowCallSite = 1u << 7,
+    kHowBranchCondition = 1u << 8,  // reached only on the edge where a zero test held
 };
 std::string describe_how(uint32_t how);
 

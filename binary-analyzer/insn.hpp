@@ -57,6 +57,8 @@ struct Effect {
     int64_t imm = 0;
 };
 
+inline constexpr uint8_t kNoReg = 0xff;
+
 struct Insn {
     uint64_t addr = 0;
     uint64_t target = 0;  // for Jump, CondJump, Call
@@ -67,6 +69,14 @@ struct Insn {
     uint8_t effect_count = 0;
     std::array<Effect, 2> effects{};  // modelled register writes
     uint32_t clobbers = 0;            // other registers written (bit per register)
+    // Zero tests, so that an edge can tell a register is 0 (`test rax, rax; je X`: rax is 0
+    // at X). x86 `test r, r` (64-bit) sets zero_reg = r. A conditional branch on "zero"
+    // (x86 jz/jnz; riscv beq/bne r, zero and c.beqz/c.bnez) sets zero_branch and
+    // zero_when_taken (which edge knows the value is 0); riscv branches also set zero_reg,
+    // x86 ones take it from the `test` just before them.
+    uint8_t zero_reg = kNoReg;
+    bool zero_branch = false;
+    bool zero_when_taken = false;
 
     uint64_t end() const { return addr + length; }
     bool falls_through() const {

@@ -34,6 +34,25 @@ Verdict decide(const std::vector<SyscallUse>& syscalls) {
     return verdict;
 }
 
+// Syscalls the program causes without a site of its own. On riscv64 a signal handler
+// returns through the vDSO's trampoline (libc sets no SA_RESTORER there), whose ecall
+// makes rt_sigreturn; so a program that can install a handler can make rt_sigreturn.
+void add_implicit(Arch arch, std::map<int64_t, SyscallUse>& uses) {
+    constexpr int64_t riscv_rt_sigaction = 134, riscv_rt_sigreturn = 139;
+    if (arch != Arch::RiscV64 || !uses.count(riscv_rt_sigaction) ||
+        uses.count(riscv_rt_sigreturn))
+        return;
+    SyscallUse& use = uses[riscv_rt_sigreturn];
+    use.number = riscv_rt_sigreturn;
+    if (const auto info = lookup_syscall(arch, riscv_rt_sigreturn)) {
+        use.name = std::string(info->name);
+        use.status = std::string(status_name(info->status));
+        use.note = std::string(info->note);
+    }
+    use.objects.push_back("[vdso]");
+    use.implicit = "the vDSO's signal trampoline makes it when a handler returns";
+}
+
 }  // namespace
 
 Report build_report(std::string file, bool dynamic, std::vector<ObjectReport> objects,
@@ -75,6 +94,7 @@ Report build_report(std::string file, bool dynamic, std::vector<ObjectReport> ob
             }
         }
     }
+    add_implicit(report.arch, uses);
     for (auto& [number, use] : uses) report.syscalls.push_back(std::move(use));
     report.objects = std::move(objects);
     report.verdict = decide(report.syscalls);

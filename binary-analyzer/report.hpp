@@ -17,6 +17,7 @@ struct SyscallUse {
     std::string note;
     size_t sites = 0;
     std::vector<std::string> objects;
+    std::string implicit;  // why it is made without a site in the file (else empty)
 };
 
 struct UnresolvedSite {

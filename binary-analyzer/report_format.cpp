@@ -92,6 +92,7 @@ std::string format_table(const Report& report) {
                       use.sites, use.status.c_str());
         out << line;
         if (!use.note.empty()) out << " (" << use.note << ")";
+        if (!use.implicit.empty()) out << " [no site: " << use.implicit << "]";
         out << "\n";
     }
     if (!report.unresolved.empty()) {
@@ -159,7 +160,8 @@ std::string format_json(const Report& report) {
                ",\"name\":" + (s.name.empty() ? "null" : json_string(s.name)) +
                ",\"sites\":" + std::to_string(s.sites) + ",\"status\":" + json_string(s.status) +
                ",\"note\":" + json_string(s.note) + ",\"objects\":" +
-               json_array(s.objects, [](const std::string& p) { return json_string(p); }) + "}";
+               json_array(s.objects, [](const std::string& p) { return json_string(p); }) +
+               ",\"implicit\":" + (s.implicit.empty() ? "null" : json_string(s.implicit)) + "}";
     });
     out << ",\"unresolved\":" << json_array(report.unresolved, [](const UnresolvedSite& u) {
         return "{\"object\":" + json_string(u.object) + ",\"address\":" + json_string(hex(u.addr)) +

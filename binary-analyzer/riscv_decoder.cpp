@@ -129,6 +129,11 @@ class RiscvDecoder final : public Decoder {
                                      (bits(w, 30, 25) << 5) | (bits(w, 11, 8) << 1);
                 out.flow = Flow::CondJump;
                 out.target = out.addr + static_cast<uint64_t>(sext(imm, 13));
+                if ((funct3 == 0 || funct3 == 1) && (rs1 == kZero) != (rs2 == kZero)) {
+                    out.zero_branch = true;  // beq/bne r, zero
+                    out.zero_reg = static_cast<uint8_t>(rs1 == kZero ? rs2 : rs1);
+                    out.zero_when_taken = funct3 == 0;
+                }
                 return true;
             }
             case 0x03:  // loads
@@ -287,6 +292,9 @@ class RiscvDecoder final : public Decoder {
                     out.mnemonic = "c.branch";
                     out.flow = Flow::CondJump;
                     out.target = out.addr + static_cast<uint64_t>(sext(imm, 9));
+                    out.zero_branch = true;
+                    out.zero_reg = static_cast<uint8_t>(8 + bits(h, 9, 7));
+                    out.zero_when_taken = funct3 == 6;  // c.beqz (c.bnez is 7)
                     return true;
                 }
             }

@@ -90,6 +90,16 @@ class X86Decoder final : public Decoder {
         }
         if (in.meta.category == ZYDIS_CATEGORY_COND_BR) {
             out.flow = direct_target() ? Flow::CondJump : Flow::IndirectJump;
+            if (in.mnemonic == ZYDIS_MNEMONIC_JZ || in.mnemonic == ZYDIS_MNEMONIC_JNZ) {
+                out.zero_branch = true;
+                out.zero_when_taken = in.mnemonic == ZYDIS_MNEMONIC_JZ;
+            }
+        } else if (in.mnemonic == ZYDIS_MNEMONIC_TEST && in.operand_count_visible == 2 &&
+                   ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                   ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                   ops[0].reg.value == ops[1].reg.value && reg_width(ops[0].reg.value) == 64) {
+            const int reg = gpr_index(ops[0].reg.value);
+            if (reg >= 0) out.zero_reg = static_cast<uint8_t>(reg);
         }
     }
 

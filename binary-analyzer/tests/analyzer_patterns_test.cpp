@@ -116,8 +116,16 @@ TEST_F(X86Patterns, LowByteMoveOverZeroedRegister) {
     EXPECT_TRUE(patterns_->resolved("low_byte"));
 }
 
+TEST_F(X86Patterns, ZeroTestOnTheBranchEdge) {
+    for (const char* function : {"zero_test_taken", "zero_test_fallthrough"}) {
+        EXPECT_EQ(patterns_->values(function), Values{0}) << function;
+        EXPECT_TRUE(patterns_->resolved(function)) << function;
+        EXPECT_TRUE(patterns_->how(function) & kHowBranchCondition) << function;
+    }
+}
+
 TEST_F(X86Patterns, EveryPatternSiteIsFound) {
-    EXPECT_EQ(patterns_->report().sites.size(), 13u);  // 12 pattern functions + exit in _start
+    EXPECT_EQ(patterns_->report().sites.size(), 15u);  // 14 pattern functions + exit in _start
     EXPECT_EQ(patterns_->values("_start"), Values{60});
 }
 
@@ -175,8 +183,16 @@ TEST_F(RiscvPatterns, LuiAddiwArithmetic) {
     EXPECT_EQ(patterns_->values("lui_addiw"), Values{207});
 }
 
+TEST_F(RiscvPatterns, ZeroBranchEdge) {
+    for (const char* function : {"zero_branch_taken", "zero_branch_fallthrough"}) {
+        EXPECT_EQ(patterns_->values(function), Values{0}) << function;
+        EXPECT_TRUE(patterns_->resolved(function)) << function;
+        EXPECT_TRUE(patterns_->how(function) & kHowBranchCondition) << function;
+    }
+}
+
 TEST_F(RiscvPatterns, EveryPatternSiteIsFound) {
-    EXPECT_EQ(patterns_->report().sites.size(), 12u);
+    EXPECT_EQ(patterns_->report().sites.size(), 14u);
     EXPECT_EQ(patterns_->values("_start"), Values{93});
 }
 

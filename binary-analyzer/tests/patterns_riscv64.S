@@ -15,6 +15,8 @@ _start:
         call    wrapper
         call    from_memory
         call    lui_addiw
+        call    zero_branch_taken
+        call    zero_branch_fallthrough
         call    c_imm
         call    c_copy_chain
         call    c_two_predecessors
@@ -80,6 +82,23 @@ lui_addiw:
         addi    a7, a7, -1841           # 207
         ecall
         ret
+
+        .type zero_branch_taken, @function
+zero_branch_taken:
+        la      t0, number
+        ld      a7, 0(t0)
+        beqz    a7, 1f                  # beq a7, zero
+        ret
+1:      ecall                           # io_setup (0)
+        ret
+
+        .type zero_branch_fallthrough, @function
+zero_branch_fallthrough:
+        la      t0, number
+        ld      a7, 0(t0)
+        bnez    a7, 1f
+        ecall                           # io_setup (0)
+1:      ret
         .option pop
 
         .option push

@@ -21,6 +21,10 @@ _start:
         call    cmov_either
         call    i386_abi
         call    low_byte
+        lea     number(%rip), %rdi
+        call    zero_test_taken
+        lea     number(%rip), %rdi
+        call    zero_test_fallthrough
         mov     $60, %eax
         xor     %edi, %edi
         syscall
@@ -117,6 +121,23 @@ low_byte:
         mov     $56, %al
         syscall
         ret
+
+        .type zero_test_taken, @function
+zero_test_taken:                        # musl's __stdio_read: rax is 0 where je lands
+        mov     (%rdi), %rax
+        test    %rax, %rax
+        je      1f
+        ret
+1:      syscall                         # read
+        ret
+
+        .type zero_test_fallthrough, @function
+zero_test_fallthrough:
+        mov     (%rdi), %rax
+        test    %rax, %rax
+        jne     1f
+        syscall                         # read
+1:      ret
 
         .data
 number: .long 39

@@ -5,7 +5,6 @@ the set utx-analyze reports for that binary (recall 100%). The share of syscall 
 whose number was resolved is printed, and must be at least 95% for glibc and musl
 static binaries.
 """
-import json
 import os
 import re
 import shutil
@@ -15,46 +14,50 @@ from pathlib import Path
 
 import pytest
 
+from strace_recall import ANALYZE, analyze_json, assert_recall, describe_resolution, traced_syscalls
+
 HERE = Path(__file__).resolve().parent
-ANALYZE = os.environ.get("UTX_ANALYZE", str(HERE.parents[1] / "build-analyzer/binary-analyzer/utx-analyze"))
 BUSYBOX = "/bin/busybox"
+BASH_STATIC = "/bin/bash-static"
 PROGRAMS = ["files", "process", "threads"]
-STRACE_LINE = re.compile(r"^(?:\d+\s+)?(?:<\.\.\. )?([a-z_][a-z0-9_]*)(?:\(| resumed>)")
-
-
-def analyze_json(binary):
-    run = subprocess.run([ANALYZE, "--json", str(binary)], capture_output=True, text=True, timeout=60)
-    assert run.returncode in (0, 1), run.stderr
-    return json.loads(run.stdout)
-
-
-def traced_syscalls(argv, tmp_path, name):
-    """Names of the syscalls strace -f saw, minus the execve that started the program."""
-    out = tmp_path / f"{name}.strace"
-    subprocess.run(["strace", "-f", "-qq", "-e", "trace=all", "-o", str(out), *argv],
-                   check=True, capture_output=True, timeout=60, cwd=tmp_path)
-    seen, first_execve = set(), True
-    for line in out.read_text().splitlines():
-        match = STRACE_LINE.match(line)
-        if not match:
-            continue
-        if match.group(1) == "execve" and first_execve:
-            first_execve = False
-            continue
-        seen.add(match.group(1))
-    return seen
+COMPAT_BIN = os.environ.get("UTX_COMPAT_BIN")
+COMPAT_FLAVORS = ["glibc-static", "glibc-static-pie", "musl-static"]
+# compat-tests/CMakeLists.txt (UTX_COMPAT_PROGRAMS) with the arguments, stdin and exit
+# status of a representative run; fault_null dies of SIGSEGV, which strace passes on.
+COMPAT_RUNS = {
+    "args_env": (["one", "two words"], b"", (0,)),
+    "brk": ([], b"", (0,)),
+    "cat": ([], b"".join(b"%d\n" % i for i in range(1, 20001)), (0,)),
+    "clock": ([], b"", (0,)),
+    "exit_code": (["42"], b"", (42,)),
+    "fault_null": ([], b"", (-11, 139)),
+    "fd_errors": ([], b"some input", (0,)),
+    "getrandom": ([], b"", (0,)),
+    "hello": ([], b"", (0,)),
+    "malloc": ([], b"", (0,)),
+    "memset_200m": ([], b"", (0,)),
+    "mmap": ([], b"", (0,)),
+    "nanosleep": ([], b"", (0,)),
+    "pids": ([], b"", (0,)),
+    "prctl": ([], b"", (0,)),
+    "readlink_exe": ([], b"", (0,)),
+    "sched": ([], b"", (0,)),
+    "sigaction": ([], b"", (0,)),
+    "sysinfo": ([], b"", (0,)),
+    "tls": ([], b"", (0,)),
+    "uname": ([], b"", (0,)),
+}
 
 
 def check_recall(binary, workloads, tmp_path, min_share=None):
+    """Each workload is an argv, or (argv, stdin bytes) for programs that read stdin."""
     report = analyze_json(binary)
-    found = {s["name"] for s in report["syscalls"] if s["name"]}
     share = report["resolution"]["share"]
-    print(f"\n{binary}: {report['resolution']['resolved']} of {report['resolution']['sites']} "
-          f"sites resolved ({share:.1%}), {len(found)} syscalls")
-    for i, argv in enumerate(workloads):
-        seen = traced_syscalls(argv, tmp_path, f"w{i}")
-        missed = seen - found
-        assert not missed, f"{argv}: strace saw {sorted(missed)} which the analyzer did not report"
+    print("\n" + describe_resolution(str(binary), report))
+    for i, workload in enumerate(workloads):
+        argv, stdin = (workload, None) if isinstance(workload, list) else workload
+        seen = traced_syscalls(argv, tmp_path, f"w{i}", binary=binary, input=stdin)
+        assert_recall(str(argv), seen, report)
     if min_share is not None:
         assert share >= min_share, f"resolution share {share:.1%} below {min_share:.0%}"
     return report
@@ -94,6 +97,91 @@ def test_busybox_applets(tmp_path):
     check_recall(BUSYBOX, workloads, tmp_path, min_share=0.95)
 
 
+BASH_SCRIPT = r"""
+set -u
+bb=/bin/busybox
+out=$(mktemp "$WORKDIR/bash-recall.XXXXXX")
+square() { local n=$1; echo $((n * n)); }
+total=0
+for i in $(seq 1 30); do
+    total=$((total + $(square "$i")))
+    if (( i % 10 == 0 )); then echo "at $i: $total" >> "$out"; fi
+done
+while read -r line; do echo "read: $line"; done < "$out"
+$bb seq 1 200 | $bb sort -rn | $bb head -n 5 | $bb tr '\n' ' ' > "$out.pipe"
+echo >> "$out.pipe"
+words=$($bb wc -w < "$out.pipe")
+cat > "$out.heredoc" <<EOT
+words=$words total=$total
+EOT
+exec 3< "$out.heredoc"; read -r first <&3; exec 3<&-
+( cd "$WORKDIR" && echo "files: $(echo *.pipe)" ) 2>/dev/null
+sleep 0.05 & wait $!
+trap 'echo trapped' USR1; kill -USR1 $$
+case "$first" in words=5*) echo "ok: $first" ;; *) echo "bad: $first"; exit 1 ;; esac
+rm -f "$out" "$out.pipe" "$out.heredoc"
+"""
+
+
+def test_bash_static_script(tmp_path):
+    if not os.path.exists(BASH_STATIC):
+        pytest.skip(f"no {BASH_STATIC} (apt-get install bash-static)")
+    script = tmp_path / "script.sh"
+    script.write_text(BASH_SCRIPT)
+    env_script = ["/usr/bin/env", f"WORKDIR={tmp_path}", "PATH=/usr/bin:/bin"]
+    # env execs bash-static: the attribution keeps bash's own syscalls only, not those of
+    # env, the busybox applets or the external commands (mktemp, seq, cat, sleep, rm).
+    workloads = [
+        env_script + [BASH_STATIC, str(script)],
+        [BASH_STATIC, "-c", "echo $((6 * 7)) | /bin/busybox cat > /dev/null; ls / > /dev/null"],
+        ([BASH_STATIC, "-i"], b"echo interactive\nx=$(pwd)\nexit 3\n"),
+    ]
+    report = analyze_json(BASH_STATIC)
+    print("\n" + describe_resolution(BASH_STATIC, report))
+    for i, workload in enumerate(workloads):
+        argv, stdin = (workload, None) if isinstance(workload, list) else workload
+        seen = traced_syscalls(argv, tmp_path, f"bash{i}", binary=BASH_STATIC, input=stdin,
+                               statuses=(0, 3))
+        assert_recall(str(argv), seen, report)
+    assert report["resolution"]["share"] >= 0.95
+
+
+@pytest.fixture(scope="module")
+def compat_bin():
+    if not COMPAT_BIN or not os.path.isdir(COMPAT_BIN):
+        message = (f"UTX_COMPAT_BIN={COMPAT_BIN!r} is not a directory: the compat-tests programs "
+                   "were not built (cmake --build <build> --target compat_programs)")
+        print(f"\nWARNING: SKIPPED: {message}")
+        pytest.skip(message)
+    return Path(COMPAT_BIN)
+
+
+@pytest.mark.parametrize("flavor", COMPAT_FLAVORS)
+def test_compat_programs(compat_bin, tmp_path, flavor):
+    missing = [name for name in COMPAT_RUNS if not (compat_bin / flavor / name).exists()]
+    if len(missing) == len(COMPAT_RUNS):
+        print(f"\nWARNING: SKIPPED: no {flavor} programs in {compat_bin}")
+        pytest.skip(f"no {flavor} programs in {compat_bin}")
+    assert not missing, f"{flavor}: not built: {missing}"
+    sites = resolved = 0
+    failures = []
+    for name, (args, stdin, statuses) in COMPAT_RUNS.items():
+        binary = compat_bin / flavor / name
+        report = analyze_json(binary)
+        sites += report["resolution"]["sites"]
+        resolved += report["resolution"]["resolved"]
+        seen = traced_syscalls([str(binary), *args], tmp_path, f"{flavor}-{name}",
+                               input=stdin, statuses=statuses)
+        missed = seen - {s["name"] for s in report["syscalls"] if s["name"]}
+        if missed:
+            failures.append(f"{name}: strace saw {sorted(missed)} which the analyzer did not report")
+    share = resolved / sites
+    print(f"\ncompat-tests {flavor}: {len(COMPAT_RUNS)} programs, {resolved} of {sites} sites "
+          f"resolved ({share:.1%})")
+    assert not failures, f"{flavor}: " + "; ".join(failures)
+    assert share >= 0.95, f"{flavor}: resolution share {share:.1%} below 95%"
+
+
 @pytest.mark.parametrize("flavor", ["glibc", "musl"])
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_static_programs(built, tmp_path, name, flavor):
@@ -101,6 +189,34 @@ def test_static_programs(built, tmp_path, name, flavor):
         pytest.skip(f"no compiler for {flavor}")
     binary = built[(name, flavor)]
     check_recall(binary, [[str(binary), str(tmp_path)]], tmp_path, min_share=0.95)
+
+
+QEMU_CALL = re.compile(r"(?:^|\s)\d+ ([a-z_][a-z0-9_]*)\(")
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_riscv64_static_programs(tmp_path, name):
+    """riscv64: the same programs, built with riscv64-linux-gnu-gcc -static, run under
+    qemu-riscv64 -strace, which logs every syscall the guest makes."""
+    cc, qemu = shutil.which("riscv64-linux-gnu-gcc"), shutil.which("qemu-riscv64")
+    if not cc or not qemu:
+        pytest.skip("riscv64-linux-gnu-gcc or qemu-riscv64 missing (apt-get install "
+                    "gcc-riscv64-linux-gnu qemu-user)")
+    binary = tmp_path / f"{name}-riscv64"
+    subprocess.run([cc, "-O2", "-static", "-pthread", str(HERE / "programs" / f"{name}.c"),
+                    "-o", str(binary)], check=True)
+    report = analyze_json(binary)
+    assert report["arch"] == "riscv64"
+    print("\n" + describe_resolution(str(binary), report))
+    log = tmp_path / f"{name}.qemu-strace"
+    run = subprocess.run([qemu, "-strace", "-D", str(log), str(binary), str(tmp_path)],
+                         capture_output=True, timeout=60, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    seen = {m.group(1) for line in log.read_text(errors="replace").splitlines()
+            for m in QEMU_CALL.finditer(line)}
+    assert len(seen) > 10, f"qemu-riscv64 -strace logged too little: {sorted(seen)}"
+    assert_recall(f"{name} (riscv64)", seen, report)
+    assert report["resolution"]["share"] >= 0.95
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
