@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include "loader/strprintf.h"
 #include <memory>
@@ -25,6 +26,26 @@ constexpr uint64_t kCr4Pae = 0x20, kCr4Osfxsr = 0x200, kCr4Osxmmexcpt = 0x400;
 constexpr uint64_t kEferSce = 1, kEferLme = 0x100, kEferLma = 0x400, kEferNxe = 0x800;
 
 std::string errno_text() { return std::strerror(errno); }
+
+// struct kvm_cpuid2 as the kernel lays it out. linux-libc-dev 6.1 (Debian 12) declares its
+// `entries` with __DECLARE_FLEX_ARRAY, which in C++ wraps the array in a struct beside an
+// empty struct member (1 byte in C++): entries lands at offset 12 instead of 8, and
+// sizeof(kvm_cpuid2), which is part of KVM_GET_SUPPORTED_CPUID and KVM_SET_CPUID2, becomes
+// 12, so the kernel rejects both ioctls with EINVAL. Spell out the layout and the numbers.
+constexpr uint32_t kMaxCpuidEntries = 256;
+struct CpuidHeader {
+    uint32_t nent;
+    uint32_t padding;
+};
+struct Cpuid2 {
+    CpuidHeader header;
+    kvm_cpuid_entry2 entries[kMaxCpuidEntries];
+};
+static_assert(sizeof(CpuidHeader) == 8 && sizeof(kvm_cpuid_entry2) == 40);
+static_assert(offsetof(Cpuid2, entries) == 8);
+constexpr unsigned long kKvmGetSupportedCpuid = _IOWR(KVMIO, 0x05, CpuidHeader);
+constexpr unsigned long kKvmSetCpuid2 = _IOW(KVMIO, 0x90, CpuidHeader);
+static_assert(kKvmGetSupportedCpuid == 0xc008ae05 && kKvmSetCpuid2 == 0x4008ae90);
 
 void set_segment(kvm_segment& s, uint16_t selector, uint8_t type, bool code64) {
     s = {};
@@ -59,13 +80,11 @@ public:
     }
 
     bool setup_cpuid(int kvm_fd, std::string& error) {
-        constexpr int kMaxEntries = 256;
-        std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + kMaxEntries * sizeof(kvm_cpuid_entry2));
-        auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
-        cpuid->nent = kMaxEntries;
-        if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
+        auto cpuid = std::make_unique<Cpuid2>();
+        cpuid->header.nent = kMaxCpuidEntries;
+        if (ioctl(kvm_fd, kKvmGetSupportedCpuid, cpuid.get()) < 0)
             return error = "KVM_GET_SUPPORTED_CPUID: " + errno_text(), false;
-        if (ioctl(fd_.get(), KVM_SET_CPUID2, cpuid) < 0)
+        if (ioctl(fd_.get(), kKvmSetCpuid2, cpuid.get()) < 0)
             return error = "KVM_SET_CPUID2: " + errno_text(), false;
         return true;
     }
