@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# tests/kvm-nested/run.sh: exercises utx-run's own KVM VMM (--backend kvm) on a machine
+# without /dev/kvm. It boots Debian's Linux kernel in qemu-system-x86_64 under TCG with an
+# emulated CPU that has AMD SVM, loads kvm_amd there and runs utx-run --backend kvm on a
+# few compat programs and busybox, comparing stdout, stderr and exit status with the same
+# commands run natively on this host.
+#
+# Exit status: 0 all cases passed, 1 a case failed or the guest misbehaved, 77 SKIP (a
+# needed package cannot be obtained), 2 bad setup (utx-run or the programs not built).
+#
+# Environment:
+#   UTX_BUILD            build directory (default <repo>/build); work files go to
+#                        $UTX_BUILD/kvm-nested (the kernel package is fetched there once)
+#   UTX_NESTED_CPU       QEMU -cpu model (default qemu64,+svm,+npt)
+#   UTX_NESTED_TIMEOUT   seconds allowed for the whole QEMU run (default 600)
+#   UTX_NESTED_VERBOSE   1: echo the guest console while it runs
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+BUILD="${UTX_BUILD:-$REPO/build}"
+OUT="$BUILD/kvm-nested"
+CPU="${UTX_NESTED_CPU:-qemu64,+svm,+npt}"
+TIMEOUT="${UTX_NESTED_TIMEOUT:-600}"
+UTX_RUN="$BUILD/loader/utx-run"
+BIN="$BUILD/compat-tests/bin"
+BUSYBOX=/bin/busybox
+
+say() { echo "kvm-nested: $*"; }
+fail() { echo "kvm-nested: FAIL: $*" >&2; exit 1; }
+skip() { echo "kvm-nested: SKIP: $*"; exit 77; }
+
+start=$(date +%s)
+
+# --- prerequisites -------------------------------------------------------------------------
+[ -x "$UTX_RUN" ] || { echo "kvm-nested: $UTX_RUN missing: build utx-run first" >&2; exit 2; }
+for f in glibc-static/hello glibc-static/args_env glibc-static/exit_code \
+         glibc-static/fault_null glibc-static/stack_overflow glibc-static/cat \
+         glibc-static/memset_200m glibc-static/malloc glibc-static/mmap glibc-static/uname \
+         glibc-static-pie/hello musl-static/hello; do
+    [ -x "$BIN/$f" ] || { echo "kvm-nested: $BIN/$f missing: build compat programs" >&2; exit 2; }
+done
+
+need_pkg() {  # need_pkg COMMAND PACKAGE: installs PACKAGE if COMMAND is missing, or SKIPs
+    command -v "$1" >/dev/null 2>&1 && return 0
+    say "installing $2 (for $1)"
+    if [ "$(id -u)" = 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1 || true
+    fi
+    command -v "$1" >/dev/null 2>&1 || skip "$1 not available (package $2 cannot be installed)"
+}
+need_pkg qemu-system-x86_64 qemu-system-x86
+need_pkg python3 python3
+if [ ! -x "$BUSYBOX" ] && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q busybox-static >/dev/null 2>&1 || true
+fi
+[ -x "$BUSYBOX" ] || skip "$BUSYBOX not available (package busybox-static)"
+# busybox must be static: it runs inside the guest without a libc.
+file_is_static() { ! LC_ALL=C ldd "$1" >/dev/null 2>&1; }
+file_is_static "$BUSYBOX" || skip "$BUSYBOX is dynamically linked: install busybox-static"
+
+# --- the kernel: vmlinuz and the KVM modules of Debian's current amd64 kernel ----------------
+KDIR="$OUT/kernel"
+if [ ! -f "$KDIR/.complete" ]; then
+    for tool in apt-get apt-cache dpkg-deb xz; do
+        command -v "$tool" >/dev/null 2>&1 || skip "$tool missing: cannot fetch Debian's kernel"
+    done
+    rm -rf "$KDIR" && mkdir -p "$KDIR/debs"
+    # The kernel linux-image-amd64 depends on (the signed image boots fine with -kernel).
+    pkg="$(apt-cache depends linux-image-amd64 2>/dev/null |
+           sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n1)"
+    if [ -z "$pkg" ]; then
+        pkg="$(apt-cache search --names-only '^linux-image-[0-9.]+-[0-9]+-amd64-unsigned$' \
+               2>/dev/null | cut -d' ' -f1 | sort -V | tail -n1)"
+    fi
+    [ -n "$pkg" ] || skip "no Debian amd64 kernel package known to apt (apt-get update?)"
+    say "fetching $pkg"
+    (cd "$KDIR/debs" && apt-get download "$pkg" >/dev/null 2>"$KDIR/apt.log") ||
+        skip "apt-get download $pkg failed: $(tail -n1 "$KDIR/apt.log")"
+    deb="$(find "$KDIR/debs" -name '*.deb' | head -n1)"
+    # Only the image and the modules KVM needs (kvm-amd depends on kvm and ccp, kvm on
+    # irqbypass); compressed modules (.ko.xz / .ko.zst) are decompressed here since busybox
+    # insmod may not.
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$KDIR" --wildcards './boot/vmlinuz-*' \
+        '*/kernel/arch/x86/kvm/kvm.ko*' '*/kernel/arch/x86/kvm/kvm-amd.ko*' \
+        '*/kernel/virt/lib/irqbypass.ko*' '*/drivers/crypto/ccp/ccp.ko*' ||
+        fail "cannot extract the kernel and KVM modules from $deb"
+    mkdir -p "$KDIR/mod"
+    cp "$KDIR"/boot/vmlinuz-* "$KDIR/vmlinuz"
+    find "$KDIR/lib" -name '*.ko*' | while read -r m; do
+        base="$(basename "$m")"
+        case "$m" in
+            *.ko) cp "$m" "$KDIR/mod/$base" ;;
+            *.ko.xz) xz -dc "$m" > "$KDIR/mod/${base%.xz}" ;;
+            *.ko.zst) zstd -qdc "$m" > "$KDIR/mod/${base%.zst}" ;;
+            *.ko.gz) gzip -dc "$m" > "$KDIR/mod/${base%.gz}" ;;
+        esac
+    done
+    for m in irqbypass ccp kvm kvm-amd; do
+        [ -f "$KDIR/mod/$m.ko" ] || fail "$m.ko not found in $deb"
+    done
+    rm -rf "${KDIR:?}/lib" "${KDIR:?}/boot" "${KDIR:?}/debs"
+    echo "$pkg" > "$KDIR/.complete"
+fi
+say "kernel: $(cat "$KDIR/.complete")"
+
+# --- the cases -----------------------------------------------------------------------------
+# name | shell command (busybox sh, cwd = root of the initramfs; $RUN is empty natively and
+# "utx-run --backend kvm" in the guest) | stdin (a file under cases/, or empty)
+# Every case runs natively here first; the guest must reproduce stdout, stderr and status
+# exactly, except fault_null whose stderr must be utx-run's one Segmentation fault line.
+ROOT="$OUT/root"
+rm -rf "$ROOT" && mkdir -p "$ROOT"/{bin,t,mod,proc,sys,dev,tmp,cases}
+SHA_INPUT="$ROOT/cases/sha_input"
+python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 4096 + b"tail")' \
+    > "$SHA_INPUT"
+printf 'line one\nline two\n\0binary\xff\n' > "$ROOT/cases/cat_input"
+# shellcheck disable=SC2016  # $RUN is expanded by the shell that runs the case
+CASES=(
+    'hello|$RUN ./t/hello|'
+    'hello_pie|$RUN ./t/hello_pie|'
+    'hello_musl|$RUN ./t/hello_musl|'
+    'args_env|env -u PWD -u OLDPWD -u SHLVL $RUN ./t/args_env one "two words" "" "$HOME" "*" --flag=-e|'
+    'exit_0|$RUN ./t/exit_code 0|'
+    'exit_42|$RUN ./t/exit_code 42|'
+    'exit_255|$RUN ./t/exit_code 255|'
+    'fault_null|$RUN ./t/fault_null|'
+    'cat_stdin|$RUN ./t/cat|cat_input'
+    'memset_200m|$RUN ./t/memset_200m|'
+    'isolate_hello|$RUN ${RUN:+--isolate} ./t/hello|'
+    'small_memory_hello|$RUN ${RUN:+-m 32M} ./t/hello|'
+    'stack_4m|$RUN ./t/stack_overflow|'
+    'stack_overflow|$RUN ./t/stack_overflow 1000000|'
+    'brk|$RUN ./t/brk|'
+    'clock|$RUN ./t/clock|'
+    'fd_errors|$RUN ./t/fd_errors|'
+    'getrandom|$RUN ./t/getrandom|'
+    'malloc|$RUN ./t/malloc|'
+    'mmap|$RUN ./t/mmap|'
+    'nanosleep|$RUN ./t/nanosleep|'
+    'pids|$RUN ./t/pids|'
+    'prctl|$RUN ./t/prctl|'
+    'readlink_exe|$RUN ./t/readlink_exe|'
+    'sched|$RUN ./t/sched|'
+    'sigaction|$RUN ./t/sigaction|'
+    'sysinfo|$RUN ./t/sysinfo|'
+    'tls|$RUN ./t/tls|'
+    'uname|$RUN ./t/uname|'
+    'busybox_echo|$RUN ./bin/busybox echo hello world|'
+    'busybox_seq|$RUN ./bin/busybox seq 1 1000|'
+    'busybox_sha256sum|$RUN ./bin/busybox sha256sum|sha_input'
+    'busybox_sh|$RUN ./bin/busybox sh -c "x=6; echo \$((x * 7)); exit 3"|'
+)
+segv_pattern() {  # the one line utx-run prints for a program killed by SIGSEGV
+    echo "^utx-run: \\./t/$1: Segmentation fault \\(signal 11\\) at address $2, rip 0x[0-9a-f]+\$"
+}
+
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+cp "$UTX_RUN" "$ROOT/bin/utx-run"
+cp "$BIN"/glibc-static/* "$ROOT/t/"
+cp "$BIN/glibc-static-pie/hello" "$ROOT/t/hello_pie"
+cp "$BIN/musl-static/hello" "$ROOT/t/hello_musl"
+# utx-run's shared libraries at their paths, the dynamic loader included.
+for lib in $(ldd "$UTX_RUN" | grep -o '/[^ ]*'); do
+    mkdir -p "$ROOT$(dirname "$lib")"
+    cp -L "$lib" "$ROOT$lib"
+done
+cp "$KDIR"/mod/*.ko "$ROOT/mod/"
+
+GUEST_ENV=(PATH=/bin HOME=/ LC_ALL=C UTX_COMPAT=1)
+n=0
+for c in "${CASES[@]}"; do
+    IFS='|' read -r name cmd stdin <<<"$c"
+    d="$ROOT/cases/$(printf '%02d' $n)-$name"
+    n=$((n + 1))
+    mkdir -p "$d"
+    printf '%s\n' "$cmd" > "$d/cmd"
+    if [ -n "$stdin" ]; then echo "cases/$stdin" > "$d/stdin"; else echo /dev/null > "$d/stdin"; fi
+    set +e
+    (cd "$ROOT" && env -i "${GUEST_ENV[@]}" "$BUSYBOX" sh -c "RUN=; $cmd; exit \$?" \
+        < "$(cat "$d/stdin")" > "$d/expected.out" 2> "$d/expected.err")
+    echo $? > "$d/expected.status"
+    set -e
+    case "$name" in
+        fault_null|stack_overflow)
+            [ "$(cat "$d/expected.status")" = 139 ] ||
+                fail "$name natively: status $(cat "$d/expected.status"), expected 139"
+            addr=0x0; [ "$name" = fault_null ] || addr='0x[0-9a-f]+'
+            segv_pattern "$name" "$addr" > "$d/stderr.pattern" ;;
+    esac
+done
+case "$(cat "$ROOT/cases/00-hello/expected.out")" in
+    "Hello, world!") ;;
+    *) fail "hello natively printed $(head -c 200 "$ROOT/cases/00-hello/expected.out")" ;;
+esac
+
+cat > "$ROOT/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+echo "UTX-INFO cpu flags:$(grep -m1 -o -w -E 'svm|npt|nrip_save|vmx' /proc/cpuinfo | tr '\n' ' ')"
+for m in irqbypass ccp kvm kvm-amd; do
+    insmod /mod/$m.ko || echo "UTX-INFO insmod $m failed"
+done
+dmesg | grep -E 'kvm|SVM' | sed 's/^/UTX-INFO dmesg: /'
+if [ ! -c /dev/kvm ]; then
+    echo "UTX-NOKVM /dev/kvm missing after loading kvm_amd"
+    poweroff -f
+fi
+cd /
+for d in /cases/[0-9]*; do
+    name=${d#/cases/??-}
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    env -i PATH=/bin HOME=/ LC_ALL=C UTX_COMPAT=1 timeout 60 \
+        sh -c "RUN='utx-run --backend kvm'; $(cat $d/cmd); exit \$?" \
+        < "$(cat $d/stdin)" > /tmp/out 2> /tmp/err
+    status=$?
+    t1=$(cut -d' ' -f1 /proc/uptime)
+    why=""
+    [ "$status" = "$(cat $d/expected.status)" ] || why="$why status $status, expected $(cat $d/expected.status);"
+    cmp -s /tmp/out $d/expected.out || why="$why stdout differs;"
+    if [ -f $d/stderr.pattern ]; then
+        { [ "$(wc -l < /tmp/err)" = 1 ] && grep -q -E "$(cat $d/stderr.pattern)" /tmp/err; } ||
+            why="$why stderr is not one line matching $(cat $d/stderr.pattern);"
+    else
+        cmp -s /tmp/err $d/expected.err || why="$why stderr differs;"
+    fi
+    secs=$(awk "BEGIN { print $t1 - $t0 }")
+    if [ -z "$why" ]; then
+        echo "UTX-CASE PASS $name (${secs}s)"
+    else
+        echo "UTX-CASE FAIL $name (${secs}s):$why"
+        echo "UTX-DETAIL --- command: $(cat $d/cmd)"
+        echo "UTX-DETAIL --- stdout (first 20 lines):"
+        head -n 20 /tmp/out | sed 's/^/UTX-DETAIL /'
+        echo "UTX-DETAIL --- stderr (first 20 lines):"
+        head -n 20 /tmp/err | sed 's/^/UTX-DETAIL /'
+    fi
+done
+echo "UTX-DONE"
+poweroff -f
+EOF
+chmod +x "$ROOT/init"
+python3 "$HERE/mkcpio.py" "$ROOT" > "$OUT/initrd.cpio"
+
+# --- boot ----------------------------------------------------------------------------------
+LOG="$OUT/console.log"
+say "booting $(cat "$KDIR/.complete") under TCG, -cpu $CPU ($n cases; log: $LOG)"
+boot_start=$(date +%s)
+qemu=(qemu-system-x86_64 -accel tcg -cpu "$CPU" -smp 1 -m 2G -nodefaults -no-reboot
+      -kernel "$KDIR/vmlinuz" -initrd "$OUT/initrd.cpio"
+      -append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic"
+      -display none -serial stdio -monitor none)
+set +e
+if [ "${UTX_NESTED_VERBOSE:-0}" = 1 ]; then
+    timeout "$TIMEOUT" "${qemu[@]}" < /dev/null 2>&1 | tr -d '\r' | tee "$LOG"
+    qstatus=${PIPESTATUS[0]}
+else
+    timeout "$TIMEOUT" "${qemu[@]}" < /dev/null 2>&1 | tr -d '\r' > "$LOG"
+    qstatus=${PIPESTATUS[0]}
+fi
+set -e
+boot_end=$(date +%s)
+
+grep '^UTX-INFO' "$LOG" | sed 's/^UTX-INFO /kvm-nested: guest: /' || true
+grep -E '^UTX-(CASE|DETAIL)' "$LOG" | sed 's/^UTX-CASE //; s/^UTX-DETAIL /    /' || true
+summary="QEMU $((boot_end - boot_start))s, total $((boot_end - start))s"
+[ "$qstatus" = 124 ] && fail "QEMU did not finish within ${TIMEOUT}s ($summary); see $LOG"
+if grep -q '^UTX-NOKVM' "$LOG"; then
+    fail "no /dev/kvm in the guest: does QEMU's -cpu $CPU have svm? ($summary; see $LOG)"
+fi
+grep -q '^UTX-DONE' "$LOG" || fail "the guest stopped before running every case ($summary; see $LOG)"
+passed=$(grep -c '^UTX-CASE PASS' "$LOG" || true)
+failed=$(grep -c '^UTX-CASE FAIL' "$LOG" || true)
+if [ "$passed" != "$n" ] || [ "$failed" != 0 ]; then
+    fail "$failed of $n cases failed, $passed passed ($summary; see $LOG)"
+fi
+say "all $n cases passed on utx's KVM backend inside nested SVM ($summary)"
