@@ -89,9 +89,10 @@ void kfree(void* p) {
         for (uint64_t i = 0; i < h->size_class - kClasses; ++i) frame_free(pa + i * kPageSize);
         return;
     }
+    const uint64_t size_class = h->size_class;  // the free-list link overwrites the header
     auto* o = reinterpret_cast<FreeObject*>(h);
-    o->next = g_free_lists[h->size_class];
-    g_free_lists[h->size_class] = o;
+    o->next = g_free_lists[size_class];
+    g_free_lists[size_class] = o;
 }
 
 }  // namespace utx::kernel
