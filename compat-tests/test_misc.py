@@ -39,3 +39,7 @@ def test_sysinfo_and_rlimits(flavor):
 def test_sched(flavor):
     native, _ = check_program(flavor, "sched")
     assert b"at least 1 CPU: yes\n" in native.stdout
+
+
+def test_fd_sharing(flavor):
+    check_program(flavor, "fd_sharing")

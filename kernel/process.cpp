@@ -1,5 +1,6 @@
 #include "kernel/process.h"
 
+#include "kernel/fs/file.h"
 #include "kernel/lib/string.h"
 #include "kernel/platform/hypercall.h"
 
@@ -27,7 +28,7 @@ void process_init(const char* exec_path, uint32_t uid, uint32_t gid, bool trace)
     p.uid = uid;
     p.gid = gid;
     p.trace = trace;
-    for (int fd = 0; fd < 3; ++fd) p.fds[fd] = FdEntry{true, false, FdKind::Host, false, fd, 0, nullptr};
+    for (int fd = 0; fd < 3; ++fd) p.fds[fd] = FdEntry{file_open_host(fd), false};
     for (auto& r : p.rlimits) r = {kInfinity, kInfinity};
     p.rlimits[3] = {8ULL << 20, kInfinity};   // RLIMIT_STACK
     p.rlimits[4] = {0, kInfinity};            // RLIMIT_CORE

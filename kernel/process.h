@@ -9,19 +9,12 @@ namespace utx::kernel {
 inline constexpr int kMaxFds = 1024;  // RLIMIT_NOFILE soft limit
 inline constexpr int kSignals = 64;
 
-struct Pipe;
+struct OpenFile;
 
-// A file descriptor: one of the host's stdio streams (through the VMM) or an end of a pipe
-// inside the guest. Files arrive with minifs.
-enum class FdKind : uint8_t { Host, Pipe };
+// A file descriptor: a reference to an open file description (kernel/fs/file.h).
 struct FdEntry {
-    bool open;
+    OpenFile* file;  // null: the descriptor is free
     bool cloexec;
-    FdKind kind;
-    bool write_end;         // Pipe: which end
-    int host_fd;            // Host: 0, 1 or 2
-    uint32_t status_flags;  // O_APPEND, O_NONBLOCK … as set by fcntl(F_SETFL)
-    Pipe* pipe;
 };
 
 struct SigAction {

@@ -3,7 +3,7 @@
 #include "kernel/random.h"
 #include "kernel/time.h"
 #include "syscall-shim/handlers.h"
-#include "syscall-shim/user_access.h"
+#include "kernel/mm/user_access.h"
 
 namespace utx::kernel {
 

@@ -6,7 +6,7 @@
 #include "kernel/mm/memory.h"
 #include "kernel/process.h"
 #include "syscall-shim/handlers.h"
-#include "syscall-shim/user_access.h"
+#include "kernel/mm/user_access.h"
 
 namespace utx::kernel {
 

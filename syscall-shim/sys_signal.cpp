@@ -2,7 +2,7 @@
 // delivery to handlers comes with [threads]. Default actions that terminate are carried out.
 #include "kernel/process.h"
 #include "syscall-shim/handlers.h"
-#include "syscall-shim/user_access.h"
+#include "kernel/mm/user_access.h"
 
 namespace utx::kernel {
 namespace {

@@ -1,7 +1,7 @@
 // syscall-shim/sys_time.cpp: clocks and sleeping, from the TSC (kernel/time).
 #include "kernel/time.h"
 #include "syscall-shim/handlers.h"
-#include "syscall-shim/user_access.h"
+#include "kernel/mm/user_access.h"
 
 namespace utx::kernel {
 namespace {

@@ -5,7 +5,7 @@
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
 #include "kernel/platform/hypercall.h"
-#include "syscall-shim/user_access.h"
+#include "kernel/mm/user_access.h"
 
 namespace utx::kernel {
 namespace {

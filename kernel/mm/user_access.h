@@ -1,4 +1,4 @@
-// syscall-shim/user_access.h: the only way syscalls touch the application's memory. Every
+// kernel/mm/user_access.h: the only way syscalls touch the application's memory. Every
 // range is checked against the VMAs (and faulted in) first; a bad pointer is EFAULT, never
 // a kernel fault.
 #pragma once

@@ -1,0 +1,211 @@
+#include "kernel/fs/file.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/ipc/pipe.h"
+#include "kernel/lib/errno.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/memory.h"
+#include "kernel/mm/user_access.h"
+#include "kernel/process.h"
+
+namespace utx::kernel {
+
+namespace {
+
+constexpr int kSigPipe = 13;
+constexpr int16_t kPollIn = 1, kPollOut = 4, kPollErr = 8, kPollHup = 0x10;
+
+OpenFile* alloc_file(FileKind kind, uint32_t flags) {
+    auto* f = static_cast<OpenFile*>(kzalloc(sizeof(OpenFile)));
+    if (!f) return nullptr;
+    f->refs = 1;
+    f->kind = kind;
+    f->flags = flags;
+    f->host_fd = -1;
+    return f;
+}
+
+// A write to a pipe without readers raises SIGPIPE unless it is ignored or blocked.
+int64_t check_epipe(int64_t r) {
+    if (r == -EPIPE) {
+        auto& p = current_process();
+        if (p.actions[kSigPipe].handler == 0 && !(p.signal_mask & (1ULL << (kSigPipe - 1))))
+            process_kill(kSigPipe, 0, 0);
+    }
+    return r;
+}
+
+// Nothing else runs in this VM yet, so a pipe that stays empty (or full) with its other end
+// open can never change: Linux would block forever, and so do we.
+[[noreturn]] void block_forever() {
+    for (;;) cpu_halt();
+}
+
+// Writes all of the buffers to the host, in chunks one request can carry.
+int64_t host_write_all(int host_fd, IoBuffer* bufs, size_t count) {
+    int64_t total = 0;
+    size_t i = 0;
+    while (i < count) {
+        int64_t n = host_io(abi::kHcWrite, host_fd, bufs + i, count - i);
+        if (n < 0) return total ? total : check_epipe(n);
+        if (n == 0) break;
+        total += n;
+        uint64_t left = uint64_t(n);
+        while (i < count && left >= bufs[i].len) left -= bufs[i++].len;
+        if (i < count) {
+            bufs[i].addr += left;
+            bufs[i].len -= left;
+        }
+    }
+    return total;
+}
+
+int64_t pipe_read(OpenFile& f, IoBuffer* bufs, size_t count) {
+    Pipe& p = *f.pipe;
+    if (p.count == 0) {
+        if (p.writers == 0) return 0;
+        if (f.flags & kONonblock) return -EAGAIN;
+        block_forever();
+    }
+    int64_t total = 0;
+    UserAccessScope scope;
+    for (size_t i = 0; i < count && p.count; ++i)
+        total += int64_t(p.read(reinterpret_cast<uint8_t*>(bufs[i].addr), bufs[i].len));
+    return total;
+}
+
+int64_t pipe_write(OpenFile& f, IoBuffer* bufs, size_t count) {
+    Pipe& p = *f.pipe;
+    if (p.readers == 0) return check_epipe(-EPIPE);
+    int64_t total = 0;
+    for (size_t i = 0; i < count; ++i) {
+        size_t n;
+        {
+            UserAccessScope scope;
+            n = p.write(reinterpret_cast<const uint8_t*>(bufs[i].addr), bufs[i].len);
+        }
+        total += int64_t(n);
+        if (n < bufs[i].len) {
+            if (f.flags & kONonblock) return total ? total : -EAGAIN;
+            block_forever();
+        }
+    }
+    return total;
+}
+
+}  // namespace
+
+OpenFile* file_open_host(int host_fd) {
+    OpenFile* f = alloc_file(FileKind::HostStream, host_fd == 0 ? 0 : kOWrOnly);
+    if (f) f->host_fd = host_fd;
+    return f;
+}
+
+bool file_open_pipe(uint32_t flags, OpenFile*& read_end, OpenFile*& write_end) {
+    Pipe* pipe = Pipe::create();
+    if (!pipe) return false;
+    read_end = alloc_file(FileKind::PipeRead, flags & kONonblock);
+    write_end = alloc_file(FileKind::PipeWrite, kOWrOnly | (flags & kONonblock));
+    if (!read_end || !write_end) {
+        kfree(read_end);
+        kfree(write_end);
+        Pipe::release(pipe, false);
+        Pipe::release(pipe, true);
+        return false;
+    }
+    read_end->pipe = write_end->pipe = pipe;
+    return true;
+}
+
+void file_get(OpenFile* f) { ++f->refs; }
+
+void file_put(OpenFile* f) {
+    if (--f->refs) return;
+    if (f->kind == FileKind::PipeRead || f->kind == FileKind::PipeWrite)
+        Pipe::release(f->pipe, f->kind == FileKind::PipeWrite);
+    kfree(f);
+}
+
+int64_t file_read(OpenFile& f, IoBuffer* bufs, size_t count) {
+    switch (f.kind) {
+        case FileKind::HostStream: return host_io(abi::kHcRead, f.host_fd, bufs, count);
+        case FileKind::PipeRead: return pipe_read(f, bufs, count);
+        default: return -EBADF;
+    }
+}
+
+int64_t file_write(OpenFile& f, IoBuffer* bufs, size_t count) {
+    switch (f.kind) {
+        case FileKind::HostStream: return host_write_all(f.host_fd, bufs, count);
+        case FileKind::PipeWrite: return pipe_write(f, bufs, count);
+        default: return -EBADF;
+    }
+}
+
+int64_t file_stat(OpenFile& f, LinuxStat& st) {
+    if (f.kind == FileKind::HostStream)
+        return host_request(abi::kHcFstat, uint64_t(f.host_fd), 0, 0, &st, sizeof st);
+    memset(&st, 0, sizeof st);
+    st.dev = 0xc;  // pipefs
+    st.ino = f.pipe->inode;
+    st.nlink = 1;
+    st.mode = 010600;  // S_IFIFO | 0600
+    st.uid = current_process().uid;
+    st.gid = current_process().gid;
+    st.blksize = 4096;
+    return 0;
+}
+
+int64_t file_seek(OpenFile& f, int64_t offset, int whence) {
+    if (f.kind != FileKind::HostStream) return -ESPIPE;
+    if (whence < 0 || whence > 4) return -EINVAL;
+    return host_request(abi::kHcLseek, uint64_t(f.host_fd), uint64_t(offset), uint64_t(whence));
+}
+
+int64_t file_ioctl(OpenFile& f, uint64_t cmd, uint64_t arg) {
+    constexpr uint64_t kTcgets = 0x5401, kTiocgwinsz = 0x5413, kFionbio = 0x5421,
+                       kFionread = 0x541b;
+    constexpr size_t kTermiosSize = 36, kWinsizeSize = 8;
+    if (cmd == kFionbio) {
+        int on;
+        if (!copy_from_user(&on, arg, sizeof on)) return -EFAULT;
+        f.flags = on ? f.flags | kONonblock : f.flags & ~kONonblock;
+        return 0;
+    }
+    if (cmd == kFionread && f.kind == FileKind::PipeRead) {
+        int n = int(f.pipe->count);
+        return copy_to_user(arg, &n, sizeof n) ? 0 : -EFAULT;
+    }
+    if (f.kind != FileKind::HostStream || (cmd != kTcgets && cmd != kTiocgwinsz)) return -ENOTTY;
+    uint8_t buf[64];
+    size_t size = cmd == kTcgets ? kTermiosSize : kWinsizeSize;
+    int64_t r = host_request(abi::kHcIoctl, uint64_t(f.host_fd), cmd, 0, buf, size);
+    if (r < 0) return r;
+    return copy_to_user(arg, buf, size) ? 0 : -EFAULT;
+}
+
+int64_t file_getfl(OpenFile& f) {
+    constexpr uint32_t kLocal = kOAppend | kONonblock;
+    if (f.kind != FileKind::HostStream) return f.flags;
+    int64_t host = host_request(abi::kHcFcntl, uint64_t(f.host_fd), 3 /* F_GETFL */, 0);
+    if (host < 0) return host;
+    return (host & ~int64_t(kLocal)) | (f.flags & kLocal);
+}
+
+int64_t file_poll(OpenFile& f, int16_t events, int64_t wait_ms) {
+    if (f.kind == FileKind::HostStream)
+        return host_request(abi::kHcPoll, uint64_t(f.host_fd), uint64_t(uint16_t(events)),
+                            uint64_t(wait_ms));
+    const Pipe& p = *f.pipe;
+    int16_t r = 0;
+    if (f.kind == FileKind::PipeRead) {
+        if (p.count) r |= kPollIn;
+        if (!p.writers) r |= kPollHup;
+    } else {
+        if (p.space()) r |= kPollOut;
+        if (!p.readers) r |= kPollErr;
+    }
+    return r & (events | kPollErr | kPollHup);
+}
+
+}  // namespace utx::kernel
