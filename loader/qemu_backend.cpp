@@ -60,7 +60,8 @@ bool run_qemu(GuestMemory& mem, const BootLayout&, const RunConfig& config,
     std::vector<std::string> args = {
         "qemu-system-x86_64",
         "-machine",
-        "microvm,x-option-roms=off,pit=off,pic=off,rtc=off,isa-serial=off,memory-backend=ram",
+        "microvm,x-option-roms=off,pit=off,pic=off,rtc=off,isa-serial=off,acpi=off,"
+        "memory-backend=ram",
         "-object",
         "memory-backend-file,id=ram,size=" + mib + ",mem-path=/proc/self/fd/3,share=on",
         "-m", mib, "-cpu", "max", "-smp", std::to_string(config.vcpus),
