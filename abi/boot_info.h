@@ -6,7 +6,7 @@
 namespace utx::abi {
 
 inline constexpr uint64_t kBootInfoMagic = 0x5554'5842'4f4f'5431ULL;  // "UTXBOOT1"
-inline constexpr uint32_t kBootInfoVersion = 1;
+inline constexpr uint32_t kBootInfoVersion = 2;
 
 // Guest-physical layout fixed by the contract. Everything else is described by BootInfo.
 inline constexpr uint64_t kBootInfoGpa = 0x1000;         // this struct, one page
@@ -45,8 +45,9 @@ struct BootInfo {
     uint32_t argc;
     uint32_t envc;
 
-    MemRegion program;         // the ELF file of the application
-    uint8_t exec_path[256];    // absolute path of the program as the guest sees it (NUL-terminated)
+    MemRegion root_image;      // cpio newc archive unpacked into the root file system
+    uint8_t exec_path[256];    // absolute path of the program in that file system (NUL-terminated)
+    uint8_t cwd[256];          // the program's working directory (NUL-terminated)
     uint8_t random[32];        // host entropy: AT_RANDOM and address-space randomization
     uint32_t uid, gid;         // the ids utx-run runs as: what getuid/getgid report
     uint64_t reserved[16];

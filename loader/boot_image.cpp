@@ -106,8 +106,8 @@ bool build_boot_image(const GuestMemory& mem, const BootRequest& req, BootLayout
     for (const auto& a : req.argv) blob.append(a).push_back('\0');
     for (const auto& e : req.envp) blob.append(e).push_back('\0');
     const uint64_t args_gpa = kernel_end;
-    const uint64_t program_gpa = align_up(args_gpa + blob.size(), kPage);
-    const uint64_t used = align_up(program_gpa + req.program.size(), kPage);
+    const uint64_t image_gpa = align_up(args_gpa + blob.size(), kPage);
+    const uint64_t used = align_up(image_gpa + req.root_image.size(), kPage);
     // Leave the kernel at least 16 MiB to work with beyond what is preloaded.
     if (used + (16ULL << 20) > mem.size()) {
         error = format("guest memory ({} MiB) is too small for this program; raise -m",
@@ -115,7 +115,7 @@ bool build_boot_image(const GuestMemory& mem, const BootRequest& req, BootLayout
         return false;
     }
     mem.write(args_gpa, std::span(reinterpret_cast<const uint8_t*>(blob.data()), blob.size()));
-    mem.write(program_gpa, req.program);
+    mem.write(image_gpa, req.root_image);
 
     auto* info = mem.object<abi::BootInfo>(abi::kBootInfoGpa);
     std::memset(info, 0, sizeof *info);
@@ -130,12 +130,17 @@ bool build_boot_image(const GuestMemory& mem, const BootRequest& req, BootLayout
     info->args = {args_gpa, blob.size()};
     info->argc = static_cast<uint32_t>(req.argv.size());
     info->envc = static_cast<uint32_t>(req.envp.size());
-    info->program = {program_gpa, req.program.size()};
+    info->root_image = {image_gpa, req.root_image.size()};
     if (req.exec_path.size() >= sizeof info->exec_path) {
         error = "program path is too long";
         return false;
     }
     std::memcpy(info->exec_path, req.exec_path.c_str(), req.exec_path.size() + 1);
+    if (req.cwd.size() >= sizeof info->cwd || req.cwd.empty() || req.cwd[0] != '/') {
+        error = "working directory must be an absolute path shorter than 256 bytes";
+        return false;
+    }
+    std::memcpy(info->cwd, req.cwd.c_str(), req.cwd.size() + 1);
     info->uid = getuid();
     info->gid = getgid();
     if (getrandom(info->random, sizeof info->random, 0) != sizeof info->random) {

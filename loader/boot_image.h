@@ -1,5 +1,5 @@
 // loader/boot_image.h: lays out guest RAM before the first instruction runs: the kernel image,
-// the boot page tables, BootInfo, argv/envp and the program file.
+// the boot page tables, BootInfo, argv/envp and the root file system image.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -12,8 +12,9 @@ namespace utx::loader {
 
 struct BootRequest {
     std::span<const uint8_t> kernel_elf;
-    std::span<const uint8_t> program;
+    std::span<const uint8_t> root_image;  // cpio newc, holding the program at exec_path
     std::string exec_path;
+    std::string cwd = "/";
     std::vector<std::string> argv;
     std::vector<std::string> envp;
     uint64_t flags = 0;

@@ -20,6 +20,7 @@
 #include "loader/elf_check.h"
 #include "loader/embedded.h"
 #include "loader/options.h"
+#include "loader/root_image.h"
 #include "loader/unique_fd.h"
 
 extern char** environ;
@@ -38,8 +39,8 @@ int fail(const std::string& message, int status = kExitRunnerError) {
 }
 
 // Reads the whole program file; sets `status` to the exit status on failure.
-bool read_program(const std::string& path, std::vector<uint8_t>& bytes, std::string& error,
-                  int& status) {
+bool read_program(const std::string& path, std::vector<uint8_t>& bytes, uint32_t& mode,
+                  std::string& error, int& status) {
     UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
     status = kExitNotExecutable;
     if (!fd) {
@@ -52,6 +53,7 @@ bool read_program(const std::string& path, std::vector<uint8_t>& bytes, std::str
         error = path + ": not a regular file";
         return false;
     }
+    mode = st.st_mode & 07777;
     if (st.st_size > (1LL << 30)) {
         error = path + ": larger than 1 GiB";
         return false;
@@ -119,7 +121,9 @@ int main(int argc, char** argv) {
 
     std::vector<uint8_t> program;
     int status;
-    if (!read_program(options->program, program, error, status)) return fail(error, status);
+    uint32_t program_mode = 0755;
+    if (!read_program(options->program, program, program_mode, error, status))
+        return fail(error, status);
     ElfSummary summary;
     if (!check_elf(program, summary, error))
         return fail(options->program + ": " + error, kExitNotExecutable);
@@ -142,10 +146,25 @@ int main(int argc, char** argv) {
     if (!memory) return fail(std::string("cannot allocate guest memory: ") + std::strerror(errno));
 
     char resolved[PATH_MAX];
+    RootImageRequest root;
+    root.exec_path = realpath(options->program.c_str(), resolved) ? resolved : options->program;
+    root.program = program;
+    root.program_mode = program_mode;
+    root.uid = getuid();
+    root.gid = getgid();
+    for (const auto& text : options->copies) {
+        CopySpec spec;
+        if (!parse_copy_spec(text, spec, error)) return fail(error, 2);
+        root.copies.push_back(spec);
+    }
+    std::vector<uint8_t> root_image;
+    if (!build_root_image(root, root_image, error)) return fail(error);
+
     BootRequest req;
     req.kernel_elf = embedded_kernel();
-    req.program = program;
-    req.exec_path = realpath(options->program.c_str(), resolved) ? resolved : options->program;
+    req.root_image = root_image;
+    req.exec_path = root.exec_path;
+    req.cwd = options->workdir;
     req.argv.push_back(options->program);
     req.argv.insert(req.argv.end(), options->args.begin(), options->args.end());
     req.envp = build_environment(*options);

@@ -13,6 +13,8 @@ const char* usage_text() {
            "  -m SIZE            guest memory (default 512M; K, M, G suffixes)\n"
            "  -e NAME=VALUE      add to the program's environment (repeatable)\n"
            "  --clear-env        start from an empty environment instead of utx-run's own\n"
+           "  --copy HOST:GUEST  copy a host file or directory into the guest's file system\n"
+           "  -w DIR             the program's working directory (default /)\n"
            "  --trace            print every system call strace-style to stderr, and a summary\n"
            "  --isolate          run the program in user mode, apart from the kernel\n"
            "  --backend B        kvm, qemu or auto (default: kvm, qemu when /dev/kvm is missing)\n"
@@ -75,6 +77,18 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
                 return std::nullopt;
             }
             o.extra_env.emplace_back(v);
+        } else if (a == "--copy") {
+            const char* v = value("--copy");
+            if (!v) return std::nullopt;
+            o.copies.emplace_back(v);
+        } else if (a == "-w" || a == "--workdir") {
+            const char* v = value("-w");
+            if (!v) return std::nullopt;
+            if (v[0] != '/') {
+                error = std::string("working directory '") + v + "' must be an absolute path";
+                return std::nullopt;
+            }
+            o.workdir = v;
         } else if (a == "--clear-env") {
             o.clear_env = true;
         } else if (a == "--trace") {

@@ -157,7 +157,7 @@ struct Fixture {
     Fixture() {
         for (size_t i = 0; i < program.size(); ++i) program[i] = uint8_t(i ^ (i >> 8));
         req.kernel_elf = kernel;
-        req.program = program;
+        req.root_image = program;
         req.exec_path = "/usr/bin/prog";
         req.argv = {"prog", "", "two words"};
         req.envp = {"A=1", "EMPTY="};
@@ -217,10 +217,10 @@ TEST(BootImage, LayoutAndBootInfo) {
               expected_blob);
 
     // The program file, page aligned, after the strings, not overlapping them.
-    EXPECT_EQ(info->program.gpa % 4096, 0u);
-    EXPECT_GE(info->program.gpa, info->args.gpa + info->args.size);
-    ASSERT_EQ(info->program.size, f.program.size());
-    auto prog = mem->slice(info->program.gpa, info->program.size);
+    EXPECT_EQ(info->root_image.gpa % 4096, 0u);
+    EXPECT_GE(info->root_image.gpa, info->args.gpa + info->args.size);
+    ASSERT_EQ(info->root_image.size, f.program.size());
+    auto prog = mem->slice(info->root_image.gpa, info->root_image.size);
     ASSERT_TRUE(prog);
     EXPECT_EQ(std::memcmp(prog->data(), f.program.data(), f.program.size()), 0);
 
@@ -263,7 +263,7 @@ TEST(BootImage, ProgramTooLargeForRam) {
     ASSERT_TRUE(mem);
     Fixture f;
     std::vector<uint8_t> big(20 * kMiB, 1);  // leaves less than 16 MiB for the kernel
-    f.req.program = big;
+    f.req.root_image = big;
     BootLayout layout{};
     std::string error;
     EXPECT_FALSE(build_boot_image(*mem, f.req, layout, error));
