@@ -3,6 +3,7 @@
 #include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/exec/elf_loader.h"
+#include "kernel/fs/vfs.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/log.h"
 #include "kernel/mm/address_space.h"
@@ -33,7 +34,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
     cpu_init(g_cpu0, reinterpret_cast<uint64_t>(g_kernel_stack + sizeof g_kernel_stack));
     fpu_init();
     protection_init();
-    frames_init(info.mem_size, page_up(info.program.gpa + info.program.size));
+    frames_init(info.mem_size, page_up(info.root_image.gpa + info.root_image.size));
     time_init(info.tsc_khz);
     random_init(info.random);
     const bool trace = info.flags & utx::abi::kBootFlagTrace;
@@ -45,11 +46,21 @@ extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
     as.page_table().activate();
     apic_init(info.tsc_khz);
 
+    vfs_init(static_cast<const uint8_t*>(phys_to_virt(info.root_image.gpa)), info.root_image.size,
+             reinterpret_cast<const char*>(info.cwd));
+
+    const char* exec_path = reinterpret_cast<const char*>(info.exec_path);
+    auto program = utx::minifs::resolve(vfs(), vfs_context(), vfs().root(), utx::minifs::Name(exec_path),
+                                   utx::minifs::kFollowLast);
+    if (!program.ok()) panic("%s: %s", exec_path, errno_name(-program.error()));
+    ExecFile file{[](void* ctx, uint64_t offset, void* dst, size_t len) -> int64_t {
+                      return vfs().read(static_cast<utx::minifs::Inode*>(ctx), offset, dst, len);
+                  },
+                  *program, (*program)->size};
     ExecArgs args{static_cast<const char*>(phys_to_virt(info.args.gpa)), info.argc, info.envc,
-                  reinterpret_cast<const char*>(info.exec_path), info.random};
+                  exec_path, info.random};
     TrapFrame frame;
-    int64_t rc = exec_load(as, static_cast<const uint8_t*>(phys_to_virt(info.program.gpa)),
-                           info.program.size, args, frame);
+    int64_t rc = exec_load(as, file, args, frame);
     if (rc < 0) panic("cannot load the program: %s", errno_name(int(-rc)));
     enter_user(frame);
 }

@@ -79,6 +79,26 @@ int64_t sys_writev(SyscallArgs& a) {
     return file_write(*f, g_iov, size_t(n));
 }
 
+int64_t sys_pread64(SyscallArgs& a) {
+    OpenFile* f = fd_lookup(a.arg[0]);
+    if (!f || !readable(*f)) return -EBADF;
+    if (int64_t(a.arg[3]) < 0) return -EINVAL;
+    uint64_t len = a.arg[2] < kMaxRw ? a.arg[2] : kMaxRw;
+    if (!user_writable(a.arg[1], len)) return -EFAULT;
+    IoBuffer b{a.arg[1], len};
+    return file_pread(*f, &b, 1, a.arg[3]);
+}
+
+int64_t sys_pwrite64(SyscallArgs& a) {
+    OpenFile* f = fd_lookup(a.arg[0]);
+    if (!f || !writable(*f)) return -EBADF;
+    if (int64_t(a.arg[3]) < 0) return -EINVAL;
+    uint64_t len = a.arg[2] < kMaxRw ? a.arg[2] : kMaxRw;
+    if (!user_readable(a.arg[1], len)) return -EFAULT;
+    IoBuffer b{a.arg[1], len};
+    return file_pwrite(*f, &b, 1, a.arg[3]);
+}
+
 int64_t sys_close(SyscallArgs& a) {
     if (!fd_lookup(a.arg[0])) return -EBADF;
     FdEntry& slot = current_process().fds[a.arg[0]];
@@ -169,9 +189,6 @@ int64_t stat_fd(uint64_t fd, LinuxStat& st) {
     return f ? file_stat(*f, st) : -EBADF;
 }
 
-constexpr int64_t kAtFdcwd = -100;
-constexpr uint64_t kAtEmptyPath = 0x1000;
-
 }  // namespace
 
 int64_t sys_fstat(SyscallArgs& a) {
@@ -179,90 +196,6 @@ int64_t sys_fstat(SyscallArgs& a) {
     int64_t r = stat_fd(a.arg[0], st);
     if (r < 0) return r;
     return copy_to_user(a.arg[1], &st, sizeof st) ? 0 : -EFAULT;
-}
-
-int64_t sys_newfstatat(SyscallArgs& a) {
-    char path[256];
-    int64_t n = copy_string_from_user(path, sizeof path, a.arg[1]);
-    if (n < 0) return n;
-    if (a.arg[3] & ~uint64_t(0x100 | 0x800 | 0x1000)) return -EINVAL;
-    if (n == 0) {
-        if (!(a.arg[3] & kAtEmptyPath)) return -ENOENT;
-        SyscallArgs f{{a.arg[0], a.arg[2]}, a.frame};
-        return sys_fstat(f);
-    }
-    if (int64_t(a.arg[0]) != kAtFdcwd && path[0] != '/' && !fd_lookup(a.arg[0])) return -EBADF;
-    return -ENOENT;  // no file system yet: only open descriptors can be examined
-}
-
-int64_t sys_statx(SyscallArgs& a) {
-    struct StatxTimestamp {
-        int64_t sec;
-        uint32_t nsec;
-        int32_t reserved;
-    };
-    struct Statx {
-        uint32_t mask, blksize;
-        uint64_t attributes;
-        uint32_t nlink, uid, gid;
-        uint16_t mode, spare0;
-        uint64_t ino, size, blocks, attributes_mask;
-        StatxTimestamp atime, btime, ctime, mtime;
-        uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
-        uint64_t spare2[14];
-    };
-    static_assert(sizeof(Statx) == 256);
-    char path[256];
-    int64_t n = copy_string_from_user(path, sizeof path, a.arg[1]);
-    if (n < 0) return n;
-    if (a.arg[3] & 0x80000000u) return -EINVAL;  // STATX__RESERVED
-    if (n != 0) return int64_t(a.arg[0]) == kAtFdcwd || path[0] == '/' || fd_lookup(a.arg[0])
-                           ? -ENOENT
-                           : -EBADF;
-    if (!(a.arg[2] & kAtEmptyPath)) return -ENOENT;
-    LinuxStat st;
-    int64_t r = stat_fd(a.arg[0], st);
-    if (r < 0) return r;
-    Statx sx = {};
-    sx.mask = 0x7ff;  // STATX_BASIC_STATS
-    sx.blksize = uint32_t(st.blksize);
-    sx.nlink = uint32_t(st.nlink);
-    sx.uid = st.uid;
-    sx.gid = st.gid;
-    sx.mode = uint16_t(st.mode);
-    sx.ino = st.ino;
-    sx.size = uint64_t(st.size);
-    sx.blocks = uint64_t(st.blocks);
-    sx.atime = {int64_t(st.atime), uint32_t(st.atime_ns), 0};
-    sx.mtime = {int64_t(st.mtime), uint32_t(st.mtime_ns), 0};
-    sx.ctime = {int64_t(st.ctime), uint32_t(st.ctime_ns), 0};
-    sx.rdev_major = uint32_t((st.rdev >> 8) & 0xfff);
-    sx.rdev_minor = uint32_t((st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00));
-    sx.dev_major = uint32_t((st.dev >> 8) & 0xfff);
-    sx.dev_minor = uint32_t((st.dev & 0xff) | ((st.dev >> 12) & 0xfff00));
-    return copy_to_user(a.arg[4], &sx, sizeof sx) ? 0 : -EFAULT;
-}
-
-namespace {
-
-int64_t readlink_common(uint64_t path_addr, uint64_t buf, uint64_t size) {
-    char path[256];
-    int64_t n = copy_string_from_user(path, sizeof path, path_addr);
-    if (n < 0) return n;
-    if (int64_t(size) <= 0) return -EINVAL;
-    if (strcmp(path, "/proc/self/exe") != 0) return -ENOENT;
-    const char* exe = current_process().exec_path;
-    uint64_t len = strlen(exe);
-    if (len > size) len = size;
-    return copy_to_user(buf, exe, len) ? int64_t(len) : -EFAULT;
-}
-
-}  // namespace
-
-int64_t sys_readlink(SyscallArgs& a) { return readlink_common(a.arg[0], a.arg[1], a.arg[2]); }
-
-int64_t sys_readlinkat(SyscallArgs& a) {
-    return readlink_common(a.arg[1], a.arg[2], a.arg[3]);
 }
 
 int64_t sys_pipe2(SyscallArgs& a) {
@@ -286,11 +219,6 @@ int64_t sys_pipe2(SyscallArgs& a) {
 int64_t sys_pipe(SyscallArgs& a) {
     SyscallArgs with_flags{{a.arg[0], 0}, a.frame};
     return sys_pipe2(with_flags);
-}
-
-int64_t sys_getcwd(SyscallArgs& a) {
-    if (a.arg[1] < 2) return -ERANGE;
-    return copy_to_user(a.arg[0], "/", 2) ? 2 : -EFAULT;
 }
 
 int64_t sys_poll(SyscallArgs& a) {

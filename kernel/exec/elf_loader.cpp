@@ -37,8 +37,13 @@ uint32_t prot_of(uint32_t pflags) {
            (pflags & kPfX ? kProtExec : 0);
 }
 
+// Reads exactly len bytes at offset, or fails.
+bool read_exact(const ExecFile& file, uint64_t offset, void* dst, size_t len) {
+    return file.read(file.ctx, offset, dst, len) == int64_t(len);
+}
+
 // Copies file bytes into the pages of one segment, allocating them as needed.
-bool load_segment(AddressSpace& as, const uint8_t* image, const Elf64Phdr& ph, uint64_t bias) {
+bool load_segment(AddressSpace& as, const ExecFile& file, const Elf64Phdr& ph, uint64_t bias) {
     uint64_t start = page_down(ph.vaddr + bias), end = page_up(ph.vaddr + bias + ph.memsz);
     uint32_t prot = prot_of(ph.flags);
     // A page shared with the previous segment keeps its frame and gets both protections.
@@ -58,8 +63,9 @@ bool load_segment(AddressSpace& as, const uint8_t* image, const Elf64Phdr& ph, u
         }
         uint64_t lo = va > file_start ? va : file_start;
         uint64_t hi = va + kPageSize < file_end ? va + kPageSize : file_end;
-        memcpy(static_cast<uint8_t*>(phys_to_virt(pa)) + (lo - va),
-               image + ph.offset + (lo - file_start), hi - lo);
+        if (!read_exact(file, ph.offset + (lo - file_start),
+                        static_cast<uint8_t*>(phys_to_virt(pa)) + (lo - va), hi - lo))
+            return false;
     }
     return true;
 }
@@ -97,16 +103,20 @@ private:
 
 }  // namespace
 
-int64_t exec_load(AddressSpace& as, const uint8_t* image, size_t size, const ExecArgs& args,
+Elf64Phdr g_phdrs[256];
+
+int64_t exec_load(AddressSpace& as, const ExecFile& file, const ExecArgs& args,
                   TrapFrame& frame) {
-    if (size < sizeof(Elf64Ehdr)) return -ENOEXEC;
+    const uint64_t size = file.size;
     Elf64Ehdr eh;
-    memcpy(&eh, image, sizeof eh);
+    if (size < sizeof eh || !read_exact(file, 0, &eh, sizeof eh)) return -ENOEXEC;
     if (memcmp(eh.ident, "\x7f" "ELF", 4) != 0 || eh.ident[4] != 2 || eh.machine != kEmX86_64 ||
         (eh.type != kEtExec && eh.type != kEtDyn) || eh.phentsize != sizeof(Elf64Phdr) ||
-        eh.phnum == 0 || eh.phoff > size || eh.phnum * sizeof(Elf64Phdr) > size - eh.phoff)
+        eh.phnum == 0 || eh.phnum > 256 || eh.phoff > size ||
+        eh.phnum * sizeof(Elf64Phdr) > size - eh.phoff)
         return -ENOEXEC;
-    const auto* phdrs = reinterpret_cast<const Elf64Phdr*>(image + eh.phoff);
+    const Elf64Phdr* phdrs = g_phdrs;
+    if (!read_exact(file, eh.phoff, g_phdrs, eh.phnum * sizeof(Elf64Phdr))) return -ENOEXEC;
 
     uint64_t rnd[4];
     memcpy(rnd, args.random, sizeof rnd);
@@ -121,7 +131,7 @@ int64_t exec_load(AddressSpace& as, const uint8_t* image, size_t size, const Exe
         if (ph.offset > size || ph.filesz > size - ph.offset || ph.filesz > ph.memsz ||
             ph.vaddr + bias + ph.memsz > kUserTop)
             return -ENOEXEC;
-        if (!load_segment(as, image, ph, bias)) return -ENOMEM;
+        if (!load_segment(as, file, ph, bias)) return -ENOMEM;
         if (!phdr_addr && ph.offset == 0) phdr_addr = ph.vaddr + bias + eh.phoff;
         uint64_t end = ph.vaddr + bias + ph.memsz;
         if (end > brk_start) brk_start = end;

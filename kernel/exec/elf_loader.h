@@ -16,9 +16,17 @@ struct ExecArgs {
     const uint8_t* random;  // 32 bytes of entropy for the layout and AT_RANDOM
 };
 
-// Loads `image` into `as` and fills `frame` for the first entry to user mode. Returns 0 or
-// -errno (ENOEXEC for a malformed file, ENOMEM).
-int64_t exec_load(AddressSpace& as, const uint8_t* image, size_t size, const ExecArgs& args,
+// Where the program file's bytes come from: read(ctx, offset, dst, len) returns the bytes
+// read (short at the end of the file) or -errno.
+struct ExecFile {
+    int64_t (*read)(void* ctx, uint64_t offset, void* dst, size_t len);
+    void* ctx;
+    uint64_t size;
+};
+
+// Loads the program into `as` and fills `frame` for the first entry to user mode. Returns 0
+// or -errno (ENOEXEC for a malformed file, ENOMEM).
+int64_t exec_load(AddressSpace& as, const ExecFile& file, const ExecArgs& args,
                   TrapFrame& frame);
 
 }  // namespace utx::kernel

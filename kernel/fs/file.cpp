@@ -7,6 +7,9 @@
 #include "kernel/mm/memory.h"
 #include "kernel/mm/user_access.h"
 #include "kernel/process.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/random.h"
+#include "minifs/fs.h"
 
 namespace utx::kernel {
 
@@ -93,7 +96,90 @@ int64_t pipe_write(OpenFile& f, IoBuffer* bufs, size_t count) {
     return total;
 }
 
+constexpr uint64_t kMinifsDev = 0x2a;  // st_dev of the root file system
+
+// Regular file data at `offset` into user buffers (present and checked).
+int64_t inode_read_at(minifs::Inode* inode, IoBuffer* bufs, size_t count, uint64_t offset) {
+    if (inode->is_dir()) return -EISDIR;
+    int64_t total = 0;
+    UserAccessScope scope;
+    for (size_t i = 0; i < count; ++i) {
+        int64_t n = vfs().read(inode, offset + uint64_t(total),
+                               reinterpret_cast<void*>(bufs[i].addr), bufs[i].len);
+        if (n < 0) return total ? total : n;
+        total += n;
+        if (uint64_t(n) < bufs[i].len) break;
+    }
+    if (total) vfs().touch_atime(inode);
+    return total;
+}
+
+int64_t inode_write_at(minifs::Inode* inode, IoBuffer* bufs, size_t count, uint64_t offset) {
+    if (inode->is_dir()) return -EISDIR;
+    int64_t total = 0;
+    UserAccessScope scope;
+    for (size_t i = 0; i < count; ++i) {
+        int64_t n = vfs().write(inode, offset + uint64_t(total),
+                                reinterpret_cast<const void*>(bufs[i].addr), bufs[i].len);
+        if (n < 0) return total ? total : n;
+        total += n;
+        if (uint64_t(n) < bufs[i].len) break;
+    }
+    return total;
+}
+
+int64_t device_read(OpenFile& f, IoBuffer* bufs, size_t count) {
+    if (f.device == kDevNull) return 0;
+    int64_t total = 0;
+    uint8_t chunk[256];
+    for (size_t i = 0; i < count; ++i) {
+        for (uint64_t done = 0; done < bufs[i].len;) {
+            uint64_t n = bufs[i].len - done < sizeof chunk ? bufs[i].len - done : sizeof chunk;
+            if (f.device == kDevRandom || f.device == kDevUrandom) random_bytes(chunk, n);
+            else memset(chunk, 0, n);
+            if (!copy_to_user(bufs[i].addr + done, chunk, n)) return total ? total : -EFAULT;
+            done += n;
+            total += int64_t(n);
+        }
+    }
+    return total;
+}
+
+int64_t device_write(OpenFile& f, IoBuffer* bufs, size_t count) {
+    if (f.device == kDevFull) return -ENOSPC;
+    int64_t total = 0;
+    for (size_t i = 0; i < count; ++i) total += int64_t(bufs[i].len);
+    return total;  // null, zero and the random devices take anything
+}
+
 }  // namespace
+
+OpenFile* file_open_inode(minifs::Inode* inode, uint32_t flags, int64_t* out_error) {
+    const uint32_t type = inode->type();
+    FileKind kind = FileKind::Inode;
+    uint32_t minor = 0;
+    if (type == minifs::kTypeChar) {
+        const uint32_t major = uint32_t((inode->rdev >> 8) & 0xfff);
+        minor = uint32_t((inode->rdev & 0xff) | ((inode->rdev >> 12) & 0xfff00));
+        if (major != kMemMajor || minor < kDevNull || minor > kDevUrandom) {
+            if (out_error) *out_error = -ENXIO;  // no such device behind the node (yet)
+            return nullptr;
+        }
+        kind = FileKind::Device;
+    } else if (type != minifs::kTypeRegular && type != minifs::kTypeDir) {
+        if (out_error) *out_error = -ENXIO;
+        return nullptr;
+    }
+    OpenFile* f = alloc_file(kind, flags & ~kOCloexec);
+    if (!f) {
+        if (out_error) *out_error = -ENOMEM;
+        return nullptr;
+    }
+    f->inode = inode;
+    f->device = minor;
+    vfs().ref(inode);
+    return f;
+}
 
 OpenFile* file_open_host(int host_fd) {
     OpenFile* f = alloc_file(FileKind::HostStream, host_fd == 0 ? 0 : kOWrOnly);
@@ -123,6 +209,7 @@ void file_put(OpenFile* f) {
     if (--f->refs) return;
     if (f->kind == FileKind::PipeRead || f->kind == FileKind::PipeWrite)
         Pipe::release(f->pipe, f->kind == FileKind::PipeWrite);
+    if (f->inode) vfs().unref(f->inode);
     kfree(f);
 }
 
@@ -130,21 +217,73 @@ int64_t file_read(OpenFile& f, IoBuffer* bufs, size_t count) {
     switch (f.kind) {
         case FileKind::HostStream: return host_io(abi::kHcRead, f.host_fd, bufs, count);
         case FileKind::PipeRead: return pipe_read(f, bufs, count);
+        case FileKind::Device: return device_read(f, bufs, count);
+        case FileKind::Inode: {
+            int64_t n = inode_read_at(f.inode, bufs, count, f.offset);
+            if (n > 0) f.offset += uint64_t(n);
+            return n;
+        }
         default: return -EBADF;
     }
+}
+
+int64_t file_pread(OpenFile& f, IoBuffer* bufs, size_t count, uint64_t offset) {
+    if (f.kind == FileKind::Device) return device_read(f, bufs, count);
+    if (f.kind != FileKind::Inode) return -ESPIPE;
+    return inode_read_at(f.inode, bufs, count, offset);
+}
+
+int64_t file_pwrite(OpenFile& f, IoBuffer* bufs, size_t count, uint64_t offset) {
+    if (f.kind == FileKind::Device) return device_write(f, bufs, count);
+    if (f.kind != FileKind::Inode) return -ESPIPE;
+    // Linux appends even for pwrite on an O_APPEND file.
+    return inode_write_at(f.inode, bufs, count, f.flags & kOAppend ? f.inode->size : offset);
 }
 
 int64_t file_write(OpenFile& f, IoBuffer* bufs, size_t count) {
     switch (f.kind) {
         case FileKind::HostStream: return host_write_all(f.host_fd, bufs, count);
         case FileKind::PipeWrite: return pipe_write(f, bufs, count);
+        case FileKind::Device: return device_write(f, bufs, count);
+        case FileKind::Inode: {
+            if (f.flags & kOAppend) f.offset = f.inode->size;
+            int64_t n = inode_write_at(f.inode, bufs, count, f.offset);
+            if (n > 0) f.offset += uint64_t(n);
+            return n;
+        }
         default: return -EBADF;
     }
+}
+
+void inode_stat(minifs::Inode* inode, LinuxStat& st) {
+    minifs::Stat s;
+    vfs().stat(inode, &s);
+    memset(&st, 0, sizeof st);
+    st.dev = kMinifsDev;
+    st.ino = s.ino;
+    st.nlink = s.nlink;
+    st.mode = s.mode;
+    st.uid = s.uid;
+    st.gid = s.gid;
+    st.rdev = s.rdev;
+    st.size = int64_t(s.size);
+    st.blksize = int64_t(s.blksize);
+    st.blocks = int64_t(s.blocks);
+    st.atime = uint64_t(s.atime_ns / 1'000'000'000);
+    st.atime_ns = uint64_t(s.atime_ns % 1'000'000'000);
+    st.mtime = uint64_t(s.mtime_ns / 1'000'000'000);
+    st.mtime_ns = uint64_t(s.mtime_ns % 1'000'000'000);
+    st.ctime = uint64_t(s.ctime_ns / 1'000'000'000);
+    st.ctime_ns = uint64_t(s.ctime_ns % 1'000'000'000);
 }
 
 int64_t file_stat(OpenFile& f, LinuxStat& st) {
     if (f.kind == FileKind::HostStream)
         return host_request(abi::kHcFstat, uint64_t(f.host_fd), 0, 0, &st, sizeof st);
+    if (f.inode) {
+        inode_stat(f.inode, st);
+        return 0;
+    }
     memset(&st, 0, sizeof st);
     st.dev = 0xc;  // pipefs
     st.ino = f.pipe->inode;
@@ -157,6 +296,33 @@ int64_t file_stat(OpenFile& f, LinuxStat& st) {
 }
 
 int64_t file_seek(OpenFile& f, int64_t offset, int whence) {
+    enum { kSet = 0, kCur = 1, kEnd = 2, kData = 3, kHole = 4 };
+    if (f.kind == FileKind::Device) return 0;
+    if (f.kind == FileKind::Inode) {
+        if (f.inode->is_dir()) {
+            // Directory offsets are minifs cookies: only rewinding and returning to a
+            // position told before (SEEK_SET) make sense.
+            if (whence != kSet || offset < 0) return -EINVAL;
+            f.offset = uint64_t(offset);
+            return offset;
+        }
+        const int64_t size = int64_t(f.inode->size);
+        int64_t base;
+        switch (whence) {
+            case kSet: base = 0; break;
+            case kCur: base = int64_t(f.offset); break;
+            case kEnd: base = size; break;
+            case kData:
+            case kHole:
+                if (offset < 0 || offset >= size) return -ENXIO;
+                f.offset = uint64_t(whence == kData ? offset : size);
+                return int64_t(f.offset);
+            default: return -EINVAL;
+        }
+        if ((offset > 0 && base > INT64_MAX - offset) || base + offset < 0) return -EINVAL;
+        f.offset = uint64_t(base + offset);
+        return int64_t(f.offset);
+    }
     if (f.kind != FileKind::HostStream) return -ESPIPE;
     if (whence < 0 || whence > 4) return -EINVAL;
     return host_request(abi::kHcLseek, uint64_t(f.host_fd), uint64_t(offset), uint64_t(whence));
@@ -171,6 +337,10 @@ int64_t file_ioctl(OpenFile& f, uint64_t cmd, uint64_t arg) {
         if (!copy_from_user(&on, arg, sizeof on)) return -EFAULT;
         f.flags = on ? f.flags | kONonblock : f.flags & ~kONonblock;
         return 0;
+    }
+    if (cmd == kFionread && f.kind == FileKind::Inode && f.inode->is_regular()) {
+        int n = f.offset < f.inode->size ? int(f.inode->size - f.offset) : 0;
+        return copy_to_user(arg, &n, sizeof n) ? 0 : -EFAULT;
     }
     if (cmd == kFionread && f.kind == FileKind::PipeRead) {
         int n = int(f.pipe->count);
@@ -193,6 +363,7 @@ int64_t file_getfl(OpenFile& f) {
 }
 
 int64_t file_poll(OpenFile& f, int16_t events, int64_t wait_ms) {
+    if (f.kind == FileKind::Inode || f.kind == FileKind::Device) return events & (kPollIn | kPollOut);
     if (f.kind == FileKind::HostStream)
         return host_request(abi::kHcPoll, uint64_t(f.host_fd), uint64_t(uint16_t(events)),
                             uint64_t(wait_ms));

@@ -1,6 +1,6 @@
 // kernel/fs/file.h: open file descriptions, shared by the descriptors that dup() makes, and
-// the operations every kind of file answers. Kinds so far: the host's stdio streams
-// (through the VMM) and pipes inside the guest; minifs files join them.
+// the operations every kind of file answers: the host's stdio streams (through the VMM),
+// pipes inside the guest, minifs inodes (files and directories) and the memory devices.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +10,11 @@
 namespace utx::kernel {
 
 struct Pipe;
+}  // namespace utx::kernel
+namespace utx::minifs {
+struct Inode;
+}
+namespace utx::kernel {
 
 // struct stat of x86-64 Linux.
 struct LinuxStat {
@@ -26,7 +31,12 @@ static_assert(sizeof(LinuxStat) == 144);
 inline constexpr uint32_t kOAccMode = 3, kOWrOnly = 1, kORdWr = 2, kOAppend = 02000,
                           kONonblock = 04000, kOCloexec = 02000000;
 
-enum class FileKind : uint8_t { HostStream, PipeRead, PipeWrite };
+enum class FileKind : uint8_t { HostStream, PipeRead, PipeWrite, Inode, Device };
+
+// Character devices of major 1 (mem): /dev/null, zero, full, random, urandom.
+inline constexpr uint32_t kMemMajor = 1;
+inline constexpr uint32_t kDevNull = 3, kDevZero = 5, kDevFull = 7, kDevRandom = 8,
+                          kDevUrandom = 9;
 
 struct OpenFile {
     uint32_t refs;
@@ -35,9 +45,14 @@ struct OpenFile {
     uint64_t offset;
     int host_fd;      // HostStream: the VMM's fd 0, 1 or 2
     Pipe* pipe;       // PipeRead, PipeWrite
+    minifs::Inode* inode;  // Inode, Device (referenced while open)
+    uint32_t device;       // Device: the minor number
 };
 
 OpenFile* file_open_host(int host_fd);
+// A description for a minifs inode with the open(2) flags; null when memory is short.
+// Character devices 1:N become Device files; other special files are -ENXIO (out_error).
+OpenFile* file_open_inode(minifs::Inode* inode, uint32_t flags, int64_t* out_error = nullptr);
 // Both ends of a new pipe; false when memory is short.
 bool file_open_pipe(uint32_t flags, OpenFile*& read_end, OpenFile*& write_end);
 void file_get(OpenFile* f);
@@ -46,7 +61,11 @@ void file_put(OpenFile* f);  // drops a reference; the last one closes
 // The syscalls' view of a file. Buffers are user ranges already checked and present.
 int64_t file_read(OpenFile& f, IoBuffer* bufs, size_t count);
 int64_t file_write(OpenFile& f, IoBuffer* bufs, size_t count);
+// pread/pwrite: at `offset`, leaving the file offset alone (-ESPIPE where there is none).
+int64_t file_pread(OpenFile& f, IoBuffer* bufs, size_t count, uint64_t offset);
+int64_t file_pwrite(OpenFile& f, IoBuffer* bufs, size_t count, uint64_t offset);
 int64_t file_stat(OpenFile& f, LinuxStat& st);
+void inode_stat(minifs::Inode* inode, LinuxStat& st);
 int64_t file_seek(OpenFile& f, int64_t offset, int whence);
 int64_t file_ioctl(OpenFile& f, uint64_t cmd, uint64_t arg);
 int64_t file_getfl(OpenFile& f);

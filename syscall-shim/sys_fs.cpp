@@ -1,0 +1,586 @@
+// syscall-shim/sys_fs.cpp: the path side of the file system: open, stat, directories,
+// links, renames, permissions, the working directory. Paths resolve in minifs
+// (kernel/fs/vfs); /proc/self/exe and /proc/self/fd/N are answered here until /proc exists.
+#include "kernel/fs/file.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/lib/format.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/user_access.h"
+#include "kernel/process.h"
+#include "minifs/path.h"
+#include "syscall-shim/fd_table.h"
+#include "syscall-shim/handlers.h"
+
+namespace utx::kernel {
+namespace {
+
+using minifs::Inode;
+using minifs::Name;
+
+constexpr int64_t kAtFdcwd = -100;
+constexpr uint64_t kAtSymlinkNofollow = 0x100, kAtRemovedir = 0x200, kAtSymlinkFollow = 0x400,
+                   kAtNoAutomount = 0x800, kAtEmptyPath = 0x1000, kAtEaccess = 0x200;
+constexpr uint32_t kOCreat = 0100, kOExcl = 0200, kONoctty = 0400, kOTrunc = 01000,
+                   kODirectory = 0200000, kONofollow = 0400000, kOPath = 010000000,
+                   kOTmpfile = 020000000 | kODirectory;
+
+char g_path[kPathBuffer];
+char g_path2[kPathBuffer];
+
+// Copies the path argument into `buf`; returns its length or -errno.
+int64_t user_path(uint64_t addr, char* buf) { return copy_path_from_user(addr, buf); }
+
+// Resolves (dirfd, path) with `flags` (minifs kFollowLast / kMustBeDir).
+int64_t lookup(int64_t dirfd, const char* path, size_t len, unsigned flags, Inode*& out) {
+    Inode* start;
+    if (int64_t r = vfs_start(dirfd, start); r < 0 && path[0] != '/') return r;
+    auto r = minifs::resolve(vfs(), vfs_context(), start ? start : vfs_cwd(), Name(path, len),
+                             flags);
+    if (!r.ok()) return r.error();
+    out = *r;
+    return 0;
+}
+
+// The inode a stat-like call names: a path, or the dirfd itself with AT_EMPTY_PATH.
+int64_t stat_target(int64_t dirfd, uint64_t path_addr, uint64_t at_flags, Inode*& inode,
+                    OpenFile*& file) {
+    inode = nullptr;
+    file = nullptr;
+    int64_t n = user_path(path_addr, g_path);
+    if (n < 0) return n;
+    if (n == 0) {
+        if (!(at_flags & kAtEmptyPath)) return -ENOENT;
+        if (int32_t(dirfd) == kAtFdcwd) {
+            inode = vfs_cwd();
+            return 0;
+        }
+        file = fd_lookup(uint64_t(dirfd));
+        return file ? 0 : -EBADF;
+    }
+    unsigned flags = at_flags & kAtSymlinkNofollow ? 0 : minifs::kFollowLast;
+    return lookup(dirfd, g_path, size_t(n), flags, inode);
+}
+
+int64_t stat_into(Inode* inode, OpenFile* file, LinuxStat& st) {
+    if (file) return file_stat(*file, st);
+    inode_stat(inode, st);
+    return 0;
+}
+
+int64_t do_open(int64_t dirfd, uint64_t path_addr, uint32_t flags, uint32_t mode) {
+    int64_t n = user_path(path_addr, g_path);
+    if (n < 0) return n;
+    if (n == 0) return -ENOENT;
+    if ((flags & kOTmpfile) == kOTmpfile || (flags & kOPath)) return -EOPNOTSUPP;
+    int fd = fd_allocate(0);
+    if (fd < 0) return fd;
+    Inode* start = nullptr;
+    if (int64_t r = vfs_start(dirfd, start); r < 0 && g_path[0] != '/') return r;
+    unsigned open_flags = (flags & kOCreat ? minifs::kOpenCreate : 0) |
+                          (flags & kOExcl ? minifs::kOpenExcl : 0) |
+                          (flags & kONofollow ? minifs::kOpenNoFollow : 0) |
+                          (flags & kODirectory ? minifs::kOpenDirectory : 0);
+    auto r = minifs::open_at(vfs(), vfs_context(), start ? start : vfs_cwd(),
+                             Name(g_path, size_t(n)), open_flags,
+                             mode & 07777 & ~current_process().umask);
+    if (!r.ok()) return r.error();
+    Inode* inode = (*r).inode;
+    const uint32_t acc = flags & kOAccMode;
+    if (inode->is_dir() && (acc != 0 || (flags & (kOTrunc | kOCreat)))) return -EISDIR;
+    if (!(*r).created) {
+        int mask = (acc == 0 ? minifs::kMayRead
+                             : acc == kOWrOnly ? minifs::kMayWrite
+                                               : minifs::kMayRead | minifs::kMayWrite);
+        if (int e = minifs::access(inode, vfs_context().cred, mask); e < 0) return e;
+    }
+    if ((flags & kOTrunc) && inode->is_regular() && acc != 0) {
+        if (int e = vfs().truncate(inode, 0); e < 0) return e;
+    }
+    int64_t error = -ENOMEM;
+    OpenFile* file = file_open_inode(inode, flags & ~(kOCreat | kOExcl | kONoctty | kOTrunc),
+                                     &error);
+    if (!file) return error;
+    fd_install(fd, file, flags & kOCloexec);
+    return fd;
+}
+
+// readlink of the few /proc names programs rely on before /proc exists.
+int64_t proc_readlink(const char* path, char* out, size_t cap) {
+    if (strcmp(path, "/proc/self/exe") == 0) {
+        size_t len = strlen(current_process().exec_path);
+        memcpy(out, current_process().exec_path, len < cap ? len : cap);
+        return int64_t(len < cap ? len : cap);
+    }
+    const char* prefix = "/proc/self/fd/";
+    if (memcmp(path, prefix, strlen(prefix)) != 0) return -ENOENT;
+    uint64_t fd = 0;
+    const char* p = path + strlen(prefix);
+    if (!*p) return -ENOENT;
+    for (; *p; ++p) {
+        if (*p < '0' || *p > '9' || fd > kMaxFds) return -ENOENT;
+        fd = fd * 10 + uint64_t(*p - '0');
+    }
+    OpenFile* f = fd_lookup(fd);
+    if (!f) return -ENOENT;
+    char text[64];
+    size_t len;
+    if (f->kind == FileKind::PipeRead || f->kind == FileKind::PipeWrite) {
+        LinuxStat st;
+        file_stat(*f, st);
+        len = format(text, sizeof text, "pipe:[%lu]", (unsigned long)st.ino);
+    } else if (f->kind == FileKind::Inode && f->inode->is_dir()) {
+        int64_t n = vfs_path_of(f->inode, g_path2, sizeof g_path2);
+        if (n < 0) return n;
+        len = size_t(n - 1);
+        memcpy(out, g_path2, len < cap ? len : cap);
+        return int64_t(len < cap ? len : cap);
+    } else if (f->kind == FileKind::HostStream) {
+        len = format(text, sizeof text, "/dev/fd/%d", f->host_fd);  // the host's stream
+    } else {
+        return -ENOENT;  // names of regular files are not tracked yet
+    }
+    memcpy(out, text, len < cap ? len : cap);
+    return int64_t(len < cap ? len : cap);
+}
+
+int64_t do_readlink(int64_t dirfd, uint64_t path_addr, uint64_t buf, uint64_t size) {
+    int64_t n = user_path(path_addr, g_path);
+    if (n < 0) return n;
+    if (int64_t(size) <= 0) return -EINVAL;
+    if (n == 0) return -ENOENT;
+    char target[kPathBuffer];
+    const size_t cap = size < sizeof target ? size_t(size) : sizeof target;
+    int64_t len = proc_readlink(g_path, target, cap);
+    if (len == -ENOENT) {
+        Inode* inode;
+        if (int64_t r = lookup(dirfd, g_path, size_t(n), 0, inode); r < 0) return r;
+        if (!inode->is_symlink()) return -EINVAL;
+        len = vfs().readlink(inode, target, cap);
+    }
+    if (len < 0) return len;
+    return copy_to_user(buf, target, size_t(len)) ? len : -EFAULT;
+}
+
+int64_t do_access(int64_t dirfd, uint64_t path_addr, uint64_t mode, uint64_t flags) {
+    if (mode & ~uint64_t(7)) return -EINVAL;
+    if (flags & ~(kAtEaccess | kAtSymlinkNofollow | kAtEmptyPath)) return -EINVAL;
+    Inode* inode;
+    OpenFile* file;
+    if (int64_t r = stat_target(dirfd, path_addr, flags, inode, file); r < 0) return r;
+    if (file) inode = file->inode;
+    if (!inode || mode == 0) return 0;
+    return minifs::access(inode, vfs_context().cred, int(mode));
+}
+
+int64_t do_mkdir(int64_t dirfd, uint64_t path_addr, uint64_t mode) {
+    int64_t n = user_path(path_addr, g_path);
+    if (n < 0) return n;
+    Inode* start = nullptr;
+    if (int64_t r = vfs_start(dirfd, start); r < 0 && g_path[0] != '/') return r;
+    auto r = minifs::mkdir_at(vfs(), vfs_context(), start ? start : vfs_cwd(),
+                              Name(g_path, size_t(n)),
+                              uint32_t(mode) & 07777 & ~current_process().umask);
+    return r.ok() ? 0 : r.error();
+}
+
+int64_t do_unlink(int64_t dirfd, uint64_t path_addr, uint64_t flags) {
+    if (flags & ~kAtRemovedir) return -EINVAL;
+    int64_t n = user_path(path_addr, g_path);
+    if (n < 0) return n;
+    Inode* start = nullptr;
+    if (int64_t r = vfs_start(dirfd, start); r < 0 && g_path[0] != '/') return r;
+    Inode* s = start ? start : vfs_cwd();
+    return flags & kAtRemovedir ? minifs::rmdir_at(vfs(), vfs_context(), s, Name(g_path, size_t(n)))
+                                : minifs::unlink_at(vfs(), vfs_context(), s, Name(g_path, size_t(n)));
+}
+
+int64_t do_rename(int64_t olddirfd, uint64_t oldpath, int64_t newdirfd, uint64_t newpath,
+                  uint64_t flags) {
+    constexpr uint64_t kNoReplace = 1, kExchange = 2, kWhiteout = 4;
+    if (flags & kWhiteout) return -EINVAL;
+    if (flags & ~(kNoReplace | kExchange)) return -EINVAL;
+    if ((flags & kNoReplace) && (flags & kExchange)) return -EINVAL;
+    int64_t n1 = user_path(oldpath, g_path);
+    if (n1 < 0) return n1;
+    int64_t n2 = user_path(newpath, g_path2);
+    if (n2 < 0) return n2;
+    Inode *s1 = nullptr, *s2 = nullptr;
+    if (int64_t r = vfs_start(olddirfd, s1); r < 0 && g_path[0] != '/') return r;
+    if (int64_t r = vfs_start(newdirfd, s2); r < 0 && g_path2[0] != '/') return r;
+    return minifs::rename_at(vfs(), vfs_context(), s1 ? s1 : vfs_cwd(), Name(g_path, size_t(n1)),
+                             s2 ? s2 : vfs_cwd(), Name(g_path2, size_t(n2)), unsigned(flags));
+}
+
+int64_t do_link(int64_t olddirfd, uint64_t oldpath, int64_t newdirfd, uint64_t newpath,
+                uint64_t flags) {
+    if (flags & ~(kAtSymlinkFollow | kAtEmptyPath)) return -EINVAL;
+    int64_t n1 = user_path(oldpath, g_path);
+    if (n1 < 0) return n1;
+    int64_t n2 = user_path(newpath, g_path2);
+    if (n2 < 0) return n2;
+    Inode *s1 = nullptr, *s2 = nullptr;
+    if (int64_t r = vfs_start(olddirfd, s1); r < 0 && g_path[0] != '/') return r;
+    if (int64_t r = vfs_start(newdirfd, s2); r < 0 && g_path2[0] != '/') return r;
+    return minifs::link_at(vfs(), vfs_context(), s1 ? s1 : vfs_cwd(), Name(g_path, size_t(n1)),
+                           s2 ? s2 : vfs_cwd(), Name(g_path2, size_t(n2)),
+                           flags & kAtSymlinkFollow);
+}
+
+int64_t do_symlink(uint64_t target_addr, int64_t dirfd, uint64_t path_addr) {
+    int64_t n1 = user_path(target_addr, g_path2);
+    if (n1 < 0) return n1;
+    if (n1 == 0) return -ENOENT;
+    int64_t n2 = user_path(path_addr, g_path);
+    if (n2 < 0) return n2;
+    Inode* start = nullptr;
+    if (int64_t r = vfs_start(dirfd, start); r < 0 && g_path[0] != '/') return r;
+    auto r = minifs::symlink_at(vfs(), vfs_context(), Name(g_path2, size_t(n1)),
+                                start ? start : vfs_cwd(), Name(g_path, size_t(n2)));
+    return r.ok() ? 0 : r.error();
+}
+
+// Owner or root may change modes and times.
+int64_t check_owner(const Inode* inode) {
+    const Process& p = current_process();
+    return p.uid == 0 || p.uid == inode->uid ? 0 : -EPERM;
+}
+
+int64_t do_chmod(Inode* inode, uint64_t mode) {
+    if (int64_t r = check_owner(inode); r < 0) return r;
+    return vfs().chmod(inode, uint32_t(mode) & 07777);
+}
+
+int64_t do_chown(Inode* inode, uint64_t uid, uint64_t gid) {
+    if (current_process().uid != 0) {
+        // An owner may only change the group to one of its own; never the user.
+        if (uint32_t(uid) != 0xffffffff && uint32_t(uid) != inode->uid) return -EPERM;
+        if (int64_t r = check_owner(inode); r < 0) return r;
+        if (uint32_t(gid) != 0xffffffff && uint32_t(gid) != current_process().gid) return -EPERM;
+    }
+    return vfs().chown(inode, uint32_t(uid), uint32_t(gid));
+}
+
+int64_t do_truncate(Inode* inode, int64_t length) {
+    if (length < 0) return -EINVAL;
+    if (inode->is_dir()) return -EISDIR;
+    if (!inode->is_regular()) return -EINVAL;
+    return vfs().truncate(inode, uint64_t(length));
+}
+
+}  // namespace
+
+int64_t sys_open(SyscallArgs& a) {
+    return do_open(kAtFdcwd, a.arg[0], uint32_t(a.arg[1]), uint32_t(a.arg[2]));
+}
+int64_t sys_openat(SyscallArgs& a) {
+    return do_open(int64_t(a.arg[0]), a.arg[1], uint32_t(a.arg[2]), uint32_t(a.arg[3]));
+}
+int64_t sys_creat(SyscallArgs& a) {
+    return do_open(kAtFdcwd, a.arg[0], kOCreat | kOWrOnly | kOTrunc, uint32_t(a.arg[1]));
+}
+
+int64_t sys_stat(SyscallArgs& a) {
+    Inode* inode;
+    OpenFile* file;
+    if (int64_t r = stat_target(kAtFdcwd, a.arg[0], 0, inode, file); r < 0) return r;
+    LinuxStat st;
+    stat_into(inode, file, st);
+    return copy_to_user(a.arg[1], &st, sizeof st) ? 0 : -EFAULT;
+}
+
+int64_t sys_lstat(SyscallArgs& a) {
+    Inode* inode;
+    OpenFile* file;
+    if (int64_t r = stat_target(kAtFdcwd, a.arg[0], kAtSymlinkNofollow, inode, file); r < 0)
+        return r;
+    LinuxStat st;
+    stat_into(inode, file, st);
+    return copy_to_user(a.arg[1], &st, sizeof st) ? 0 : -EFAULT;
+}
+
+int64_t sys_newfstatat(SyscallArgs& a) {
+    if (a.arg[3] & ~(kAtSymlinkNofollow | kAtNoAutomount | kAtEmptyPath)) return -EINVAL;
+    Inode* inode;
+    OpenFile* file;
+    if (int64_t r = stat_target(int64_t(a.arg[0]), a.arg[1], a.arg[3], inode, file); r < 0)
+        return r;
+    LinuxStat st;
+    if (int64_t r = stat_into(inode, file, st); r < 0) return r;
+    return copy_to_user(a.arg[2], &st, sizeof st) ? 0 : -EFAULT;
+}
+
+int64_t sys_statx(SyscallArgs& a) {
+    struct StatxTimestamp {
+        int64_t sec;
+        uint32_t nsec;
+        int32_t reserved;
+    };
+    struct Statx {
+        uint32_t mask, blksize;
+        uint64_t attributes;
+        uint32_t nlink, uid, gid;
+        uint16_t mode, spare0;
+        uint64_t ino, size, blocks, attributes_mask;
+        StatxTimestamp atime, btime, ctime, mtime;
+        uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+        uint64_t spare2[14];
+    };
+    static_assert(sizeof(Statx) == 256);
+    constexpr uint64_t kSyncTypeMask = 0x6000;
+    if (a.arg[3] & 0x80000000u) return -EINVAL;  // STATX__RESERVED
+    if (a.arg[2] & ~(kAtSymlinkNofollow | kAtNoAutomount | kAtEmptyPath | kSyncTypeMask))
+        return -EINVAL;
+    Inode* inode;
+    OpenFile* file;
+    if (int64_t r = stat_target(int64_t(a.arg[0]), a.arg[1], a.arg[2], inode, file); r < 0)
+        return r;
+    LinuxStat st;
+    if (int64_t r = stat_into(inode, file, st); r < 0) return r;
+    Statx sx = {};
+    sx.mask = 0x7ff;  // STATX_BASIC_STATS
+    sx.blksize = uint32_t(st.blksize);
+    sx.nlink = uint32_t(st.nlink);
+    sx.uid = st.uid;
+    sx.gid = st.gid;
+    sx.mode = uint16_t(st.mode);
+    sx.ino = st.ino;
+    sx.size = uint64_t(st.size);
+    sx.blocks = uint64_t(st.blocks);
+    sx.atime = {int64_t(st.atime), uint32_t(st.atime_ns), 0};
+    sx.mtime = {int64_t(st.mtime), uint32_t(st.mtime_ns), 0};
+    sx.ctime = {int64_t(st.ctime), uint32_t(st.ctime_ns), 0};
+    sx.rdev_major = uint32_t((st.rdev >> 8) & 0xfff);
+    sx.rdev_minor = uint32_t((st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00));
+    sx.dev_major = uint32_t((st.dev >> 8) & 0xfff);
+    sx.dev_minor = uint32_t((st.dev & 0xff) | ((st.dev >> 12) & 0xfff00));
+    return copy_to_user(a.arg[4], &sx, sizeof sx) ? 0 : -EFAULT;
+}
+
+int64_t sys_getdents64(SyscallArgs& a) {
+    OpenFile* f = fd_lookup(a.arg[0]);
+    if (!f) return -EBADF;
+    if (f->kind != FileKind::Inode || !f->inode->is_dir()) return -ENOTDIR;
+    const uint64_t buf = a.arg[1], size = a.arg[2];
+    uint64_t used = 0;
+    minifs::DirentInfo e;
+    uint8_t record[8 + 8 + 2 + 1 + 256 + 8];
+    while (vfs().dir_next(f->inode, f->offset, &e) == 1) {
+        const uint64_t reclen = (19 + e.name.len + 1 + 7) & ~uint64_t(7);
+        if (used + reclen > size) {
+            if (used == 0) return -EINVAL;
+            break;
+        }
+        memset(record, 0, reclen);
+        memcpy(record, &e.ino, 8);
+        memcpy(record + 8, &e.cookie, 8);
+        const uint16_t len16 = uint16_t(reclen);
+        memcpy(record + 16, &len16, 2);
+        record[18] = uint8_t(e.type);
+        memcpy(record + 19, e.name.data, e.name.len);
+        if (!copy_to_user(buf + used, record, reclen)) return used ? int64_t(used) : -EFAULT;
+        used += reclen;
+        f->offset = e.cookie;
+    }
+    vfs().touch_atime(f->inode);
+    return int64_t(used);
+}
+
+int64_t sys_mkdir(SyscallArgs& a) { return do_mkdir(kAtFdcwd, a.arg[0], a.arg[1]); }
+int64_t sys_mkdirat(SyscallArgs& a) { return do_mkdir(int64_t(a.arg[0]), a.arg[1], a.arg[2]); }
+int64_t sys_rmdir(SyscallArgs& a) { return do_unlink(kAtFdcwd, a.arg[0], kAtRemovedir); }
+int64_t sys_unlink(SyscallArgs& a) { return do_unlink(kAtFdcwd, a.arg[0], 0); }
+int64_t sys_unlinkat(SyscallArgs& a) { return do_unlink(int64_t(a.arg[0]), a.arg[1], a.arg[2]); }
+int64_t sys_rename(SyscallArgs& a) { return do_rename(kAtFdcwd, a.arg[0], kAtFdcwd, a.arg[1], 0); }
+int64_t sys_renameat(SyscallArgs& a) {
+    return do_rename(int64_t(a.arg[0]), a.arg[1], int64_t(a.arg[2]), a.arg[3], 0);
+}
+int64_t sys_renameat2(SyscallArgs& a) {
+    return do_rename(int64_t(a.arg[0]), a.arg[1], int64_t(a.arg[2]), a.arg[3], a.arg[4]);
+}
+int64_t sys_link(SyscallArgs& a) { return do_link(kAtFdcwd, a.arg[0], kAtFdcwd, a.arg[1], 0); }
+int64_t sys_linkat(SyscallArgs& a) {
+    return do_link(int64_t(a.arg[0]), a.arg[1], int64_t(a.arg[2]), a.arg[3], a.arg[4]);
+}
+int64_t sys_symlink(SyscallArgs& a) { return do_symlink(a.arg[0], kAtFdcwd, a.arg[1]); }
+int64_t sys_symlinkat(SyscallArgs& a) {
+    return do_symlink(a.arg[0], int64_t(a.arg[1]), a.arg[2]);
+}
+int64_t sys_readlink(SyscallArgs& a) { return do_readlink(kAtFdcwd, a.arg[0], a.arg[1], a.arg[2]); }
+int64_t sys_readlinkat(SyscallArgs& a) {
+    return do_readlink(int64_t(a.arg[0]), a.arg[1], a.arg[2], a.arg[3]);
+}
+int64_t sys_access(SyscallArgs& a) { return do_access(kAtFdcwd, a.arg[0], a.arg[1], 0); }
+int64_t sys_faccessat(SyscallArgs& a) {
+    return do_access(int64_t(a.arg[0]), a.arg[1], a.arg[2], 0);
+}
+int64_t sys_faccessat2(SyscallArgs& a) {
+    return do_access(int64_t(a.arg[0]), a.arg[1], a.arg[2], a.arg[3]);
+}
+
+int64_t sys_chdir(SyscallArgs& a) {
+    int64_t n = user_path(a.arg[0], g_path);
+    if (n < 0) return n;
+    Inode* dir;
+    if (int64_t r = lookup(kAtFdcwd, g_path, size_t(n), minifs::kFollowLast | minifs::kMustBeDir,
+                           dir);
+        r < 0)
+        return r;
+    if (int e = minifs::access(dir, vfs_context().cred, minifs::kMayExec); e < 0) return e;
+    vfs_set_cwd(dir);
+    return 0;
+}
+
+int64_t sys_fchdir(SyscallArgs& a) {
+    OpenFile* f = fd_lookup(a.arg[0]);
+    if (!f) return -EBADF;
+    if (f->kind != FileKind::Inode || !f->inode->is_dir()) return -ENOTDIR;
+    if (int e = minifs::access(f->inode, vfs_context().cred, minifs::kMayExec); e < 0) return e;
+    vfs_set_cwd(f->inode);
+    return 0;
+}
+
+int64_t sys_getcwd(SyscallArgs& a) {
+    int64_t n = vfs_path_of(vfs_cwd(), g_path, sizeof g_path);
+    if (n < 0) return n;
+    if (uint64_t(n) > a.arg[1]) return -ERANGE;
+    return copy_to_user(a.arg[0], g_path, size_t(n)) ? n : -EFAULT;
+}
+
+int64_t sys_chmod(SyscallArgs& a) {
+    Inode* inode;
+    OpenFile* file;
+    if (int64_t r = stat_target(kAtFdcwd, a.arg[0], 0, inode, file); r < 0) return r;
+    return do_chmod(inode, a.arg[1]);
+}
+
+int64_t sys_fchmodat(SyscallArgs& a) {
+    Inode* inode;
+    OpenFile* file;
+    if (int64_t r = stat_target(int64_t(a.arg[0]), a.arg[1], 0, inode, file); r < 0) return r;
+    return do_chmod(inode, a.arg[2]);
+}
+
+int64_t sys_fchmod(SyscallArgs& a) {
+    OpenFile* f = fd_lookup(a.arg[0]);
+    if (!f) return -EBADF;
+    if (!f->inode) return -EPERM;  // pipes and host streams: not ours to change
+    return do_chmod(f->inode, a.arg[1]);
+}
+
+int64_t sys_chown(SyscallArgs& a) {
+    Inode* inode;
+    OpenFile* file;
+    if (int64_t r = stat_target(kAtFdcwd, a.arg[0], 0, inode, file); r < 0) return r;
+    return do_chown(inode, a.arg[1], a.arg[2]);
+}
+
+int64_t sys_lchown(SyscallArgs& a) {
+    Inode* inode;
+    OpenFile* file;
+    if (int64_t r = stat_target(kAtFdcwd, a.arg[0], kAtSymlinkNofollow, inode, file); r < 0)
+        return r;
+    return do_chown(inode, a.arg[1], a.arg[2]);
+}
+
+int64_t sys_fchownat(SyscallArgs& a) {
+    if (a.arg[4] & ~(kAtSymlinkNofollow | kAtEmptyPath)) return -EINVAL;
+    Inode* inode;
+    OpenFile* file;
+    if (int64_t r = stat_target(int64_t(a.arg[0]), a.arg[1], a.arg[4], inode, file); r < 0)
+        return r;
+    if (file) inode = file->inode;
+    if (!inode) return -EPERM;
+    return do_chown(inode, a.arg[2], a.arg[3]);
+}
+
+int64_t sys_fchown(SyscallArgs& a) {
+    OpenFile* f = fd_lookup(a.arg[0]);
+    if (!f) return -EBADF;
+    if (!f->inode) return -EPERM;
+    return do_chown(f->inode, a.arg[1], a.arg[2]);
+}
+
+int64_t sys_truncate(SyscallArgs& a) {
+    int64_t n = user_path(a.arg[0], g_path);
+    if (n < 0) return n;
+    Inode* inode;
+    if (int64_t r = lookup(kAtFdcwd, g_path, size_t(n), minifs::kFollowLast, inode); r < 0)
+        return r;
+    if (int e = minifs::access(inode, vfs_context().cred, minifs::kMayWrite); e < 0) return e;
+    return do_truncate(inode, int64_t(a.arg[1]));
+}
+
+int64_t sys_ftruncate(SyscallArgs& a) {
+    OpenFile* f = fd_lookup(a.arg[0]);
+    if (!f) return -EBADF;
+    if (f->kind != FileKind::Inode || (f->flags & kOAccMode) == 0) return -EINVAL;
+    return do_truncate(f->inode, int64_t(a.arg[1]));
+}
+
+int64_t sys_fsync(SyscallArgs& a) {
+    // Everything lives in guest memory: there is nothing slower to flush to.
+    return fd_lookup(a.arg[0]) ? 0 : -EBADF;
+}
+int64_t sys_fdatasync(SyscallArgs& a) { return sys_fsync(a); }
+
+int64_t sys_utimensat(SyscallArgs& a) {
+    struct Timespec {
+        int64_t sec, nsec;
+    };
+    constexpr int64_t kUtimeNow = (1l << 30) - 1, kUtimeOmit = (1l << 30) - 2;
+    if (a.arg[3] & ~(kAtSymlinkNofollow | kAtEmptyPath)) return -EINVAL;
+    Timespec times[2] = {{0, kUtimeNow}, {0, kUtimeNow}};
+    if (a.arg[2] && !copy_from_user(times, a.arg[2], sizeof times)) return -EFAULT;
+    int64_t ns[2];
+    for (int i = 0; i < 2; ++i) {
+        if (times[i].nsec == kUtimeNow) ns[i] = minifs::kTimeNow;
+        else if (times[i].nsec == kUtimeOmit) ns[i] = minifs::kTimeOmit;
+        else if (times[i].nsec < 0 || times[i].nsec >= 1'000'000'000) return -EINVAL;
+        else ns[i] = times[i].sec * 1'000'000'000 + times[i].nsec;
+    }
+    Inode* inode = nullptr;
+    if (a.arg[1] == 0) {  // futimens: the dirfd itself
+        OpenFile* f = fd_lookup(a.arg[0]);
+        if (!f) return -EBADF;
+        inode = f->inode;
+        if (!inode) return -EPERM;
+    } else {
+        OpenFile* file;
+        if (int64_t r = stat_target(int64_t(a.arg[0]), a.arg[1], a.arg[3], inode, file); r < 0)
+            return r;
+        if (file) inode = file->inode;
+        if (!inode) return -EPERM;
+    }
+    const bool explicit_times = a.arg[2] && !(times[0].nsec == kUtimeNow && times[1].nsec == kUtimeNow);
+    if (explicit_times) {
+        if (int64_t r = check_owner(inode); r < 0) return r;
+    } else if (check_owner(inode) < 0 &&
+               minifs::access(inode, vfs_context().cred, minifs::kMayWrite) < 0) {
+        return -EACCES;
+    }
+    return vfs().utimens(inode, ns[0], ns[1]);
+}
+
+int64_t sys_mknodat(SyscallArgs& a) {
+    int64_t n = user_path(a.arg[1], g_path);
+    if (n < 0) return n;
+    const uint32_t mode = uint32_t(a.arg[2]);
+    const uint32_t type = mode & minifs::kTypeMask;
+    if (type == minifs::kTypeDir) return -EPERM;
+    if ((type == minifs::kTypeChar || type == minifs::kTypeBlock) && current_process().uid != 0)
+        return -EPERM;
+    Inode* start = nullptr;
+    if (int64_t r = vfs_start(int64_t(a.arg[0]), start); r < 0 && g_path[0] != '/') return r;
+    const uint32_t full = (type ? type : minifs::kTypeRegular) |
+                          (mode & 07777 & ~current_process().umask);
+    auto r = minifs::mknod_at(vfs(), vfs_context(), start ? start : vfs_cwd(),
+                              Name(g_path, size_t(n)), full, a.arg[3]);
+    return r.ok() ? 0 : r.error();
+}
+
+int64_t sys_mknod(SyscallArgs& a) {
+    SyscallArgs at{{uint64_t(kAtFdcwd), a.arg[0], a.arg[1], a.arg[2]}, a.frame};
+    return sys_mknodat(at);
+}
+
+}  // namespace utx::kernel
