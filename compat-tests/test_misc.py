@@ -43,3 +43,7 @@ def test_sched(flavor):
 
 def test_fd_sharing(flavor):
     check_program(flavor, "fd_sharing")
+
+
+def test_files(flavor):
+    check_program(flavor, "files")

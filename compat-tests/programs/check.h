@@ -54,6 +54,48 @@ static inline const char *errno_name(int err) {
             return "ESPIPE";
         case ENOSYS:
             return "ENOSYS";
+        case ESRCH:
+            return "ESRCH";
+        case E2BIG:
+            return "E2BIG";
+        case ENXIO:
+            return "ENXIO";
+        case EXDEV:
+            return "EXDEV";
+        case ENODEV:
+            return "ENODEV";
+        case ENOTDIR:
+            return "ENOTDIR";
+        case EISDIR:
+            return "EISDIR";
+        case ENFILE:
+            return "ENFILE";
+        case EMFILE:
+            return "EMFILE";
+        case EFBIG:
+            return "EFBIG";
+        case ENOSPC:
+            return "ENOSPC";
+        case EROFS:
+            return "EROFS";
+        case EMLINK:
+            return "EMLINK";
+        case EPIPE:
+            return "EPIPE";
+        case ERANGE:
+            return "ERANGE";
+        case ENAMETOOLONG:
+            return "ENAMETOOLONG";
+        case ENOTEMPTY:
+            return "ENOTEMPTY";
+        case ELOOP:
+            return "ELOOP";
+        case EBUSY:
+            return "EBUSY";
+        case EOPNOTSUPP:
+            return "EOPNOTSUPP";
+        case EOVERFLOW:
+            return "EOVERFLOW";
         default:
             return "other errno";
     }
