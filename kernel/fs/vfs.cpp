@@ -6,6 +6,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/mm/memory.h"
 #include "kernel/mm/user_access.h"
+#include "kernel/platform/hypercall.h"
 #include "kernel/process.h"
 #include "kernel/time.h"
 #include "minifs/cpio.h"
@@ -39,7 +40,12 @@ void vfs_init(const uint8_t* image, size_t len, const char* cwd) {
               errno_name(-r));
     auto dir = minifs::resolve(g_fs, vfs_context(), g_fs.root(), minifs::Name(cwd),
                                minifs::kFollowLast | minifs::kMustBeDir);
-    if (!dir.ok()) panic("working directory %s: %s", cwd, errno_name(-dir.error()));
+    if (!dir.ok()) {
+        // The user's mistake, not a kernel failure: say it like utx-run's own errors.
+        klog("utx-run: working directory %s: %s in the guest's file system\n", cwd,
+             errno_name(-dir.error()));
+        host_exit(125, 0, 0, 0);
+    }
     vfs_set_cwd(*dir);
 }
 

@@ -376,3 +376,50 @@ def test_sleeping_guest_costs_the_host_no_cpu(tmp_path_factory):
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     print(f"1 s of guest sleep cost {cpu:.3f} s of host CPU")
     assert cpu < 0.5, f"the sleeping guest used {cpu:.3f} s of host CPU"
+
+
+# ---------------------------------------------------------------- the guest's file system
+
+
+def test_copy_and_workdir(tmp_path):
+    """--copy puts host files and trees into the guest, -w sets the working directory."""
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "data.txt").write_text("copied data\n")
+    (tree / "link").symlink_to("sub/data.txt")
+    single = tmp_path / "single.txt"
+    single.write_text("one file\n")
+    p = run("--backend", BACKEND, "--copy", f"{tree}:/srv/tree", "--copy", f"{single}:/etc/one",
+            "-w", "/srv/tree", "/bin/busybox", "cat", "sub/data.txt", "link", "/etc/one")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"copied data\ncopied data\none file\n"
+    p = run("--backend", BACKEND, "-w", "/srv", "--copy", f"{tree}:/srv/tree", "/bin/busybox",
+            "pwd")
+    assert p.stdout == b"/srv\n", p.stderr
+
+
+def test_guest_writes_stay_in_the_guest(tmp_path):
+    """The program writes into its own file system: /tmp works, the host is untouched."""
+    p = run("--backend", BACKEND, "/bin/busybox", "cp", "/etc/hostname", "/tmp/copy")
+    assert p.returncode == 0, p.stderr
+    p = run("--backend", BACKEND, "/bin/busybox", "ls", "/tmp")
+    assert p.stdout == b"", "each run starts from a fresh file system"
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("nocolon", "invalid --copy"),
+    ("/etc/hostname:relative", "invalid --copy"),
+    ("/nonexistent-utx-path:/x", "nonexistent-utx-path"),
+])
+def test_bad_copy(spec, message):
+    line = one_error_line(run("--backend", BACKEND, "--copy", spec, "/bin/busybox", "true"),
+                          2 if "invalid" in message else 125)
+    assert message in line
+
+
+def test_bad_workdir():
+    line = one_error_line(run("-w", "relative", "/bin/busybox", "true"), 2)
+    assert "working directory" in line
+    p = run("--backend", BACKEND, "-w", "/does/not/exist", "/bin/busybox", "true")
+    assert p.returncode == 125 and p.stderr.count(b"\n") == 1, p.stderr
+    assert b"working directory /does/not/exist: ENOENT" in p.stderr, p.stderr
