@@ -30,3 +30,7 @@ def test_stack_grows_then_overflows_with_sigsegv(flavor):
     assert native.status == 139, native.describe()
     assert_same(native, guest, compare_stderr=False)
     assert b"Segmentation fault (signal 11)" in guest.stderr, guest.describe()
+
+
+def test_file_mappings(flavor):
+    check_program(flavor, "mmap_file")

@@ -1,24 +1,59 @@
 // syscall-shim/sys_mm.cpp: the address space calls, on kernel/mm/address_space.
 #include "kernel/mm/address_space.h"
+#include "kernel/fs/file.h"
+#include "kernel/fs/vfs.h"
 #include "kernel/mm/memory.h"
+#include "minifs/fs.h"
 #include "syscall-shim/fd_table.h"
 #include "syscall-shim/handlers.h"
 
 namespace utx::kernel {
+namespace {
+
+constexpr uint32_t kMapAnonymous = 0x20, kMapShared = 0x01, kMapTypeMask = 0x03;
+
+// A file mapping. Private mappings (and read-only shared ones) get a copy of the file's
+// pages made now; writable shared mappings of files are not supported yet (ENODEV).
+int64_t map_file(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags, uint64_t fd,
+                 uint64_t offset) {
+    OpenFile* f = fd_lookup(fd);
+    if (!f) return -EBADF;
+    if ((f->flags & kOAccMode) == kOWrOnly) return -EACCES;
+    if (f->kind == FileKind::Device && f->device == kDevZero)
+        return current_address_space().mmap(addr, len, prot, flags | kMapAnonymous);
+    if (f->kind != FileKind::Inode || !f->inode->is_regular()) return -ENODEV;
+    const bool shared = (flags & kMapTypeMask) != 0x02;
+    if (shared && (prot & kProtWrite)) {
+        if ((f->flags & kOAccMode) != kORdWr) return -EACCES;
+        return -ENODEV;
+    }
+    AddressSpace& as = current_address_space();
+    int64_t start = as.mmap(addr, len, prot, flags | kMapAnonymous);
+    if (start < 0) return start;
+    const uint64_t size = f->inode->size;
+    for (uint64_t off = 0; off < page_up(len) && offset + off < size; off += kPageSize) {
+        uint64_t pa = as.present_page(uint64_t(start) + off, false);
+        if (!pa) {
+            as.munmap(uint64_t(start), len);
+            return -ENOMEM;
+        }
+        uint64_t n = size - (offset + off) < kPageSize ? size - (offset + off) : kPageSize;
+        vfs().read(f->inode, offset + off, phys_to_virt(pa), n);
+    }
+    return start;
+}
+
+}  // namespace
 
 int64_t sys_brk(SyscallArgs& a) { return int64_t(current_address_space().brk(a.arg[0])); }
 
 int64_t sys_mmap(SyscallArgs& a) {
-    constexpr uint32_t kMapAnonymous = 0x20;
     const uint64_t addr = a.arg[0], len = a.arg[1], offset = a.arg[5];
     const uint32_t prot = uint32_t(a.arg[2]), flags = uint32_t(a.arg[3]);
     if (offset & (kPageSize - 1)) return -EINVAL;
     if (prot & ~uint32_t(7 | 0x01000000 | 0x02000000)) return -EINVAL;  // + GROWSDOWN/UP
-    if (!(flags & kMapAnonymous)) {
-        // Files arrive with minifs; the stdio streams (pipes, terminals) cannot be mapped.
-        return fd_lookup(a.arg[4]) ? -ENODEV : -EBADF;
-    }
-    return current_address_space().mmap(addr, len, prot & 7, flags);
+    if (flags & kMapAnonymous) return current_address_space().mmap(addr, len, prot & 7, flags);
+    return map_file(addr, len, prot & 7, flags, a.arg[4], offset);
 }
 
 int64_t sys_munmap(SyscallArgs& a) { return current_address_space().munmap(a.arg[0], a.arg[1]); }
