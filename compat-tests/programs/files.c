@@ -184,6 +184,15 @@ int main(void) {
     close(fd);
     expect("statx of a file", syscall(SYS_statx, AT_FDCWD, "hard3", 0, 0x7ff, buf) == 0);
 
+    // A file unlinked while open lives on until its last descriptor closes.
+    fd = open("doomed", O_CREAT | O_RDWR, 0600);
+    expect("write to a file about to be unlinked", write(fd, "still here", 10) == 10);
+    expect("unlink it while open", unlink("doomed") == 0);
+    EXPECT_ERRNO("its name is gone", access("doomed", F_OK), ENOENT);
+    expect("fstat shows no links", fstat(fd, &st) == 0 && st.st_nlink == 0);
+    expect("its data is still readable", pread(fd, buf, 10, 0) == 10 && memcmp(buf, "still here", 10) == 0);
+    close(fd);
+
     // Clean up, leaving nothing behind.
     unlink("sym"); unlink("sym2"); unlink("loop"); unlink("fifo"); unlink("plain");
     unlink("hard3"); unlink("d/a.txt");

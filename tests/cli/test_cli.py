@@ -423,3 +423,37 @@ def test_bad_workdir():
     p = run("--backend", BACKEND, "-w", "/does/not/exist", "/bin/busybox", "true")
     assert p.returncode == 125 and p.stderr.count(b"\n") == 1, p.stderr
     assert b"working directory /does/not/exist: ENOENT" in p.stderr, p.stderr
+
+
+FILL = r"""
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(void) {
+    static char block[1 << 16];
+    memset(block, 7, sizeof block);
+    int fd = open("/tmp/fill", O_CREAT | O_WRONLY, 0600);
+    long total = 0, n;
+    while ((n = write(fd, block, sizeof block)) > 0) total += n;
+    printf("full after %ld MiB: %s\n", total >> 20, n < 0 && errno == ENOSPC ? "ENOSPC" : "?");
+    close(fd);
+    unlink("/tmp/fill");
+    fd = open("/tmp/again", O_CREAT | O_WRONLY, 0600);
+    printf("space is back: %s\n", write(fd, block, sizeof block) == sizeof block ? "yes" : "no");
+    return 0;
+}
+"""
+
+
+def test_full_file_system_is_enospc(tmp_path_factory):
+    """minifs may take half of guest memory, like tmpfs: past it writes fail with ENOSPC,
+    the guest lives on, and deleting gives the space back."""
+    prog = gcc_static(tmp_path_factory, "fill", FILL)
+    p = run("--backend", BACKEND, "-m", "64M", prog)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.decode().splitlines()
+    assert lines[0].startswith("full after ") and lines[0].endswith(": ENOSPC"), p.stdout
+    assert 20 <= int(lines[0].split()[2]) <= 32, p.stdout
+    assert lines[1] == "space is back: yes", p.stdout
