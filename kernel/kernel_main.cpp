@@ -3,7 +3,9 @@
 #include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/exec/elf_loader.h"
+#include "kernel/fs/procfs.h"
 #include "kernel/fs/vfs.h"
+#include "kernel/lib/string.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/log.h"
 #include "kernel/mm/address_space.h"
@@ -49,6 +51,13 @@ extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
     vfs_init(static_cast<const uint8_t*>(phys_to_virt(info.root_image.gpa)), info.root_image.size,
              reinterpret_cast<const char*>(info.cwd));
 
+    {
+        // argv then envp strings: /proc/self/cmdline and environ.
+        const char* strings = static_cast<const char*>(phys_to_virt(info.args.gpa));
+        size_t args_len = 0;
+        for (uint32_t i = 0; i < info.argc; ++i) args_len += strlen(strings + args_len) + 1;
+        procfs_init(strings, args_len, info.args.size);
+    }
     const char* exec_path = reinterpret_cast<const char*>(info.exec_path);
     auto program = utx::minifs::resolve(vfs(), vfs_context(), vfs().root(), utx::minifs::Name(exec_path),
                                    utx::minifs::kFollowLast);

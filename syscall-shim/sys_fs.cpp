@@ -1,8 +1,10 @@
 // syscall-shim/sys_fs.cpp: the path side of the file system: open, stat, directories,
 // links, renames, permissions, the working directory. Paths resolve in minifs
-// (kernel/fs/vfs); /proc/self/exe and /proc/self/fd/N are answered here until /proc exists.
+// (kernel/fs/vfs); /proc is kept current by kernel/fs/procfs.
 #include "kernel/fs/file.h"
+#include "kernel/fs/procfs.h"
 #include "kernel/fs/vfs.h"
+#include "kernel/mm/memory.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/user_access.h"
@@ -27,8 +29,32 @@ constexpr uint32_t kOCreat = 0100, kOExcl = 0200, kONoctty = 0400, kOTrunc = 010
 char g_path[kPathBuffer];
 char g_path2[kPathBuffer];
 
-// Copies the path argument into `buf`; returns its length or -errno.
-int64_t user_path(uint64_t addr, char* buf) { return copy_path_from_user(addr, buf); }
+// Copies the path argument into `buf`; returns its length or -errno. /proc is brought up
+// to date first when the path may lead there.
+int64_t user_path(uint64_t addr, char* buf) {
+    int64_t n = copy_path_from_user(addr, buf);
+    if (n > 0) procfs_refresh_for(buf);
+    return n;
+}
+
+// Remembers the absolute path a file was opened by (best effort: not normalised).
+void record_path(OpenFile* file, const char* path, size_t len) {
+    char cwd[kPathBuffer];
+    size_t prefix = 0;
+    if (path[0] != '/') {
+        int64_t n = vfs_path_of(vfs_cwd(), cwd, sizeof cwd);
+        if (n <= 0) return;
+        prefix = size_t(n - 1);
+    }
+    const bool slash = prefix > 1;
+    char* out = static_cast<char*>(kmalloc(prefix + slash + len + 1));
+    if (!out) return;
+    memcpy(out, cwd, prefix);
+    if (slash) out[prefix] = '/';
+    memcpy(out + prefix + slash, path, len);
+    out[prefix + slash + len] = 0;
+    file->path = out;
+}
 
 // Resolves (dirfd, path) with `flags` (minifs kFollowLast / kMustBeDir).
 int64_t lookup(int64_t dirfd, const char* path, size_t len, unsigned flags, Inode*& out) {
@@ -74,6 +100,14 @@ int64_t do_open(int64_t dirfd, uint64_t path_addr, uint32_t flags, uint32_t mode
     if ((flags & kOTmpfile) == kOTmpfile || (flags & kOPath)) return -EOPNOTSUPP;
     int fd = fd_allocate(0);
     if (fd < 0) return fd;
+    // /dev/stdin, /dev/fd/N, /proc/self/fd/N: the file that descriptor refers to.
+    if (int64_t linked = procfs_fd_link(g_path); linked >= 0) {
+        OpenFile* target = fd_lookup(uint64_t(linked));
+        if (!target) return -ENOENT;
+        file_get(target);
+        fd_install(fd, target, flags & kOCloexec);
+        return fd;
+    }
     Inode* start = nullptr;
     if (int64_t r = vfs_start(dirfd, start); r < 0 && g_path[0] != '/') return r;
     unsigned open_flags = (flags & kOCreat ? minifs::kOpenCreate : 0) |
@@ -100,47 +134,9 @@ int64_t do_open(int64_t dirfd, uint64_t path_addr, uint32_t flags, uint32_t mode
     OpenFile* file = file_open_inode(inode, flags & ~(kOCreat | kOExcl | kONoctty | kOTrunc),
                                      &error);
     if (!file) return error;
+    record_path(file, g_path, size_t(n));
     fd_install(fd, file, flags & kOCloexec);
     return fd;
-}
-
-// readlink of the few /proc names programs rely on before /proc exists.
-int64_t proc_readlink(const char* path, char* out, size_t cap) {
-    if (strcmp(path, "/proc/self/exe") == 0) {
-        size_t len = strlen(current_process().exec_path);
-        memcpy(out, current_process().exec_path, len < cap ? len : cap);
-        return int64_t(len < cap ? len : cap);
-    }
-    const char* prefix = "/proc/self/fd/";
-    if (memcmp(path, prefix, strlen(prefix)) != 0) return -ENOENT;
-    uint64_t fd = 0;
-    const char* p = path + strlen(prefix);
-    if (!*p) return -ENOENT;
-    for (; *p; ++p) {
-        if (*p < '0' || *p > '9' || fd > kMaxFds) return -ENOENT;
-        fd = fd * 10 + uint64_t(*p - '0');
-    }
-    OpenFile* f = fd_lookup(fd);
-    if (!f) return -ENOENT;
-    char text[64];
-    size_t len;
-    if (f->kind == FileKind::PipeRead || f->kind == FileKind::PipeWrite) {
-        LinuxStat st;
-        file_stat(*f, st);
-        len = format(text, sizeof text, "pipe:[%lu]", (unsigned long)st.ino);
-    } else if (f->kind == FileKind::Inode && f->inode->is_dir()) {
-        int64_t n = vfs_path_of(f->inode, g_path2, sizeof g_path2);
-        if (n < 0) return n;
-        len = size_t(n - 1);
-        memcpy(out, g_path2, len < cap ? len : cap);
-        return int64_t(len < cap ? len : cap);
-    } else if (f->kind == FileKind::HostStream) {
-        len = format(text, sizeof text, "/dev/fd/%d", f->host_fd);  // the host's stream
-    } else {
-        return -ENOENT;  // names of regular files are not tracked yet
-    }
-    memcpy(out, text, len < cap ? len : cap);
-    return int64_t(len < cap ? len : cap);
 }
 
 int64_t do_readlink(int64_t dirfd, uint64_t path_addr, uint64_t buf, uint64_t size) {
@@ -150,13 +146,10 @@ int64_t do_readlink(int64_t dirfd, uint64_t path_addr, uint64_t buf, uint64_t si
     if (n == 0) return -ENOENT;
     char target[kPathBuffer];
     const size_t cap = size < sizeof target ? size_t(size) : sizeof target;
-    int64_t len = proc_readlink(g_path, target, cap);
-    if (len == -ENOENT) {
-        Inode* inode;
-        if (int64_t r = lookup(dirfd, g_path, size_t(n), 0, inode); r < 0) return r;
-        if (!inode->is_symlink()) return -EINVAL;
-        len = vfs().readlink(inode, target, cap);
-    }
+    Inode* inode;
+    if (int64_t r = lookup(dirfd, g_path, size_t(n), 0, inode); r < 0) return r;
+    if (!inode->is_symlink()) return -EINVAL;
+    int64_t len = vfs().readlink(inode, target, cap);
     if (len < 0) return len;
     return copy_to_user(buf, target, size_t(len)) ? len : -EFAULT;
 }

@@ -210,6 +210,7 @@ void file_put(OpenFile* f) {
     if (f->kind == FileKind::PipeRead || f->kind == FileKind::PipeWrite)
         Pipe::release(f->pipe, f->kind == FileKind::PipeWrite);
     if (f->inode) vfs().unref(f->inode);
+    kfree(f->path);
     kfree(f);
 }
 

@@ -47,6 +47,7 @@ struct OpenFile {
     Pipe* pipe;       // PipeRead, PipeWrite
     minifs::Inode* inode;  // Inode, Device (referenced while open)
     uint32_t device;       // Device: the minor number
+    char* path;            // Inode: the absolute path it was opened by (for /proc/self/fd)
 };
 
 OpenFile* file_open_host(int host_fd);

@@ -65,11 +65,13 @@ size_t vformat(char* buf, size_t size, const char* fmt, va_list ap) {
                 break;
             }
             case 'u':
+            case 'o':
             case 'x': {
                 unsigned long long v =
                     longs ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned int);
                 if (alt && *fmt == 'x') out.put('0'), out.put('x');
-                put_number(out, v, *fmt == 'x' ? 16 : 10, width, zero, left, false);
+                put_number(out, v, *fmt == 'x' ? 16 : *fmt == 'o' ? 8 : 10, width, zero, left,
+                           false);
                 break;
             }
             case 'p':

@@ -5,7 +5,8 @@
 
 namespace utx::kernel {
 
-// Supports %d %i %u %x %lx %lu %ld %llx %p %s %c %%, with - 0 and width. Always terminates.
+// Supports %d %i %u %o %x %lx %lu %ld %llx %p %s %c %%, with - 0 and width. Always
+// terminates.
 size_t vformat(char* buf, size_t size, const char* fmt, va_list ap);
 size_t format(char* buf, size_t size, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -457,3 +457,31 @@ def test_full_file_system_is_enospc(tmp_path_factory):
     assert lines[0].startswith("full after ") and lines[0].endswith(": ENOSPC"), p.stdout
     assert 20 <= int(lines[0].split()[2]) <= 32, p.stdout
     assert lines[1] == "space is back: yes", p.stdout
+
+
+# ---------------------------------------------------------------- /proc and /dev links
+
+
+def test_proc_files():
+    p = run("--backend", BACKEND, "-m", "256M", "/bin/busybox", "cat", "/proc/self/status",
+            "/proc/self/maps", "/proc/meminfo", "/proc/mounts")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode()
+    assert "Name:\tbusybox\n" in out and "Pid:\t1\n" in out and "Umask:\t0022\n" in out
+    assert "[stack]" in out and "[heap]" in out
+    assert "MemTotal:         262144 kB\n" in out
+    assert "minifs / minifs rw" in out
+    p = run("--backend", BACKEND, "/bin/busybox", "readlink", "/proc/self/exe")
+    assert p.stdout == b"/usr/bin/busybox\n" or p.stdout.endswith(b"busybox\n"), p.stdout
+    p = run("--backend", BACKEND, "/bin/busybox", "cat", "/proc/self/cmdline")
+    assert p.stdout == b"/bin/busybox\0cat\0/proc/self/cmdline\0", p.stdout
+
+
+def test_dev_std_links_reopen_the_descriptors():
+    p = subprocess.run([str(UTX_RUN), "--backend", BACKEND, "/bin/busybox", "sh", "-c",
+                        "read line < /dev/stdin; echo \"got $line\" > /dev/stdout; "
+                        "echo oops > /dev/stderr; echo three > /dev/fd/1"],
+                       input=b"first line\n", capture_output=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"got first line\nthree\n"
+    assert p.stderr == b"oops\n"

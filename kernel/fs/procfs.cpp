@@ -1,0 +1,228 @@
+#include "kernel/fs/procfs.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/fs/file.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/ipc/pipe.h"
+#include "kernel/lib/format.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/address_space.h"
+#include "kernel/mm/memory.h"
+#include "kernel/process.h"
+#include "kernel/time.h"
+#include "minifs/fs.h"
+
+namespace utx::kernel {
+namespace {
+
+using minifs::Inode;
+using minifs::Name;
+
+const char* g_strings;
+size_t g_args_len, g_total_len;
+char g_text[16384];
+const minifs::Cred kRoot{};
+
+Inode* dir_at(Inode* parent, const char* name, uint32_t mode) {
+    auto found = vfs().lookup(parent, Name(name));
+    if (found.ok()) return *found;
+    auto made = vfs().mkdir(parent, Name(name), mode, kRoot);
+    return made.ok() ? *made : nullptr;
+}
+
+void put_file(Inode* dir, const char* name, const char* data, size_t len, uint32_t mode = 0444) {
+    if (!dir) return;
+    Inode* file;
+    auto found = vfs().lookup(dir, Name(name));
+    if (found.ok()) {
+        file = *found;
+        vfs().truncate(file, 0);
+    } else {
+        auto made = vfs().create(dir, Name(name), mode, kRoot);
+        if (!made.ok()) return;
+        file = *made;
+    }
+    vfs().write(file, 0, data, len);
+}
+
+// Leaves an unchanged link alone, so that a directory being listed keeps its entries
+// (and their getdents cookies) while it is refreshed.
+void put_link(Inode* dir, const char* name, const char* target) {
+    if (!dir) return;
+    auto found = vfs().lookup(dir, Name(name));
+    if (found.ok()) {
+        if ((*found)->is_symlink() && vfs().symlink_target(*found).equals(Name(target))) return;
+        vfs().unlink(dir, Name(name));
+    }
+    (void)vfs().symlink(dir, Name(name), Name(target), kRoot);
+}
+
+void write_maps(Inode* dir) {
+    StringBuilder b(g_text, sizeof g_text);
+    const AddressSpace& as = current_address_space();
+    for (size_t i = 0; i < as.vma_count(); ++i) {
+        const Vma& v = as.vmas()[i];
+        b.append("%012lx-%012lx %c%c%cp 00000000 00:00 0", (unsigned long)v.start,
+                 (unsigned long)v.end, v.prot & kProtRead ? 'r' : '-',
+                 v.prot & kProtWrite ? 'w' : '-', v.prot & kProtExec ? 'x' : '-');
+        if (v.flags & kVmaHeap) b.append("                          [heap]");
+        if (v.flags & kVmaStack) b.append("                          [stack]");
+        b.append("\n");
+    }
+    put_file(dir, "maps", b.data(), b.length());
+}
+
+void write_status(Inode* dir) {
+    const Process& p = current_process();
+    uint64_t rss_kb = (frames_total_count() - frames_free_count()) * 4;
+    StringBuilder b(g_text, sizeof g_text);
+    b.append("Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
+             "PPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
+             "FDSize:\t%d\nVmRSS:\t%8lu kB\nThreads:\t1\nSigBlk:\t%016lx\n",
+             p.comm, p.umask, p.pid, p.pid, p.ppid, p.uid, p.uid, p.uid, p.uid, p.gid, p.gid,
+             p.gid, p.gid, kMaxFds, (unsigned long)rss_kb, (unsigned long)p.signal_mask);
+    put_file(dir, "status", b.data(), b.length());
+}
+
+void write_fds(Inode* proc_pid) {
+    Inode* fd_dir = dir_at(proc_pid, "fd", 0555);
+    if (!fd_dir) return;
+    // Drop the links of closed descriptors; put_link keeps the others as they are.
+    const Process& procs = current_process();
+    minifs::DirentInfo e;
+    char name[16];
+    for (uint64_t cookie = 0; vfs().dir_next(fd_dir, cookie, &e) == 1; cookie = e.cookie) {
+        if (e.name.is_dot() || e.name.is_dotdot()) continue;
+        uint64_t fd = 0;
+        for (size_t i = 0; i < e.name.len; ++i) fd = fd * 10 + uint64_t(e.name.data[i] - '0');
+        if (fd < uint64_t(kMaxFds) && procs.fds[fd].file) continue;
+        size_t n = e.name.len < sizeof name - 1 ? e.name.len : sizeof name - 1;
+        memcpy(name, e.name.data, n);
+        name[n] = 0;
+        vfs().unlink(fd_dir, Name(name));
+    }
+    const Process& p = current_process();
+    char target[4096];
+    for (int fd = 0; fd < kMaxFds; ++fd) {
+        OpenFile* f = p.fds[fd].file;
+        if (!f) continue;
+        format(name, sizeof name, "%d", fd);
+        if (f->kind == FileKind::PipeRead || f->kind == FileKind::PipeWrite) {
+            format(target, sizeof target, "pipe:[%lu]", (unsigned long)f->pipe->inode);
+        } else if (f->kind == FileKind::HostStream) {
+            format(target, sizeof target, "/dev/pts/%d", f->host_fd);
+        } else if (f->path) {
+            format(target, sizeof target, "%s", f->path);
+        } else if (!(f->inode->is_dir() && vfs_path_of(f->inode, target, sizeof target) > 0)) {
+            format(target, sizeof target, "/");
+        }
+        put_link(fd_dir, name, target);
+    }
+}
+
+void write_cpuinfo(Inode* proc) {
+    uint32_t r[4];
+    char vendor[13] = {};
+    cpuid(0, 0, r);
+    memcpy(vendor, &r[1], 4);
+    memcpy(vendor + 4, &r[3], 4);
+    memcpy(vendor + 8, &r[2], 4);
+    char brand[49] = {};
+    cpuid(0x80000000, 0, r);
+    if (r[0] >= 0x80000004)
+        for (uint32_t i = 0; i < 3; ++i) {
+            cpuid(0x80000002 + i, 0, r);
+            memcpy(brand + 16 * i, r, 16);
+        }
+    cpuid(1, 0, r);
+    StringBuilder b(g_text, sizeof g_text);
+    b.append("processor\t: 0\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\n"
+             "model name\t: %s\nstepping\t: %u\ncpu MHz\t\t: 0\ncache size\t: 0 KB\n"
+             "physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\n"
+             "flags\t\t:%s%s%s%s\n\n",
+             vendor, (r[0] >> 8) & 0xf, (r[0] >> 4) & 0xf, brand, r[0] & 0xf,
+             r[3] & (1u << 25) ? " sse" : "", r[3] & (1u << 26) ? " sse2" : "",
+             r[2] & (1u << 0) ? " pni" : "", r[2] & (1u << 28) ? " avx" : "");
+    put_file(proc, "cpuinfo", b.data(), b.length());
+}
+
+void write_meminfo(Inode* proc) {
+    const unsigned long total = (unsigned long)(frames_total_count() * 4),
+                        free = (unsigned long)(frames_free_count() * 4);
+    StringBuilder b(g_text, sizeof g_text);
+    b.append("MemTotal:       %8lu kB\nMemFree:        %8lu kB\nMemAvailable:   %8lu kB\n"
+             "Buffers:               0 kB\nCached:                0 kB\nSwapTotal:             0 kB\n"
+             "SwapFree:              0 kB\n",
+             total, free, free);
+    put_file(proc, "meminfo", b.data(), b.length());
+}
+
+}  // namespace
+
+void procfs_init(const char* strings, size_t args_len, size_t total_len) {
+    g_strings = strings;
+    g_args_len = args_len;
+    g_total_len = total_len;
+}
+
+void procfs_refresh_for(const char* path) {
+    bool maybe = false;
+    for (const char* c = path; *c && !maybe; ++c)
+        maybe = (c[0] == 'p' && c[1] == 'r' && c[2] == 'o' && c[3] == 'c') ||
+                (c[0] == '/' && c[1] == 'd' && c[2] == 'e' && c[3] == 'v');
+    Inode* proc = dir_at(vfs().root(), "proc", 0555);
+    if (!proc) return;
+    // Relative paths from inside /proc start from a directory we rewrite too.
+    if (!maybe && path[0] != '/')
+        for (Inode* d = vfs_cwd(); d && d != vfs().root() && !maybe; d = d->dir.parent)
+            maybe = d == proc;
+    if (!maybe) return;
+    Inode* pid = dir_at(proc, "1", 0555);
+    if (!pid) return;
+    auto self = vfs().lookup(proc, Name("self"));
+    if (!self.ok()) (void)vfs().symlink(proc, Name("self"), Name("1"), kRoot);
+    put_link(pid, "exe", current_process().exec_path);
+    char cwd[4096];
+    if (vfs_path_of(vfs_cwd(), cwd, sizeof cwd) > 0) put_link(pid, "cwd", cwd);
+    put_link(pid, "root", "/");
+    put_file(pid, "cmdline", g_strings, g_args_len);
+    put_file(pid, "environ", g_strings + g_args_len, g_total_len - g_args_len, 0400);
+    put_file(pid, "comm", current_process().comm, strlen(current_process().comm));
+    write_maps(pid);
+    write_status(pid);
+    write_fds(pid);
+    const char* mounts = "minifs / minifs rw,relatime 0 0\nproc /proc proc rw,relatime 0 0\n";
+    put_file(pid, "mounts", mounts, strlen(mounts));
+    put_link(proc, "mounts", "self/mounts");
+    static bool cpuinfo_written;
+    if (!cpuinfo_written) write_cpuinfo(proc);  // cpuid exits the VM: once is enough
+    cpuinfo_written = true;
+    write_meminfo(proc);
+    const uint64_t up = boot_ns();
+    char line[64];
+    size_t n = format(line, sizeof line, "%lu.%02lu 0.00\n", (unsigned long)(up / 1000000000),
+                      (unsigned long)(up / 10000000 % 100));
+    put_file(proc, "uptime", line, n);
+    const char* version = "Linux version 6.1.0-utx (utx) #1 SMP utx\n";
+    put_file(proc, "version", version, strlen(version));
+}
+
+int64_t procfs_fd_link(const char* path) {
+    static const char* const kStd[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr"};
+    for (int i = 0; i < 3; ++i)
+        if (strcmp(path, kStd[i]) == 0) return i;
+    static const char* const kPrefixes[] = {"/dev/fd/", "/proc/self/fd/", "/proc/1/fd/"};
+    for (const char* prefix : kPrefixes) {
+        size_t len = strlen(prefix);
+        if (memcmp(path, prefix, len) != 0 || !path[len]) continue;
+        int64_t fd = 0;
+        for (const char* c = path + len; *c; ++c) {
+            if (*c < '0' || *c > '9' || fd >= kMaxFds) return -1;
+            fd = fd * 10 + (*c - '0');
+        }
+        return fd;
+    }
+    return -1;
+}
+
+}  // namespace utx::kernel
