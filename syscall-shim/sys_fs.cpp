@@ -56,12 +56,28 @@ void record_path(OpenFile* file, const char* path, size_t len) {
     file->path = out;
 }
 
+// Where `path` starts: dirfd's directory (or the cwd for AT_FDCWD); an absolute path
+// ignores dirfd, even a bad one, as Linux does.
+int64_t start_for(int64_t dirfd, const char* path, Inode*& start) {
+    int64_t r = vfs_start(dirfd, start);
+    if (r < 0 && path[0] != '/') return r;
+    if (r < 0) start = vfs_cwd();
+    return 0;
+}
+
+// Two paths with their dirfds, for rename and link: into g_path and g_path2.
+struct TwoPaths {
+    Inode *old_start, *new_start;
+    Name old_path, new_path;
+};
+int64_t two_paths(int64_t olddirfd, uint64_t oldpath, int64_t newdirfd, uint64_t newpath,
+                  TwoPaths& out);
+
 // Resolves (dirfd, path) with `flags` (minifs kFollowLast / kMustBeDir).
 int64_t lookup(int64_t dirfd, const char* path, size_t len, unsigned flags, Inode*& out) {
     Inode* start;
-    if (int64_t r = vfs_start(dirfd, start); r < 0 && path[0] != '/') return r;
-    auto r = minifs::resolve(vfs(), vfs_context(), start ? start : vfs_cwd(), Name(path, len),
-                             flags);
+    if (int64_t r = start_for(dirfd, path, start); r < 0) return r;
+    auto r = minifs::resolve(vfs(), vfs_context(), start, Name(path, len), flags);
     if (!r.ok()) return r.error();
     out = *r;
     return 0;
@@ -108,13 +124,13 @@ int64_t do_open(int64_t dirfd, uint64_t path_addr, uint32_t flags, uint32_t mode
         fd_install(fd, target, flags & kOCloexec);
         return fd;
     }
-    Inode* start = nullptr;
-    if (int64_t r = vfs_start(dirfd, start); r < 0 && g_path[0] != '/') return r;
+    Inode* start;
+    if (int64_t r = start_for(dirfd, g_path, start); r < 0) return r;
     unsigned open_flags = (flags & kOCreat ? minifs::kOpenCreate : 0) |
                           (flags & kOExcl ? minifs::kOpenExcl : 0) |
                           (flags & kONofollow ? minifs::kOpenNoFollow : 0) |
                           (flags & kODirectory ? minifs::kOpenDirectory : 0);
-    auto r = minifs::open_at(vfs(), vfs_context(), start ? start : vfs_cwd(),
+    auto r = minifs::open_at(vfs(), vfs_context(), start,
                              Name(g_path, size_t(n)), open_flags,
                              mode & 07777 & ~current_process().umask);
     if (!r.ok()) return r.error();
@@ -168,9 +184,9 @@ int64_t do_access(int64_t dirfd, uint64_t path_addr, uint64_t mode, uint64_t fla
 int64_t do_mkdir(int64_t dirfd, uint64_t path_addr, uint64_t mode) {
     int64_t n = user_path(path_addr, g_path);
     if (n < 0) return n;
-    Inode* start = nullptr;
-    if (int64_t r = vfs_start(dirfd, start); r < 0 && g_path[0] != '/') return r;
-    auto r = minifs::mkdir_at(vfs(), vfs_context(), start ? start : vfs_cwd(),
+    Inode* start;
+    if (int64_t r = start_for(dirfd, g_path, start); r < 0) return r;
+    auto r = minifs::mkdir_at(vfs(), vfs_context(), start,
                               Name(g_path, size_t(n)),
                               uint32_t(mode) & 07777 & ~current_process().umask);
     return r.ok() ? 0 : r.error();
@@ -180,11 +196,24 @@ int64_t do_unlink(int64_t dirfd, uint64_t path_addr, uint64_t flags) {
     if (flags & ~kAtRemovedir) return -EINVAL;
     int64_t n = user_path(path_addr, g_path);
     if (n < 0) return n;
-    Inode* start = nullptr;
-    if (int64_t r = vfs_start(dirfd, start); r < 0 && g_path[0] != '/') return r;
-    Inode* s = start ? start : vfs_cwd();
+    Inode* start;
+    if (int64_t r = start_for(dirfd, g_path, start); r < 0) return r;
+    Inode* s = start;
     return flags & kAtRemovedir ? minifs::rmdir_at(vfs(), vfs_context(), s, Name(g_path, size_t(n)))
                                 : minifs::unlink_at(vfs(), vfs_context(), s, Name(g_path, size_t(n)));
+}
+
+int64_t two_paths(int64_t olddirfd, uint64_t oldpath, int64_t newdirfd, uint64_t newpath,
+                  TwoPaths& out) {
+    int64_t n1 = user_path(oldpath, g_path);
+    if (n1 < 0) return n1;
+    int64_t n2 = user_path(newpath, g_path2);
+    if (n2 < 0) return n2;
+    if (int64_t r = start_for(olddirfd, g_path, out.old_start); r < 0) return r;
+    if (int64_t r = start_for(newdirfd, g_path2, out.new_start); r < 0) return r;
+    out.old_path = Name(g_path, size_t(n1));
+    out.new_path = Name(g_path2, size_t(n2));
+    return 0;
 }
 
 int64_t do_rename(int64_t olddirfd, uint64_t oldpath, int64_t newdirfd, uint64_t newpath,
@@ -193,30 +222,19 @@ int64_t do_rename(int64_t olddirfd, uint64_t oldpath, int64_t newdirfd, uint64_t
     if (flags & kWhiteout) return -EINVAL;
     if (flags & ~(kNoReplace | kExchange)) return -EINVAL;
     if ((flags & kNoReplace) && (flags & kExchange)) return -EINVAL;
-    int64_t n1 = user_path(oldpath, g_path);
-    if (n1 < 0) return n1;
-    int64_t n2 = user_path(newpath, g_path2);
-    if (n2 < 0) return n2;
-    Inode *s1 = nullptr, *s2 = nullptr;
-    if (int64_t r = vfs_start(olddirfd, s1); r < 0 && g_path[0] != '/') return r;
-    if (int64_t r = vfs_start(newdirfd, s2); r < 0 && g_path2[0] != '/') return r;
-    return minifs::rename_at(vfs(), vfs_context(), s1 ? s1 : vfs_cwd(), Name(g_path, size_t(n1)),
-                             s2 ? s2 : vfs_cwd(), Name(g_path2, size_t(n2)), unsigned(flags));
+    TwoPaths t;
+    if (int64_t r = two_paths(olddirfd, oldpath, newdirfd, newpath, t); r < 0) return r;
+    return minifs::rename_at(vfs(), vfs_context(), t.old_start, t.old_path, t.new_start,
+                             t.new_path, unsigned(flags));
 }
 
 int64_t do_link(int64_t olddirfd, uint64_t oldpath, int64_t newdirfd, uint64_t newpath,
                 uint64_t flags) {
     if (flags & ~(kAtSymlinkFollow | kAtEmptyPath)) return -EINVAL;
-    int64_t n1 = user_path(oldpath, g_path);
-    if (n1 < 0) return n1;
-    int64_t n2 = user_path(newpath, g_path2);
-    if (n2 < 0) return n2;
-    Inode *s1 = nullptr, *s2 = nullptr;
-    if (int64_t r = vfs_start(olddirfd, s1); r < 0 && g_path[0] != '/') return r;
-    if (int64_t r = vfs_start(newdirfd, s2); r < 0 && g_path2[0] != '/') return r;
-    return minifs::link_at(vfs(), vfs_context(), s1 ? s1 : vfs_cwd(), Name(g_path, size_t(n1)),
-                           s2 ? s2 : vfs_cwd(), Name(g_path2, size_t(n2)),
-                           flags & kAtSymlinkFollow);
+    TwoPaths t;
+    if (int64_t r = two_paths(olddirfd, oldpath, newdirfd, newpath, t); r < 0) return r;
+    return minifs::link_at(vfs(), vfs_context(), t.old_start, t.old_path, t.new_start,
+                           t.new_path, flags & kAtSymlinkFollow);
 }
 
 int64_t do_symlink(uint64_t target_addr, int64_t dirfd, uint64_t path_addr) {
@@ -225,10 +243,10 @@ int64_t do_symlink(uint64_t target_addr, int64_t dirfd, uint64_t path_addr) {
     if (n1 == 0) return -ENOENT;
     int64_t n2 = user_path(path_addr, g_path);
     if (n2 < 0) return n2;
-    Inode* start = nullptr;
-    if (int64_t r = vfs_start(dirfd, start); r < 0 && g_path[0] != '/') return r;
+    Inode* start;
+    if (int64_t r = start_for(dirfd, g_path, start); r < 0) return r;
     auto r = minifs::symlink_at(vfs(), vfs_context(), Name(g_path2, size_t(n1)),
-                                start ? start : vfs_cwd(), Name(g_path, size_t(n2)));
+                                start, Name(g_path, size_t(n2)));
     return r.ok() ? 0 : r.error();
 }
 
@@ -562,11 +580,11 @@ int64_t sys_mknodat(SyscallArgs& a) {
     if (type == minifs::kTypeDir) return -EPERM;
     if ((type == minifs::kTypeChar || type == minifs::kTypeBlock) && current_process().uid != 0)
         return -EPERM;
-    Inode* start = nullptr;
-    if (int64_t r = vfs_start(int64_t(a.arg[0]), start); r < 0 && g_path[0] != '/') return r;
+    Inode* start;
+    if (int64_t r = start_for(int64_t(a.arg[0]), g_path, start); r < 0) return r;
     const uint32_t full = (type ? type : minifs::kTypeRegular) |
                           (mode & 07777 & ~current_process().umask);
-    auto r = minifs::mknod_at(vfs(), vfs_context(), start ? start : vfs_cwd(),
+    auto r = minifs::mknod_at(vfs(), vfs_context(), start,
                               Name(g_path, size_t(n)), full, a.arg[3]);
     return r.ok() ? 0 : r.error();
 }
