@@ -12,6 +12,8 @@ namespace utx::abi {
 
 inline constexpr uint16_t kHypercallPort = 0xe9;
 inline constexpr uint32_t kMaxIoSegments = 64;  // gather list of one write/read request
+// The kernel's struct termios that TCGETS fills (not glibc's larger struct termios).
+inline constexpr uint32_t kKernelTermiosSize = 36;
 
 enum HcOp : uint32_t {
     kHcWrite = 1,       // host fd (0..2), segments → bytes written or -errno

@@ -130,8 +130,12 @@ void HypercallHandler::handle(uint32_t vcpu) {
             if (!is_stdio(a[0])) {
                 result = -EBADF;
             } else if (a[1] == TCGETS && nsegments == 1 &&
-                       iov[0].iov_len == sizeof(termios)) {
-                result = ioctl(int(a[0]), TCGETS, iov[0].iov_base) == 0 ? 0 : neg_errno();
+                       iov[0].iov_len == abi::kKernelTermiosSize) {
+                // The raw ioctl writes the kernel's 36-byte struct termios; take it through a
+                // buffer big enough for any layout before copying what the guest asked for.
+                unsigned char raw[128] = {};
+                result = ioctl(int(a[0]), TCGETS, raw) == 0 ? 0 : neg_errno();
+                if (result == 0) std::memcpy(iov[0].iov_base, raw, abi::kKernelTermiosSize);
             } else if (a[1] == TIOCGWINSZ && nsegments == 1 &&
                        iov[0].iov_len == sizeof(winsize)) {
                 result = ioctl(int(a[0]), TIOCGWINSZ, iov[0].iov_base) == 0 ? 0 : neg_errno();

@@ -332,7 +332,7 @@ int64_t file_seek(OpenFile& f, int64_t offset, int whence) {
 int64_t file_ioctl(OpenFile& f, uint64_t cmd, uint64_t arg) {
     constexpr uint64_t kTcgets = 0x5401, kTiocgwinsz = 0x5413, kFionbio = 0x5421,
                        kFionread = 0x541b;
-    constexpr size_t kTermiosSize = 36, kWinsizeSize = 8;
+    constexpr size_t kTermiosSize = abi::kKernelTermiosSize, kWinsizeSize = 8;
     if (cmd == kFionbio) {
         int on;
         if (!copy_from_user(&on, arg, sizeof on)) return -EFAULT;

@@ -207,10 +207,30 @@ TEST(Hypercalls, Fstat) {
     g.expect_served(-EINVAL);
 }
 
+TEST(Hypercalls, TcgetsOnATerminalFillsTheKernelTermios) {
+    // A pseudo-terminal on fd 1 stands for utx-run running in a terminal.
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    ASSERT_GE(master, 0);
+    ASSERT_EQ(grantpt(master), 0);
+    ASSERT_EQ(unlockpt(master), 0);
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    ASSERT_GE(slave, 0);
+    int saved = dup(1);
+    ASSERT_EQ(dup2(slave, 1), 1);
+    Guest g;
+    g.make(abi::kHcIoctl, {1, TCGETS}, {{kDataGpa, abi::kKernelTermiosSize}});
+    g.handler.handle(0);
+    dup2(saved, 1);
+    close(saved);
+    close(slave);
+    close(master);
+    g.expect_served(0);
+}
+
 TEST(Hypercalls, IoctlLseekFcntlOnAPipe) {
     Guest g;
     StdioPipe p(1);
-    g.make(abi::kHcIoctl, {1, TCGETS}, {{kDataGpa, sizeof(termios)}});
+    g.make(abi::kHcIoctl, {1, TCGETS}, {{kDataGpa, abi::kKernelTermiosSize}});
     g.handler.handle(0);
     g.expect_served(-ENOTTY);  // the host says so: a pipe is not a terminal
     g.make(abi::kHcIoctl, {1, TCGETS}, {{kDataGpa, 3}});

@@ -485,3 +485,17 @@ def test_dev_std_links_reopen_the_descriptors():
     assert p.returncode == 0, p.stderr
     assert p.stdout == b"got first line\nthree\n"
     assert p.stderr == b"oops\n"
+
+
+def test_terminal_is_seen_as_a_terminal():
+    """Under a terminal (a pty from script(1)), isatty() in the guest is true, as natively."""
+    if shutil.which("script") is None:
+        pytest.skip("script(1) (bsdutils) is not installed")
+    command = (f"{UTX_RUN} --backend {BACKEND} /bin/busybox sh -c "
+               "'test -t 1 && echo tty || echo not-a-tty'")
+    p = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True,
+                       timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+    assert p.stdout.replace(b"\r", b"") == b"tty\n", p
+    piped = run("--backend", BACKEND, "/bin/busybox", "sh", "-c",
+                "test -t 1 && echo tty || echo not-a-tty")
+    assert piped.stdout == b"not-a-tty\n"
