@@ -109,6 +109,16 @@ int64_t stat_into(Inode* inode, OpenFile* file, LinuxStat& st) {
     return 0;
 }
 
+// stat, lstat and newfstatat: the struct stat of what (dirfd, path, at_flags) names.
+int64_t stat_to_user(int64_t dirfd, uint64_t path_addr, uint64_t at_flags, uint64_t buf) {
+    Inode* inode;
+    OpenFile* file;
+    if (int64_t r = stat_target(dirfd, path_addr, at_flags, inode, file); r < 0) return r;
+    LinuxStat st;
+    if (int64_t r = stat_into(inode, file, st); r < 0) return r;
+    return copy_to_user(buf, &st, sizeof st) ? 0 : -EFAULT;
+}
+
 int64_t do_open(int64_t dirfd, uint64_t path_addr, uint32_t flags, uint32_t mode) {
     int64_t n = user_path(path_addr, g_path);
     if (n < 0) return n;
@@ -290,34 +300,15 @@ int64_t sys_creat(SyscallArgs& a) {
     return do_open(kAtFdcwd, a.arg[0], kOCreat | kOWrOnly | kOTrunc, uint32_t(a.arg[1]));
 }
 
-int64_t sys_stat(SyscallArgs& a) {
-    Inode* inode;
-    OpenFile* file;
-    if (int64_t r = stat_target(kAtFdcwd, a.arg[0], 0, inode, file); r < 0) return r;
-    LinuxStat st;
-    stat_into(inode, file, st);
-    return copy_to_user(a.arg[1], &st, sizeof st) ? 0 : -EFAULT;
-}
+int64_t sys_stat(SyscallArgs& a) { return stat_to_user(kAtFdcwd, a.arg[0], 0, a.arg[1]); }
 
 int64_t sys_lstat(SyscallArgs& a) {
-    Inode* inode;
-    OpenFile* file;
-    if (int64_t r = stat_target(kAtFdcwd, a.arg[0], kAtSymlinkNofollow, inode, file); r < 0)
-        return r;
-    LinuxStat st;
-    stat_into(inode, file, st);
-    return copy_to_user(a.arg[1], &st, sizeof st) ? 0 : -EFAULT;
+    return stat_to_user(kAtFdcwd, a.arg[0], kAtSymlinkNofollow, a.arg[1]);
 }
 
 int64_t sys_newfstatat(SyscallArgs& a) {
     if (a.arg[3] & ~(kAtSymlinkNofollow | kAtNoAutomount | kAtEmptyPath)) return -EINVAL;
-    Inode* inode;
-    OpenFile* file;
-    if (int64_t r = stat_target(int64_t(a.arg[0]), a.arg[1], a.arg[3], inode, file); r < 0)
-        return r;
-    LinuxStat st;
-    if (int64_t r = stat_into(inode, file, st); r < 0) return r;
-    return copy_to_user(a.arg[2], &st, sizeof st) ? 0 : -EFAULT;
+    return stat_to_user(int64_t(a.arg[0]), a.arg[1], a.arg[3], a.arg[2]);
 }
 
 int64_t sys_statx(SyscallArgs& a) {

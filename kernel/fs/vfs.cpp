@@ -115,10 +115,4 @@ int64_t vfs_path_of(minifs::Inode* dir, char* buf, size_t size) {
     return int64_t(len);
 }
 
-int64_t vfs_open_inode(minifs::Inode* inode, uint32_t flags, OpenFile*& out) {
-    out = file_open_inode(inode, flags);
-    if (!out) return -ENOMEM;
-    return 0;
-}
-
 }  // namespace utx::kernel

@@ -8,8 +8,6 @@
 
 namespace utx::kernel {
 
-struct OpenFile;
-
 // Sets up minifs over guest memory and unpacks the cpio image; the working directory must
 // exist. Returns 0 or panics with the reason (a broken image is the VMM's fault).
 void vfs_init(const uint8_t* image, size_t len, const char* cwd);
@@ -29,9 +27,5 @@ inline constexpr size_t kPathBuffer = 4096;
 
 // The absolute path of a directory (for getcwd), or -ENOENT once it is removed.
 int64_t vfs_path_of(minifs::Inode* dir, char* buf, size_t size);
-
-// An open file description for an inode (regular file, directory, device). `flags` are the
-// open(2) flags. Takes a reference on the inode.
-int64_t vfs_open_inode(minifs::Inode* inode, uint32_t flags, OpenFile*& out);
 
 }  // namespace utx::kernel

@@ -65,11 +65,6 @@ int64_t host_write(int fd, const void* buf, size_t len) {
     return host_io(abi::kHcWrite, fd, &b, 1);
 }
 
-int64_t host_read(int fd, void* buf, size_t len) {
-    IoBuffer b{reinterpret_cast<uint64_t>(buf), len};
-    return host_io(abi::kHcRead, fd, &b, 1);
-}
-
 int64_t host_request(abi::HcOp op, uint64_t a0, uint64_t a1, uint64_t a2, void* buf,
                      size_t len) {
     abi::HcRequest& req = g_request;

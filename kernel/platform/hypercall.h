@@ -12,7 +12,6 @@ void hypercall_init(uint32_t vcpu);
 int64_t hypercall(abi::HcRequest& req);
 // Host I/O on the guest's stdio through the VMM; `buf` is any kernel-mapped range.
 int64_t host_write(int fd, const void* buf, size_t len);
-int64_t host_read(int fd, void* buf, size_t len);
 
 // A gather list of mapped buffers (kernel or present user pages) for one host readv/writev.
 struct IoBuffer {
