@@ -6,7 +6,7 @@
 namespace utx::abi {
 
 inline constexpr uint64_t kBootInfoMagic = 0x5554'5842'4f4f'5431ULL;  // "UTXBOOT1"
-inline constexpr uint32_t kBootInfoVersion = 2;
+inline constexpr uint32_t kBootInfoVersion = 3;
 
 // Guest-physical layout fixed by the contract. Everything else is described by BootInfo.
 inline constexpr uint64_t kBootInfoGpa = 0x1000;         // this struct, one page
@@ -50,7 +50,13 @@ struct BootInfo {
     uint8_t cwd[256];          // the program's working directory (NUL-terminated)
     uint8_t random[32];        // host entropy: AT_RANDOM and address-space randomization
     uint32_t uid, gid;         // the ids utx-run runs as: what getuid/getgid report
-    uint64_t reserved[16];
+    // Host mounts (-v): their guest paths, NUL-separated, in the order of their indexes in
+    // kHcFs requests. Each path exists in the root image (a directory, or a file for a
+    // mounted file).
+    MemRegion mounts;
+    uint32_t mount_count;
+    uint32_t pad0;
+    uint64_t reserved[13];
 };
 
 inline constexpr uint64_t kBootInfoKernelEntryOffset = 16;

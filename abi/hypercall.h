@@ -27,6 +27,42 @@ enum HcOp : uint32_t {
     kHcIoctl = 8,       // args[0] = host fd, args[1] = TCGETS | TIOCGWINSZ, segments[0] = arg
     kHcLseek = 9,       // args[0] = host fd, args[1] = offset, args[2] = whence → offset
     kHcFcntl = 10,      // args[0] = host fd, args[1] = F_GETFL → flags
+    kHcFs = 11,         // host mounts (-v): args[0] = HostFsOp, the rest as described there
+};
+
+// kHcFs requests. args[1] is the mount index (path ops) or a handle the VMM gave out (fd
+// ops); args[2..4] are the operation's numbers; args[5] = n1 | n2 << 8 splits the segments
+// into up to three buffers: b1 = the first n1 segments, b2 = the next n2, b3 = the rest.
+// Paths are relative to the mount's root, NUL-terminated inside their buffer, and resolved
+// by the VMM with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): nothing outside the
+// mount is reachable. Results are -errno on failure.
+enum HostFsOp : uint64_t {
+    kFsOpen = 1,      // b1 path, a2 open flags, a3 mode; b2 ← path of the file relative to
+                      // the root (args[0] ← its length), b3 ← struct stat → handle
+    kFsClose = 2,     // a1 handle
+    kFsRead = 3,      // a1 handle, a2 offset (-1: the file offset); segments ← data → bytes
+    kFsWrite = 4,     // a1 handle, a2 offset (-1: the file offset); segments → data → bytes
+    kFsSeek = 5,      // a1 handle, a2 offset, a3 whence → new offset
+    kFsFstat = 6,     // a1 handle; b3 ← struct stat
+    kFsGetdents = 7,  // a1 handle; b3 ← linux_dirent64 records → bytes
+    kFsFtruncate = 8, // a1 handle, a2 length
+    kFsFsync = 9,     // a1 handle, a2 = 1 for fdatasync
+    kFsFchmod = 10,   // a1 handle, a2 mode
+    kFsFchown = 11,   // a1 handle, a2 uid, a3 gid
+    kFsFutimens = 12, // a1 handle, a2 = 1 when b3 holds struct timespec[2] (else: now)
+    kFsStat = 13,     // b1 path, a2 = 1 to follow a last symlink; b3 ← struct stat
+    kFsMkdir = 14,    // b1 path, a2 mode
+    kFsUnlink = 15,   // b1 path, a2 = AT_REMOVEDIR or 0
+    kFsRename = 16,   // b1 old path, b2 new path, a2 renameat2 flags
+    kFsLink = 17,     // b1 old path, b2 new path, a2 = 1 to follow a last symlink of old
+    kFsSymlink = 18,  // b1 path of the new link, b2 its target (any text)
+    kFsReadlink = 19, // b1 path; b3 ← target → length
+    kFsChmod = 20,    // b1 path, a2 mode
+    kFsChown = 21,    // b1 path, a2 uid, a3 gid, a4 = 1 to follow a last symlink
+    kFsUtimens = 22,  // b1 path, a2 = 1 when b3 holds struct timespec[2], a3 = 1 to follow
+    kFsTruncate = 23, // b1 path, a2 length
+    kFsAccess = 24,   // b1 path, a2 mode (R_OK…), a3 = 1 to follow a last symlink
+    kFsMknod = 25,    // b1 path, a2 mode with the type (regular files and FIFOs only)
 };
 
 struct IoSegment {

@@ -49,7 +49,8 @@ extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
     apic_init(info.tsc_khz);
 
     vfs_init(static_cast<const uint8_t*>(phys_to_virt(info.root_image.gpa)), info.root_image.size,
-             reinterpret_cast<const char*>(info.cwd));
+             static_cast<const char*>(phys_to_virt(info.mounts.gpa)), info.mounts.size,
+             info.mount_count, reinterpret_cast<const char*>(info.cwd));
 
     {
         // argv then envp strings: /proc/self/cmdline and environ.
@@ -59,7 +60,8 @@ extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
         procfs_init(strings, args_len, info.args.size);
     }
     const char* exec_path = reinterpret_cast<const char*>(info.exec_path);
-    auto program = utx::minifs::resolve(vfs(), vfs_context(), vfs().root(), utx::minifs::Name(exec_path),
+    // The program is the image's copy, even where a host mount now covers its directory.
+    auto program = utx::minifs::resolve(vfs(), vfs_context(false), vfs().root(), utx::minifs::Name(exec_path),
                                    utx::minifs::kFollowLast);
     if (!program.ok()) panic("%s: %s", exec_path, errno_name(-program.error()));
     ExecFile file{[](void* ctx, uint64_t offset, void* dst, size_t len) -> int64_t {

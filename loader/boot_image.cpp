@@ -105,6 +105,8 @@ bool build_boot_image(const GuestMemory& mem, const BootRequest& req, BootLayout
     std::string blob;
     for (const auto& a : req.argv) blob.append(a).push_back('\0');
     for (const auto& e : req.envp) blob.append(e).push_back('\0');
+    const uint64_t args_size = blob.size();
+    for (const auto& m : req.mounts) blob.append(m).push_back('\0');
     const uint64_t args_gpa = kernel_end;
     const uint64_t image_gpa = align_up(args_gpa + blob.size(), kPage);
     const uint64_t used = align_up(image_gpa + req.root_image.size(), kPage);
@@ -127,7 +129,9 @@ bool build_boot_image(const GuestMemory& mem, const BootRequest& req, BootLayout
     info->flags = req.flags;
     info->tsc_khz = req.tsc_khz;
     info->kernel_end_gpa = kernel_end;
-    info->args = {args_gpa, blob.size()};
+    info->args = {args_gpa, args_size};
+    info->mounts = {args_gpa + args_size, blob.size() - args_size};
+    info->mount_count = static_cast<uint32_t>(req.mounts.size());
     info->argc = static_cast<uint32_t>(req.argv.size());
     info->envc = static_cast<uint32_t>(req.envp.size());
     info->root_image = {image_gpa, req.root_image.size()};

@@ -17,6 +17,7 @@ struct BootRequest {
     std::string cwd = "/";
     std::vector<std::string> argv;
     std::vector<std::string> envp;
+    std::vector<std::string> mounts;  // guest paths of the host mounts, by index
     uint64_t flags = 0;
     uint64_t tsc_khz = 0;
     uint32_t vcpus = 1;

@@ -160,6 +160,16 @@ void HypercallHandler::handle(uint32_t vcpu) {
             result = fcntl(int(a[0]), F_GETFL);
             if (result < 0) result = neg_errno();
             break;
+        case abi::kHcFs: {
+            if (!host_fs_) {
+                result = -ENODEV;
+                break;
+            }
+            uint64_t out[1] = {0};
+            result = host_fs_->handle(a, iov, nsegments, out);
+            req->args[0] = out[0];
+            break;
+        }
         default:
             fail(format("unknown hypercall {}", op));
             return;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "loader/guest_memory.h"
+#include "loader/host_fs.h"
 
 namespace utx::loader {
 
@@ -17,7 +18,8 @@ struct GuestExit {
 
 class HypercallHandler {
 public:
-    explicit HypercallHandler(const GuestMemory& mem) : mem_(mem) {}
+    explicit HypercallHandler(const GuestMemory& mem, HostFs* host_fs = nullptr)
+        : mem_(mem), host_fs_(host_fs) {}
 
     // Serves the request whose address vCPU `vcpu` left in its mailbox. A malformed request
     // (bad address, unknown op) ends the guest with a panic naming the problem.
@@ -32,6 +34,7 @@ public:
 
 private:
     const GuestMemory& mem_;
+    HostFs* host_fs_;
     GuestExit exit_;
 };
 

@@ -19,6 +19,7 @@
 #include "loader/boot_image.h"
 #include "loader/elf_check.h"
 #include "loader/embedded.h"
+#include "loader/host_fs.h"
 #include "loader/options.h"
 #include "loader/root_image.h"
 #include "loader/unique_fd.h"
@@ -131,6 +132,15 @@ int main(int argc, char** argv) {
         return fail(options->program + ": riscv64 programs are not supported yet",
                     kExitNotExecutable);
 
+    HostFs host_fs;
+    std::vector<MountPoint> mount_points;
+    for (const auto& text : options->mounts) {
+        MountSpec spec;
+        if (!parse_mount_spec(text, spec, error)) return fail(error, 2);
+        if (!host_fs.add(spec, error)) return fail(error, 2);
+        mount_points.push_back({spec.guest, host_fs.is_directory(host_fs.size() - 1)});
+    }
+
     bool use_kvm = options->backend == BackendChoice::Kvm;
     if (options->backend == BackendChoice::Auto) {
         std::string why;
@@ -157,6 +167,7 @@ int main(int argc, char** argv) {
         if (!parse_copy_spec(text, spec, error)) return fail(error, 2);
         root.copies.push_back(spec);
     }
+    root.mount_points = mount_points;
     std::vector<uint8_t> root_image;
     if (!build_root_image(root, root_image, error)) return fail(error);
 
@@ -168,6 +179,7 @@ int main(int argc, char** argv) {
     req.argv.push_back(options->program);
     req.argv.insert(req.argv.end(), options->args.begin(), options->args.end());
     req.envp = build_environment(*options);
+    for (size_t i = 0; i < host_fs.size(); ++i) req.mounts.push_back(host_fs.guest_path(i));
     req.flags = (options->isolate ? utx::abi::kBootFlagIsolate : 0) |
                 (use_kvm ? 0 : utx::abi::kBootFlagQemu) | (options->trace ? utx::abi::kBootFlagTrace : 0);
     req.tsc_khz = host_tsc_khz();
@@ -176,7 +188,7 @@ int main(int argc, char** argv) {
 
     // A closed stdout must reach the guest as EPIPE, not kill utx-run.
     signal(SIGPIPE, SIG_IGN);
-    HypercallHandler handler(*memory);
+    HypercallHandler handler(*memory, &host_fs);
     RunConfig config;
     config.trace = options->trace;
     bool started = use_kvm ? run_kvm(*memory, layout, config, handler, error)

@@ -14,6 +14,8 @@ const char* usage_text() {
            "  -e NAME=VALUE      add to the program's environment (repeatable)\n"
            "  --clear-env        start from an empty environment instead of utx-run's own\n"
            "  --copy HOST:GUEST  copy a host file or directory into the guest's file system\n"
+           "  -v HOST:GUEST[:ro] make a host directory or file visible at GUEST (read-only\n"
+           "                     with :ro); what the program writes there is on the host\n"
            "  -w DIR             the program's working directory (default /)\n"
            "  --trace            print every system call strace-style to stderr, and a summary\n"
            "  --isolate          run the program in user mode, apart from the kernel\n"
@@ -81,6 +83,10 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
             const char* v = value("--copy");
             if (!v) return std::nullopt;
             o.copies.emplace_back(v);
+        } else if (a == "-v" || a == "--volume") {
+            const char* v = value("-v");
+            if (!v) return std::nullopt;
+            o.mounts.emplace_back(v);
         } else if (a == "-w" || a == "--workdir") {
             const char* v = value("-w");
             if (!v) return std::nullopt;

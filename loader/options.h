@@ -17,6 +17,7 @@ struct Options {
     bool clear_env = false;
     std::vector<std::string> extra_env;  // -e K=V, in order
     std::vector<std::string> copies;     // --copy HOST:GUEST, in order
+    std::vector<std::string> mounts;     // -v HOST:GUEST[:ro], in order
     std::string workdir = "/";           // -w DIR
     std::string program;
     std::vector<std::string> args;  // argv[1..] of the program

@@ -156,6 +156,16 @@ bool build_root_image(const RootImageRequest& req, std::vector<uint8_t>& image,
         error = "root image: " + req.exec_path + ": " + w.error();
         return false;
     }
+    // Mount points last, where nothing else put an entry already (e.g. -v DIR:/tmp).
+    for (const auto& mp : req.mount_points) {
+        if (w.contains(mp.guest)) continue;
+        const CpioMeta meta{mp.directory ? 0755u : 0644u, req.uid, req.gid};
+        bool ok = mp.directory ? w.add_directory(mp.guest, meta) : w.add_file(mp.guest, "", meta);
+        if (!ok) {
+            error = "-v " + mp.guest + ": " + w.error();
+            return false;
+        }
+    }
     image = w.finish();
     return true;
 }

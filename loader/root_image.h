@@ -13,11 +13,18 @@ struct CopySpec {
     std::string guest;  // absolute path in the guest
 };
 
+// Where a host mount (-v) covers the guest's tree: the directory (or file) must exist.
+struct MountPoint {
+    std::string guest;
+    bool directory;
+};
+
 struct RootImageRequest {
     std::string exec_path;  // absolute
     std::span<const uint8_t> program;
     uint32_t program_mode = 0755;
     std::vector<CopySpec> copies;
+    std::vector<MountPoint> mount_points;
     uint32_t uid = 0, gid = 0;
     uint32_t vcpus = 1;
 };

@@ -63,18 +63,23 @@ bool CpioWriter::normalize(std::string_view path, std::string* out) {
         error_ = "path longer than 4095 bytes";
         return false;
     }
-    for (const Entry& e : entries_)
-        if (e.path == *out) {
-            error_ = "path added twice: " + *out;
-            return false;
-        }
     return true;
+}
+
+bool CpioWriter::added(const std::string& normalized) const {
+    for (const Entry& e : entries_)
+        if (e.path == normalized) return true;
+    return false;
 }
 
 bool CpioWriter::add(std::string_view path, uint32_t mode, CpioMeta meta, std::vector<uint8_t> data,
                      uint32_t major, uint32_t minor) {
     std::string normalized;
     if (!normalize(path, &normalized)) return false;
+    if (added(normalized)) {
+        error_ = "path added twice: " + normalized;
+        return false;
+    }
     if (data.size() > 0xffffffffu) {
         error_ = "file larger than 4 GiB (the newc limit): " + normalized;
         return false;
@@ -82,6 +87,11 @@ bool CpioWriter::add(std::string_view path, uint32_t mode, CpioMeta meta, std::v
     entries_.push_back(Entry{std::move(normalized), mode | (meta.perm & 07777), meta, major, minor,
                              std::move(data), entries_.size()});
     return true;
+}
+
+bool CpioWriter::contains(std::string_view path) {
+    std::string normalized;
+    return normalize(path, &normalized) && added(normalized);
 }
 
 bool CpioWriter::add_directory(std::string_view path, CpioMeta meta) {
@@ -115,12 +125,7 @@ bool CpioWriter::add_fifo(std::string_view path, CpioMeta meta) {
 
 bool CpioWriter::add_hard_link(std::string_view path, std::string_view existing) {
     std::string target;
-    if (!normalize(existing, &target)) {
-        if (error_.starts_with("path added twice"))
-            error_.clear();  // that is what we want
-        else
-            return false;
-    }
+    if (!normalize(existing, &target)) return false;
     auto it = std::find_if(entries_.begin(), entries_.end(),
                            [&](const Entry& e) { return e.path == target; });
     if (it == entries_.end() || (it->mode & 0170000) != kTypeRegular) {

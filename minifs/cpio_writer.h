@@ -36,6 +36,9 @@ class CpioWriter {
     // Another name for a regular file added before (same inode after unpacking).
     [[nodiscard]] bool add_hard_link(std::string_view path, std::string_view existing);
 
+    // Whether `path` (normalised as for add) was added already.
+    bool contains(std::string_view path);
+
     // The archive, ending with TRAILER!!!. The writer is empty again afterwards.
     std::vector<uint8_t> finish();
 
@@ -54,6 +57,7 @@ class CpioWriter {
     bool add(std::string_view path, uint32_t mode, CpioMeta meta, std::vector<uint8_t> data,
              uint32_t major = 0, uint32_t minor = 0);
     bool normalize(std::string_view path, std::string* out);
+    bool added(const std::string& normalized) const;
 
     std::vector<Entry> entries_;
     std::string error_;

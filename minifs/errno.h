@@ -28,6 +28,8 @@ enum Errno : int {
     kENOTEMPTY = 39,
     kELOOP = 40,
     kEOVERFLOW = 75,
+    // Not a Linux errno: a path walk reached a mount (see PathContext::crossing).
+    kECrossMount = 4096,
 };
 
 }  // namespace utx::minifs

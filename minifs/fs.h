@@ -179,6 +179,8 @@ struct Inode {
     uint32_t uid;
     uint32_t gid;
     uint32_t refs;  // the embedder's references (open files, cwd, mappings)
+    uint32_t mount;  // the embedder's mount covering this inode (0: none): walks hand over,
+                     // and it cannot be removed or renamed (-kEBUSY)
     uint64_t rdev;
     uint64_t size;
     int64_t atime_ns;

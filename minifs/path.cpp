@@ -48,6 +48,26 @@ class PathStack {
         return true;
     }
 
+    // The unread rest joined into one path (the top piece first), for a walk that hands
+    // over to a mount; false when it does not fit `cap`.
+    bool rest(char* buf, size_t cap, size_t* len) const {
+        size_t n = 0;
+        for (size_t i = depth_; i > 0; --i) {
+            Name piece = pieces_[i - 1];
+            skip_slashes(piece);
+            if (piece.len == 0) continue;
+            if (n > 0) {
+                if (n + 1 >= cap) return false;
+                buf[n++] = '/';
+            }
+            if (n + piece.len >= cap) return false;
+            for (size_t k = 0; k < piece.len; ++k) buf[n++] = piece.data[k];
+        }
+        buf[n] = 0;
+        *len = n;
+        return true;
+    }
+
   private:
     static constexpr size_t kCapacity = kMaxSymlinkFollows + 1;
     static void skip_slashes(Name& n) {
@@ -116,6 +136,14 @@ Result<Inode*> walk(Fs& fs, const PathContext& ctx, Inode* start, Name path, uns
         Result<Inode*> found = step(fs, ctx, dir, component);
         if (!found.ok()) return found;
         Inode* inode = *found;
+        if (inode->mount && ctx.crossing) {
+            // The rest of the path belongs to the file system mounted here.
+            MountCrossing& c = *ctx.crossing;
+            c.mountpoint = inode;
+            if (!rest.rest(c.rest, sizeof c.rest, &c.rest_len)) return Error{-kENAMETOOLONG};
+            if (slash_after && c.rest_len == 0) c.rest[c.rest_len++] = '.', c.rest[c.rest_len] = 0;
+            return Error{-kECrossMount};
+        }
         if (inode->is_symlink() && (!last || slash_after || (flags & kFollowLast))) {
             if (++follows > kMaxSymlinkFollows) return Error{-kELOOP};
             Name target = fs.symlink_target(inode);
@@ -187,6 +215,12 @@ Result<OpenResult> open_at(Fs& fs, const PathContext& ctx, Inode* start, Name pa
         ParentLookup p = *pl;
         if (p.names_root || is_dot_or_dotdot(p.last) || p.trailing_slash) return Error{-kEISDIR};
         Result<Inode*> existing = step(fs, ctx, p.dir, p.last);
+        if (existing.ok() && (*existing)->mount && ctx.crossing) {
+            ctx.crossing->mountpoint = *existing;  // open the mounted file itself
+            ctx.crossing->rest[0] = 0;
+            ctx.crossing->rest_len = 0;
+            return Error{-kECrossMount};
+        }
         if (existing.ok()) {
             Inode* inode = *existing;
             if (flags & kOpenExcl) return Error{-kEEXIST};
@@ -246,6 +280,7 @@ int unlink_at(Fs& fs, const PathContext& ctx, Inode* start, Name path) {
     if (!victim.ok()) return victim.error();
     if ((*victim)->is_dir()) return -kEISDIR;
     if (p.trailing_slash) return -kENOTDIR;
+    if ((*victim)->mount) return -kEBUSY;
     int r = may_remove(ctx, p.dir, *victim);
     if (r < 0) return r;
     return fs.unlink(p.dir, p.last);
@@ -261,7 +296,7 @@ int rmdir_at(Fs& fs, const PathContext& ctx, Inode* start, Name path) {
     Result<Inode*> victim = step(fs, ctx, p.dir, p.last);
     if (!victim.ok()) return victim.error();
     if (!(*victim)->is_dir()) return -kENOTDIR;
-    if (*victim == ctx.root || *victim == fs.root()) return -kEBUSY;
+    if (*victim == ctx.root || *victim == fs.root() || (*victim)->mount) return -kEBUSY;
     int r = may_remove(ctx, p.dir, *victim);
     if (r < 0) return r;
     return fs.rmdir(p.dir, p.last);
@@ -289,7 +324,8 @@ int rename_at(Fs& fs, const PathContext& ctx, Inode* old_start, Name old_path, I
         return -kENOTDIR;
     if ((flags & kRenameExchange) && t != nullptr && !t->is_dir() && n.trailing_slash)
         return -kENOTDIR;
-    if (*source == ctx.root || t == ctx.root) return -kEBUSY;
+    if (*source == ctx.root || t == ctx.root || (*source)->mount || (t && t->mount))
+        return -kEBUSY;
     int r = may_remove(ctx, o.dir, *source);
     if (r < 0) return r;
     r = t != nullptr ? may_remove(ctx, n.dir, t) : may_create(ctx, n.dir);

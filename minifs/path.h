@@ -9,10 +9,20 @@
 
 namespace utx::minifs {
 
+// A walk that met a mounted directory (Inode::mount) hands the rest of the path over.
+struct MountCrossing {
+    Inode* mountpoint;
+    char rest[kPathMax];  // the unread rest, NUL-terminated; "" names the mountpoint itself
+    size_t rest_len;
+};
+
 struct PathContext {
     Inode* root;  // where absolute paths start and ".." stops (the process's root)
     Cred cred;    // the caller: permission checks, owner of new inodes
     bool check_permissions = true;
+    // Where a walk that steps into a mounted inode records the crossing; it then fails with
+    // -kECrossMount. Null: mounted inodes are walked like any other.
+    MountCrossing* crossing = nullptr;
 };
 
 // resolve() flags.

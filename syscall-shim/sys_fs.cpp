@@ -2,6 +2,7 @@
 // links, renames, permissions, the working directory. Paths resolve in minifs
 // (kernel/fs/vfs); /proc is kept current by kernel/fs/procfs.
 #include "kernel/fs/file.h"
+#include "kernel/fs/hostfs.h"
 #include "kernel/fs/procfs.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/mm/memory.h"
@@ -42,7 +43,7 @@ void record_path(OpenFile* file, const char* path, size_t len) {
     char cwd[kPathBuffer];
     size_t prefix = 0;
     if (path[0] != '/') {
-        int64_t n = vfs_path_of(vfs_cwd(), cwd, sizeof cwd);
+        int64_t n = vfs_cwd_path(cwd, sizeof cwd);
         if (n <= 0) return;
         prefix = size_t(n - 1);
     }
@@ -56,67 +57,76 @@ void record_path(OpenFile* file, const char* path, size_t len) {
     file->path = out;
 }
 
-// Where `path` starts: dirfd's directory (or the cwd for AT_FDCWD); an absolute path
-// ignores dirfd, even a bad one, as Linux does.
-int64_t start_for(int64_t dirfd, const char* path, Inode*& start) {
-    int64_t r = vfs_start(dirfd, start);
-    if (r < 0 && path[0] != '/') return r;
-    if (r < 0) start = vfs_cwd();
-    return 0;
-}
-
-// Two paths with their dirfds, for rename and link: into g_path and g_path2.
-struct TwoPaths {
-    Inode *old_start, *new_start;
-    Name old_path, new_path;
-};
-int64_t two_paths(int64_t olddirfd, uint64_t oldpath, int64_t newdirfd, uint64_t newpath,
-                  TwoPaths& out);
-
-// Resolves (dirfd, path) with `flags` (minifs kFollowLast / kMustBeDir).
-int64_t lookup(int64_t dirfd, const char* path, size_t len, unsigned flags, Inode*& out) {
-    Inode* start;
-    if (int64_t r = start_for(dirfd, path, start); r < 0) return r;
-    auto r = minifs::resolve(vfs(), vfs_context(), start, Name(path, len), flags);
-    if (!r.ok()) return r.error();
-    out = *r;
-    return 0;
-}
-
-// The inode a stat-like call names: a path, or the dirfd itself with AT_EMPTY_PATH.
-int64_t stat_target(int64_t dirfd, uint64_t path_addr, uint64_t at_flags, Inode*& inode,
-                    OpenFile*& file) {
-    inode = nullptr;
-    file = nullptr;
+// An operation on what (dirfd, path at path_addr, at_flags) names: on_inode(Inode*) in
+// minifs, on_file(OpenFile&) for the dirfd itself (AT_EMPTY_PATH), on_host(mount, rel,
+// follow) beneath a host mount.
+template <class OnInode, class OnFile, class OnHost>
+int64_t on_target(int64_t dirfd, uint64_t path_addr, uint64_t at_flags, OnInode&& on_inode,
+                  OnFile&& on_file, OnHost&& on_host) {
     int64_t n = user_path(path_addr, g_path);
     if (n < 0) return n;
     if (n == 0) {
         if (!(at_flags & kAtEmptyPath)) return -ENOENT;
-        if (int32_t(dirfd) == kAtFdcwd) {
-            inode = vfs_cwd();
-            return 0;
+        if (int32_t(dirfd) != kAtFdcwd) {
+            OpenFile* file = fd_lookup(uint64_t(dirfd));
+            return file ? on_file(*file) : -EBADF;
         }
-        file = fd_lookup(uint64_t(dirfd));
-        return file ? 0 : -EBADF;
+        g_path[0] = '.';  // the working directory itself
+        n = 1;
     }
-    unsigned flags = at_flags & kAtSymlinkNofollow ? 0 : minifs::kFollowLast;
-    return lookup(dirfd, g_path, size_t(n), flags, inode);
+    const bool follow = !(at_flags & kAtSymlinkNofollow);
+    return vfs_route(
+        dirfd, g_path, size_t(n),
+        [&](Inode* start, Name path) -> int64_t {
+            auto r = minifs::resolve(vfs(), vfs_context(), start, path,
+                                     follow ? minifs::kFollowLast : 0);
+            return r.ok() ? on_inode(*r) : r.error();
+        },
+        [&](uint32_t mount, const char* rel) -> int64_t { return on_host(mount, rel, follow); });
 }
 
-int64_t stat_into(Inode* inode, OpenFile* file, LinuxStat& st) {
-    if (file) return file_stat(*file, st);
-    inode_stat(inode, st);
-    return 0;
+// stat, lstat, newfstatat and statx: the struct stat of what (dirfd, path, at_flags) names.
+int64_t stat_path(int64_t dirfd, uint64_t path_addr, uint64_t at_flags, LinuxStat& st) {
+    return on_target(
+        dirfd, path_addr, at_flags,
+        [&](Inode* inode) -> int64_t {
+            inode_stat(inode, st);
+            return 0;
+        },
+        [&](OpenFile& file) { return file_stat(file, st); },
+        [&](uint32_t mount, const char* rel, bool follow) {
+            return hostfs_path_op(abi::kFsStat, mount, rel, follow, 0, 0, nullptr, &st, sizeof st);
+        });
 }
 
-// stat, lstat and newfstatat: the struct stat of what (dirfd, path, at_flags) names.
 int64_t stat_to_user(int64_t dirfd, uint64_t path_addr, uint64_t at_flags, uint64_t buf) {
-    Inode* inode;
-    OpenFile* file;
-    if (int64_t r = stat_target(dirfd, path_addr, at_flags, inode, file); r < 0) return r;
     LinuxStat st;
-    if (int64_t r = stat_into(inode, file, st); r < 0) return r;
+    if (int64_t r = stat_path(dirfd, path_addr, at_flags, st); r < 0) return r;
     return copy_to_user(buf, &st, sizeof st) ? 0 : -EFAULT;
+}
+
+int64_t open_minifs(Inode* start, Name path, uint32_t flags, uint32_t perm, OpenFile*& file) {
+    unsigned open_flags = (flags & kOCreat ? minifs::kOpenCreate : 0) |
+                          (flags & kOExcl ? minifs::kOpenExcl : 0) |
+                          (flags & kONofollow ? minifs::kOpenNoFollow : 0) |
+                          (flags & kODirectory ? minifs::kOpenDirectory : 0);
+    auto r = minifs::open_at(vfs(), vfs_context(), start, path, open_flags, perm);
+    if (!r.ok()) return r.error();
+    Inode* inode = (*r).inode;
+    const uint32_t acc = flags & kOAccMode;
+    if (inode->is_dir() && (acc != 0 || (flags & (kOTrunc | kOCreat)))) return -EISDIR;
+    if (!(*r).created) {
+        int mask = (acc == 0 ? minifs::kMayRead
+                             : acc == kOWrOnly ? minifs::kMayWrite
+                                               : minifs::kMayRead | minifs::kMayWrite);
+        if (int e = minifs::access(inode, vfs_context().cred, mask); e < 0) return e;
+    }
+    if ((flags & kOTrunc) && inode->is_regular() && acc != 0) {
+        if (int e = vfs().truncate(inode, 0); e < 0) return e;
+    }
+    int64_t error = -ENOMEM;
+    file = file_open_inode(inode, flags & ~(kOCreat | kOExcl | kONoctty | kOTrunc), &error);
+    return file ? 0 : error;
 }
 
 int64_t do_open(int64_t dirfd, uint64_t path_addr, uint32_t flags, uint32_t mode) {
@@ -134,33 +144,21 @@ int64_t do_open(int64_t dirfd, uint64_t path_addr, uint32_t flags, uint32_t mode
         fd_install(fd, target, flags & kOCloexec);
         return fd;
     }
-    Inode* start;
-    if (int64_t r = start_for(dirfd, g_path, start); r < 0) return r;
-    unsigned open_flags = (flags & kOCreat ? minifs::kOpenCreate : 0) |
-                          (flags & kOExcl ? minifs::kOpenExcl : 0) |
-                          (flags & kONofollow ? minifs::kOpenNoFollow : 0) |
-                          (flags & kODirectory ? minifs::kOpenDirectory : 0);
-    auto r = minifs::open_at(vfs(), vfs_context(), start,
-                             Name(g_path, size_t(n)), open_flags,
-                             mode & 07777 & ~current_process().umask);
-    if (!r.ok()) return r.error();
-    Inode* inode = (*r).inode;
-    const uint32_t acc = flags & kOAccMode;
-    if (inode->is_dir() && (acc != 0 || (flags & (kOTrunc | kOCreat)))) return -EISDIR;
-    if (!(*r).created) {
-        int mask = (acc == 0 ? minifs::kMayRead
-                             : acc == kOWrOnly ? minifs::kMayWrite
-                                               : minifs::kMayRead | minifs::kMayWrite);
-        if (int e = minifs::access(inode, vfs_context().cred, mask); e < 0) return e;
-    }
-    if ((flags & kOTrunc) && inode->is_regular() && acc != 0) {
-        if (int e = vfs().truncate(inode, 0); e < 0) return e;
-    }
-    int64_t error = -ENOMEM;
-    OpenFile* file = file_open_inode(inode, flags & ~(kOCreat | kOExcl | kONoctty | kOTrunc),
-                                     &error);
-    if (!file) return error;
-    record_path(file, g_path, size_t(n));
+    const uint32_t perm = mode & 07777 & ~current_process().umask;
+    OpenFile* file = nullptr;
+    bool in_minifs = false;
+    int64_t r = vfs_route(
+        dirfd, g_path, size_t(n),
+        [&](Inode* start, Name path) {
+            in_minifs = true;
+            return open_minifs(start, path, flags, perm, file);
+        },
+        [&](uint32_t mount, const char* rel) {
+            in_minifs = false;
+            return hostfs_open(mount, rel, flags & ~kOCloexec, perm, file);
+        });
+    if (r < 0) return r;
+    if (in_minifs) record_path(file, g_path, size_t(n));
     fd_install(fd, file, flags & kOCloexec);
     return fd;
 }
@@ -172,10 +170,17 @@ int64_t do_readlink(int64_t dirfd, uint64_t path_addr, uint64_t buf, uint64_t si
     if (n == 0) return -ENOENT;
     char target[kPathBuffer];
     const size_t cap = size < sizeof target ? size_t(size) : sizeof target;
-    Inode* inode;
-    if (int64_t r = lookup(dirfd, g_path, size_t(n), 0, inode); r < 0) return r;
-    if (!inode->is_symlink()) return -EINVAL;
-    int64_t len = vfs().readlink(inode, target, cap);
+    int64_t len = vfs_route(
+        dirfd, g_path, size_t(n),
+        [&](Inode* start, Name path) -> int64_t {
+            auto r = minifs::resolve(vfs(), vfs_context(), start, path, 0);
+            if (!r.ok()) return r.error();
+            if (!(*r)->is_symlink()) return -EINVAL;
+            return vfs().readlink(*r, target, cap);
+        },
+        [&](uint32_t mount, const char* rel) {
+            return hostfs_path_op(abi::kFsReadlink, mount, rel, 0, 0, 0, nullptr, target, cap);
+        });
     if (len < 0) return len;
     return copy_to_user(buf, target, size_t(len)) ? len : -EFAULT;
 }
@@ -183,47 +188,84 @@ int64_t do_readlink(int64_t dirfd, uint64_t path_addr, uint64_t buf, uint64_t si
 int64_t do_access(int64_t dirfd, uint64_t path_addr, uint64_t mode, uint64_t flags) {
     if (mode & ~uint64_t(7)) return -EINVAL;
     if (flags & ~(kAtEaccess | kAtSymlinkNofollow | kAtEmptyPath)) return -EINVAL;
-    Inode* inode;
-    OpenFile* file;
-    if (int64_t r = stat_target(dirfd, path_addr, flags, inode, file); r < 0) return r;
-    if (file) inode = file->inode;
-    if (!inode || mode == 0) return 0;
-    return minifs::access(inode, vfs_context().cred, int(mode));
+    auto check = [&](Inode* inode) -> int64_t {
+        return inode && mode ? minifs::access(inode, vfs_context().cred, int(mode)) : 0;
+    };
+    return on_target(
+        dirfd, path_addr, flags, check, [&](OpenFile& file) { return check(file.inode); },
+        [&](uint32_t mount, const char* rel, bool follow) {
+            return hostfs_path_op(abi::kFsAccess, mount, rel, mode, follow);
+        });
 }
 
 int64_t do_mkdir(int64_t dirfd, uint64_t path_addr, uint64_t mode) {
     int64_t n = user_path(path_addr, g_path);
     if (n < 0) return n;
-    Inode* start;
-    if (int64_t r = start_for(dirfd, g_path, start); r < 0) return r;
-    auto r = minifs::mkdir_at(vfs(), vfs_context(), start,
-                              Name(g_path, size_t(n)),
-                              uint32_t(mode) & 07777 & ~current_process().umask);
-    return r.ok() ? 0 : r.error();
+    const uint32_t perm = uint32_t(mode) & 07777 & ~current_process().umask;
+    return vfs_route(
+        dirfd, g_path, size_t(n),
+        [&](Inode* start, Name path) -> int64_t {
+            auto r = minifs::mkdir_at(vfs(), vfs_context(), start, path, perm);
+            return r.ok() ? 0 : r.error();
+        },
+        [&](uint32_t mount, const char* rel) {
+            return hostfs_path_op(abi::kFsMkdir, mount, rel, perm);
+        });
 }
 
 int64_t do_unlink(int64_t dirfd, uint64_t path_addr, uint64_t flags) {
     if (flags & ~kAtRemovedir) return -EINVAL;
     int64_t n = user_path(path_addr, g_path);
     if (n < 0) return n;
-    Inode* start;
-    if (int64_t r = start_for(dirfd, g_path, start); r < 0) return r;
-    Inode* s = start;
-    return flags & kAtRemovedir ? minifs::rmdir_at(vfs(), vfs_context(), s, Name(g_path, size_t(n)))
-                                : minifs::unlink_at(vfs(), vfs_context(), s, Name(g_path, size_t(n)));
+    return vfs_route(
+        dirfd, g_path, size_t(n),
+        [&](Inode* start, Name path) -> int64_t {
+            return flags & kAtRemovedir ? minifs::rmdir_at(vfs(), vfs_context(), start, path)
+                                        : minifs::unlink_at(vfs(), vfs_context(), start, path);
+        },
+        [&](uint32_t mount, const char* rel) {
+            return hostfs_path_op(abi::kFsUnlink, mount, rel, flags & kAtRemovedir);
+        });
 }
 
-int64_t two_paths(int64_t olddirfd, uint64_t oldpath, int64_t newdirfd, uint64_t newpath,
-                  TwoPaths& out) {
+// Where a path of rename or link leads: its parent in minifs, or beneath a host mount.
+struct Place {
+    Inode* start;  // minifs: the walk's start and the path, unchanged
+    Name path;
+    int64_t mount;  // host: the mount (-1 for minifs) and the path from its root
+    char rel[kPathBuffer];
+};
+constinit Place g_places[2] = {};
+
+int64_t place_of(int64_t dirfd, const char* path, size_t len, Place& out) {
+    return vfs_route(
+        dirfd, path, len,
+        [&](Inode* start, Name p) -> int64_t {
+            auto r = minifs::resolve_parent(vfs(), vfs_context(), start, p);
+            if (!r.ok()) return r.error();
+            out.start = start;
+            out.path = p;
+            out.mount = -1;
+            return 0;
+        },
+        [&](uint32_t mount, const char* rel) -> int64_t {
+            out.mount = mount;
+            const size_t n = strlen(rel);
+            memcpy(out.rel, rel, n + 1);
+            return 0;
+        });
+}
+
+// The two paths of rename or link, in g_places; -EXDEV when they lie in different file
+// systems (minifs, or two host mounts), as Linux says across mounts.
+int64_t two_places(int64_t olddirfd, uint64_t oldpath, int64_t newdirfd, uint64_t newpath) {
     int64_t n1 = user_path(oldpath, g_path);
     if (n1 < 0) return n1;
     int64_t n2 = user_path(newpath, g_path2);
     if (n2 < 0) return n2;
-    if (int64_t r = start_for(olddirfd, g_path, out.old_start); r < 0) return r;
-    if (int64_t r = start_for(newdirfd, g_path2, out.new_start); r < 0) return r;
-    out.old_path = Name(g_path, size_t(n1));
-    out.new_path = Name(g_path2, size_t(n2));
-    return 0;
+    if (int64_t r = place_of(olddirfd, g_path, size_t(n1), g_places[0]); r < 0) return r;
+    if (int64_t r = place_of(newdirfd, g_path2, size_t(n2), g_places[1]); r < 0) return r;
+    return g_places[0].mount == g_places[1].mount ? 0 : -EXDEV;
 }
 
 int64_t do_rename(int64_t olddirfd, uint64_t oldpath, int64_t newdirfd, uint64_t newpath,
@@ -232,19 +274,23 @@ int64_t do_rename(int64_t olddirfd, uint64_t oldpath, int64_t newdirfd, uint64_t
     if (flags & kWhiteout) return -EINVAL;
     if (flags & ~(kNoReplace | kExchange)) return -EINVAL;
     if ((flags & kNoReplace) && (flags & kExchange)) return -EINVAL;
-    TwoPaths t;
-    if (int64_t r = two_paths(olddirfd, oldpath, newdirfd, newpath, t); r < 0) return r;
-    return minifs::rename_at(vfs(), vfs_context(), t.old_start, t.old_path, t.new_start,
-                             t.new_path, unsigned(flags));
+    if (int64_t r = two_places(olddirfd, oldpath, newdirfd, newpath); r < 0) return r;
+    const Place &o = g_places[0], &n = g_places[1];
+    if (o.mount >= 0)
+        return hostfs_path_op(abi::kFsRename, uint32_t(o.mount), o.rel, flags, 0, 0, n.rel);
+    return minifs::rename_at(vfs(), vfs_context(), o.start, o.path, n.start, n.path,
+                             unsigned(flags));
 }
 
 int64_t do_link(int64_t olddirfd, uint64_t oldpath, int64_t newdirfd, uint64_t newpath,
                 uint64_t flags) {
     if (flags & ~(kAtSymlinkFollow | kAtEmptyPath)) return -EINVAL;
-    TwoPaths t;
-    if (int64_t r = two_paths(olddirfd, oldpath, newdirfd, newpath, t); r < 0) return r;
-    return minifs::link_at(vfs(), vfs_context(), t.old_start, t.old_path, t.new_start,
-                           t.new_path, flags & kAtSymlinkFollow);
+    if (int64_t r = two_places(olddirfd, oldpath, newdirfd, newpath); r < 0) return r;
+    const Place &o = g_places[0], &n = g_places[1];
+    const bool follow = flags & kAtSymlinkFollow;
+    if (o.mount >= 0)
+        return hostfs_path_op(abi::kFsLink, uint32_t(o.mount), o.rel, follow, 0, 0, n.rel);
+    return minifs::link_at(vfs(), vfs_context(), o.start, o.path, n.start, n.path, follow);
 }
 
 int64_t do_symlink(uint64_t target_addr, int64_t dirfd, uint64_t path_addr) {
@@ -253,11 +299,16 @@ int64_t do_symlink(uint64_t target_addr, int64_t dirfd, uint64_t path_addr) {
     if (n1 == 0) return -ENOENT;
     int64_t n2 = user_path(path_addr, g_path);
     if (n2 < 0) return n2;
-    Inode* start;
-    if (int64_t r = start_for(dirfd, g_path, start); r < 0) return r;
-    auto r = minifs::symlink_at(vfs(), vfs_context(), Name(g_path2, size_t(n1)),
-                                start, Name(g_path, size_t(n2)));
-    return r.ok() ? 0 : r.error();
+    return vfs_route(
+        dirfd, g_path, size_t(n2),
+        [&](Inode* start, Name path) -> int64_t {
+            auto r = minifs::symlink_at(vfs(), vfs_context(), Name(g_path2, size_t(n1)), start,
+                                        path);
+            return r.ok() ? 0 : r.error();
+        },
+        [&](uint32_t mount, const char* rel) {
+            return hostfs_path_op(abi::kFsSymlink, mount, rel, 0, 0, 0, g_path2);
+        });
 }
 
 // Owner or root may change modes and times.
@@ -279,6 +330,37 @@ int64_t do_chown(Inode* inode, uint64_t uid, uint64_t gid) {
         if (uint32_t(gid) != 0xffffffff && uint32_t(gid) != current_process().gid) return -EPERM;
     }
     return vfs().chown(inode, uint32_t(uid), uint32_t(gid));
+}
+
+// fchmod and fchown on a description: minifs inodes here, host files on the host; pipes
+// and host streams are not ours to change.
+int64_t chmod_file(OpenFile& f, uint64_t mode) {
+    if (f.kind == FileKind::HostFile) return hostfs_fd_op(abi::kFsFchmod, f, mode & 07777);
+    return f.inode ? do_chmod(f.inode, mode) : -EPERM;
+}
+
+int64_t chown_file(OpenFile& f, uint64_t uid, uint64_t gid) {
+    if (f.kind == FileKind::HostFile) return hostfs_fd_op(abi::kFsFchown, f, uid, gid);
+    return f.inode ? do_chown(f.inode, uid, gid) : -EPERM;
+}
+
+int64_t chmod_path(int64_t dirfd, uint64_t path_addr, uint64_t mode) {
+    return on_target(
+        dirfd, path_addr, 0, [&](Inode* inode) { return do_chmod(inode, mode); },
+        [&](OpenFile& f) { return chmod_file(f, mode); },
+        [&](uint32_t mount, const char* rel, bool) {
+            return hostfs_path_op(abi::kFsChmod, mount, rel, mode & 07777);
+        });
+}
+
+int64_t chown_path(int64_t dirfd, uint64_t path_addr, uint64_t at_flags, uint64_t uid,
+                   uint64_t gid) {
+    return on_target(
+        dirfd, path_addr, at_flags, [&](Inode* inode) { return do_chown(inode, uid, gid); },
+        [&](OpenFile& f) { return chown_file(f, uid, gid); },
+        [&](uint32_t mount, const char* rel, bool follow) {
+            return hostfs_path_op(abi::kFsChown, mount, rel, uid, gid, follow);
+        });
 }
 
 int64_t do_truncate(Inode* inode, int64_t length) {
@@ -332,12 +414,8 @@ int64_t sys_statx(SyscallArgs& a) {
     if (a.arg[3] & 0x80000000u) return -EINVAL;  // STATX__RESERVED
     if (a.arg[2] & ~(kAtSymlinkNofollow | kAtNoAutomount | kAtEmptyPath | kSyncTypeMask))
         return -EINVAL;
-    Inode* inode;
-    OpenFile* file;
-    if (int64_t r = stat_target(int64_t(a.arg[0]), a.arg[1], a.arg[2], inode, file); r < 0)
-        return r;
     LinuxStat st;
-    if (int64_t r = stat_into(inode, file, st); r < 0) return r;
+    if (int64_t r = stat_path(int64_t(a.arg[0]), a.arg[1], a.arg[2], st); r < 0) return r;
     Statx sx = {};
     sx.mask = 0x7ff;  // STATX_BASIC_STATS
     sx.blksize = uint32_t(st.blksize);
@@ -361,8 +439,14 @@ int64_t sys_statx(SyscallArgs& a) {
 int64_t sys_getdents64(SyscallArgs& a) {
     OpenFile* f = fd_lookup(a.arg[0]);
     if (!f) return -EBADF;
-    if (f->kind != FileKind::Inode || !f->inode->is_dir()) return -ENOTDIR;
     const uint64_t buf = a.arg[1], size = a.arg[2];
+    if (f->kind == FileKind::HostFile) {
+        // The host's own linux_dirent64 records, straight into the caller's buffer.
+        if (!is_host_dir(*f)) return -ENOTDIR;
+        if (!user_writable(buf, size)) return -EFAULT;
+        return hostfs_fd_op(abi::kFsGetdents, *f, 0, 0, reinterpret_cast<void*>(buf), size);
+    }
+    if (f->kind != FileKind::Inode || !f->inode->is_dir()) return -ENOTDIR;
     uint64_t used = 0;
     minifs::DirentInfo e;
     uint8_t record[8 + 8 + 2 + 1 + 256 + 8];
@@ -422,19 +506,36 @@ int64_t sys_faccessat2(SyscallArgs& a) {
 int64_t sys_chdir(SyscallArgs& a) {
     int64_t n = user_path(a.arg[0], g_path);
     if (n < 0) return n;
-    Inode* dir;
-    if (int64_t r = lookup(kAtFdcwd, g_path, size_t(n), minifs::kFollowLast | minifs::kMustBeDir,
-                           dir);
-        r < 0)
-        return r;
-    if (int e = minifs::access(dir, vfs_context().cred, minifs::kMayExec); e < 0) return e;
-    vfs_set_cwd(dir);
-    return 0;
+    return vfs_route(
+        kAtFdcwd, g_path, size_t(n),
+        [&](Inode* start, Name path) -> int64_t {
+            auto r = minifs::resolve(vfs(), vfs_context(), start, path,
+                                     minifs::kFollowLast | minifs::kMustBeDir);
+            if (!r.ok()) return r.error();
+            if (int e = minifs::access(*r, vfs_context().cred, minifs::kMayExec); e < 0) return e;
+            vfs_set_cwd(*r);
+            return 0;
+        },
+        [&](uint32_t mount, const char* rel) -> int64_t {
+            // Opened, to learn the directory's own path from the root (no "..", no links).
+            OpenFile* dir;
+            if (int64_t e = hostfs_open(mount, rel, kOPath | kODirectory, 0, dir); e < 0) return e;
+            int64_t e = hostfs_path_op(abi::kFsAccess, mount, dir->host_rel, 1 /* X_OK */, 1);
+            if (e == 0) e = vfs_set_host_cwd(mount, dir->host_rel);
+            file_put(dir);
+            return e;
+        });
 }
 
 int64_t sys_fchdir(SyscallArgs& a) {
     OpenFile* f = fd_lookup(a.arg[0]);
     if (!f) return -EBADF;
+    if (f->kind == FileKind::HostFile) {
+        if (!is_host_dir(*f)) return -ENOTDIR;
+        if (int64_t e = hostfs_path_op(abi::kFsAccess, f->mount, f->host_rel, 1, 1); e < 0)
+            return e;
+        return vfs_set_host_cwd(f->mount, f->host_rel);
+    }
     if (f->kind != FileKind::Inode || !f->inode->is_dir()) return -ENOTDIR;
     if (int e = minifs::access(f->inode, vfs_context().cred, minifs::kMayExec); e < 0) return e;
     vfs_set_cwd(f->inode);
@@ -442,88 +543,76 @@ int64_t sys_fchdir(SyscallArgs& a) {
 }
 
 int64_t sys_getcwd(SyscallArgs& a) {
-    int64_t n = vfs_path_of(vfs_cwd(), g_path, sizeof g_path);
+    int64_t n = vfs_cwd_path(g_path, sizeof g_path);
     if (n < 0) return n;
     if (uint64_t(n) > a.arg[1]) return -ERANGE;
     return copy_to_user(a.arg[0], g_path, size_t(n)) ? n : -EFAULT;
 }
 
-int64_t sys_chmod(SyscallArgs& a) {
-    Inode* inode;
-    OpenFile* file;
-    if (int64_t r = stat_target(kAtFdcwd, a.arg[0], 0, inode, file); r < 0) return r;
-    return do_chmod(inode, a.arg[1]);
-}
+int64_t sys_chmod(SyscallArgs& a) { return chmod_path(kAtFdcwd, a.arg[0], a.arg[1]); }
 
-int64_t sys_fchmodat(SyscallArgs& a) {
-    Inode* inode;
-    OpenFile* file;
-    if (int64_t r = stat_target(int64_t(a.arg[0]), a.arg[1], 0, inode, file); r < 0) return r;
-    return do_chmod(inode, a.arg[2]);
-}
+int64_t sys_fchmodat(SyscallArgs& a) { return chmod_path(int64_t(a.arg[0]), a.arg[1], a.arg[2]); }
 
 int64_t sys_fchmod(SyscallArgs& a) {
     OpenFile* f = fd_lookup(a.arg[0]);
-    if (!f) return -EBADF;
-    if (!f->inode) return -EPERM;  // pipes and host streams: not ours to change
-    return do_chmod(f->inode, a.arg[1]);
+    return f ? chmod_file(*f, a.arg[1]) : -EBADF;
 }
 
-int64_t sys_chown(SyscallArgs& a) {
-    Inode* inode;
-    OpenFile* file;
-    if (int64_t r = stat_target(kAtFdcwd, a.arg[0], 0, inode, file); r < 0) return r;
-    return do_chown(inode, a.arg[1], a.arg[2]);
-}
+int64_t sys_chown(SyscallArgs& a) { return chown_path(kAtFdcwd, a.arg[0], 0, a.arg[1], a.arg[2]); }
 
 int64_t sys_lchown(SyscallArgs& a) {
-    Inode* inode;
-    OpenFile* file;
-    if (int64_t r = stat_target(kAtFdcwd, a.arg[0], kAtSymlinkNofollow, inode, file); r < 0)
-        return r;
-    return do_chown(inode, a.arg[1], a.arg[2]);
+    return chown_path(kAtFdcwd, a.arg[0], kAtSymlinkNofollow, a.arg[1], a.arg[2]);
 }
 
 int64_t sys_fchownat(SyscallArgs& a) {
     if (a.arg[4] & ~(kAtSymlinkNofollow | kAtEmptyPath)) return -EINVAL;
-    Inode* inode;
-    OpenFile* file;
-    if (int64_t r = stat_target(int64_t(a.arg[0]), a.arg[1], a.arg[4], inode, file); r < 0)
-        return r;
-    if (file) inode = file->inode;
-    if (!inode) return -EPERM;
-    return do_chown(inode, a.arg[2], a.arg[3]);
+    return chown_path(int64_t(a.arg[0]), a.arg[1], a.arg[4], a.arg[2], a.arg[3]);
 }
 
 int64_t sys_fchown(SyscallArgs& a) {
     OpenFile* f = fd_lookup(a.arg[0]);
-    if (!f) return -EBADF;
-    if (!f->inode) return -EPERM;
-    return do_chown(f->inode, a.arg[1], a.arg[2]);
+    return f ? chown_file(*f, a.arg[1], a.arg[2]) : -EBADF;
 }
 
 int64_t sys_truncate(SyscallArgs& a) {
     int64_t n = user_path(a.arg[0], g_path);
     if (n < 0) return n;
-    Inode* inode;
-    if (int64_t r = lookup(kAtFdcwd, g_path, size_t(n), minifs::kFollowLast, inode); r < 0)
-        return r;
-    if (int e = minifs::access(inode, vfs_context().cred, minifs::kMayWrite); e < 0) return e;
-    return do_truncate(inode, int64_t(a.arg[1]));
+    const int64_t length = int64_t(a.arg[1]);
+    return vfs_route(
+        kAtFdcwd, g_path, size_t(n),
+        [&](Inode* start, Name path) -> int64_t {
+            auto r = minifs::resolve(vfs(), vfs_context(), start, path, minifs::kFollowLast);
+            if (!r.ok()) return r.error();
+            if (int e = minifs::access(*r, vfs_context().cred, minifs::kMayWrite); e < 0) return e;
+            return do_truncate(*r, length);
+        },
+        [&](uint32_t mount, const char* rel) -> int64_t {
+            if (length < 0) return -EINVAL;
+            return hostfs_path_op(abi::kFsTruncate, mount, rel, uint64_t(length));
+        });
 }
 
 int64_t sys_ftruncate(SyscallArgs& a) {
     OpenFile* f = fd_lookup(a.arg[0]);
     if (!f) return -EBADF;
-    if (f->kind != FileKind::Inode || (f->flags & kOAccMode) == 0) return -EINVAL;
+    if ((f->flags & kOAccMode) == 0) return -EINVAL;
+    if (f->kind == FileKind::HostFile) {
+        if (int64_t(a.arg[1]) < 0) return -EINVAL;
+        return hostfs_fd_op(abi::kFsFtruncate, *f, a.arg[1]);
+    }
+    if (f->kind != FileKind::Inode) return -EINVAL;
     return do_truncate(f->inode, int64_t(a.arg[1]));
 }
 
-int64_t sys_fsync(SyscallArgs& a) {
-    // Everything lives in guest memory: there is nothing slower to flush to.
-    return fd_lookup(a.arg[0]) ? 0 : -EBADF;
+// minifs lives in guest memory: there is nothing slower to flush to. Files beneath a host
+// mount are flushed on the host, as the program asked.
+int64_t sync_file(uint64_t fd, bool data_only) {
+    OpenFile* f = fd_lookup(fd);
+    if (!f) return -EBADF;
+    return f->kind == FileKind::HostFile ? hostfs_fd_op(abi::kFsFsync, *f, data_only) : 0;
 }
-int64_t sys_fdatasync(SyscallArgs& a) { return sys_fsync(a); }
+int64_t sys_fsync(SyscallArgs& a) { return sync_file(a.arg[0], false); }
+int64_t sys_fdatasync(SyscallArgs& a) { return sync_file(a.arg[0], true); }
 
 int64_t sys_utimensat(SyscallArgs& a) {
     struct Timespec {
@@ -540,27 +629,35 @@ int64_t sys_utimensat(SyscallArgs& a) {
         else if (times[i].nsec < 0 || times[i].nsec >= 1'000'000'000) return -EINVAL;
         else ns[i] = times[i].sec * 1'000'000'000 + times[i].nsec;
     }
-    Inode* inode = nullptr;
+    const bool explicit_times = a.arg[2] && !(times[0].nsec == kUtimeNow && times[1].nsec == kUtimeNow);
+    auto on_inode = [&](Inode* inode) -> int64_t {
+        if (!inode) return -EPERM;
+        if (explicit_times) {
+            if (int64_t r = check_owner(inode); r < 0) return r;
+        } else if (check_owner(inode) < 0 &&
+                   minifs::access(inode, vfs_context().cred, minifs::kMayWrite) < 0) {
+            return -EACCES;
+        }
+        return vfs().utimens(inode, ns[0], ns[1]);
+    };
+    // The host applies its own rules to the same times (UTIME_NOW and UTIME_OMIT included).
+    void* host_times = a.arg[2] ? times : nullptr;
+    auto on_file = [&](OpenFile& f) -> int64_t {
+        if (f.kind == FileKind::HostFile)
+            return hostfs_fd_op(abi::kFsFutimens, f, a.arg[2] != 0, 0, host_times,
+                                host_times ? sizeof times : 0);
+        return on_inode(f.inode);
+    };
     if (a.arg[1] == 0) {  // futimens: the dirfd itself
         OpenFile* f = fd_lookup(a.arg[0]);
-        if (!f) return -EBADF;
-        inode = f->inode;
-        if (!inode) return -EPERM;
-    } else {
-        OpenFile* file;
-        if (int64_t r = stat_target(int64_t(a.arg[0]), a.arg[1], a.arg[3], inode, file); r < 0)
-            return r;
-        if (file) inode = file->inode;
-        if (!inode) return -EPERM;
+        return f ? on_file(*f) : -EBADF;
     }
-    const bool explicit_times = a.arg[2] && !(times[0].nsec == kUtimeNow && times[1].nsec == kUtimeNow);
-    if (explicit_times) {
-        if (int64_t r = check_owner(inode); r < 0) return r;
-    } else if (check_owner(inode) < 0 &&
-               minifs::access(inode, vfs_context().cred, minifs::kMayWrite) < 0) {
-        return -EACCES;
-    }
-    return vfs().utimens(inode, ns[0], ns[1]);
+    return on_target(int64_t(a.arg[0]), a.arg[1], a.arg[3], on_inode, on_file,
+                     [&](uint32_t mount, const char* rel, bool follow) {
+                         return hostfs_path_op(abi::kFsUtimens, mount, rel, a.arg[2] != 0, follow,
+                                               0, nullptr, host_times,
+                                               host_times ? sizeof times : 0);
+                     });
 }
 
 int64_t sys_mknodat(SyscallArgs& a) {
@@ -571,13 +668,17 @@ int64_t sys_mknodat(SyscallArgs& a) {
     if (type == minifs::kTypeDir) return -EPERM;
     if ((type == minifs::kTypeChar || type == minifs::kTypeBlock) && current_process().uid != 0)
         return -EPERM;
-    Inode* start;
-    if (int64_t r = start_for(int64_t(a.arg[0]), g_path, start); r < 0) return r;
     const uint32_t full = (type ? type : minifs::kTypeRegular) |
                           (mode & 07777 & ~current_process().umask);
-    auto r = minifs::mknod_at(vfs(), vfs_context(), start,
-                              Name(g_path, size_t(n)), full, a.arg[3]);
-    return r.ok() ? 0 : r.error();
+    return vfs_route(
+        int64_t(a.arg[0]), g_path, size_t(n),
+        [&](Inode* start, Name path) -> int64_t {
+            auto r = minifs::mknod_at(vfs(), vfs_context(), start, path, full, a.arg[3]);
+            return r.ok() ? 0 : r.error();
+        },
+        [&](uint32_t mount, const char* rel) {
+            return hostfs_path_op(abi::kFsMknod, mount, rel, full);
+        });
 }
 
 int64_t sys_mknod(SyscallArgs& a) {

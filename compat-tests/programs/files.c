@@ -1,6 +1,7 @@
 // covers: open, openat, creat, close, read, write, pread64, pwrite64, lseek, stat, lstat, fstat, newfstatat, statx, getdents64, mkdir, mkdirat, rmdir, unlink, unlinkat, rename, renameat, renameat2, link, linkat, symlink, symlinkat, readlink, readlinkat, access, faccessat, faccessat2, chdir, fchdir, getcwd, chmod, fchmod, fchmodat, chown, fchown, lchown, fchownat, truncate, ftruncate, fsync, fdatasync, utimensat, mknod, mknodat
-// The file system calls on a private directory under /tmp: success paths and the errno
-// values Linux gives for the usual mistakes. Prints no names, inode numbers or times.
+// The file system calls on a private directory under /tmp (or under the directory given as
+// the argument: a host mount under utx): success paths and the errno values Linux gives for
+// the usual mistakes. Prints no names, inode numbers or times.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -31,8 +32,9 @@ static int count_entries(const char *path) {
     return n;
 }
 
-int main(void) {
-    char dir[] = "/tmp/utx-files-XXXXXX";
+int main(int argc, char **argv) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/utx-files-XXXXXX", argc > 1 ? argv[1] : "/tmp");
     expect("mkdtemp", mkdtemp(dir) != NULL);
     expect("chdir into it", chdir(dir) == 0);
     char cwd[4096];
@@ -182,7 +184,8 @@ int main(void) {
     fd = open("/dev/urandom", O_RDONLY);
     expect("/dev/urandom gives bytes", read(fd, buf, 32) == 32);
     close(fd);
-    expect("statx of a file", syscall(SYS_statx, AT_FDCWD, "hard3", 0, 0x7ff, buf) == 0);
+    char statx_buf[256];  // struct statx
+    expect("statx of a file", syscall(SYS_statx, AT_FDCWD, "hard3", 0, 0x7ff, statx_buf) == 0);
 
     // A file unlinked while open lives on until its last descriptor closes.
     fd = open("doomed", O_CREAT | O_RDWR, 0600);

@@ -1,5 +1,7 @@
 #include "kernel/fs/file.h"
 
+#include "kernel/fs/hostfs.h"
+
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/ipc/pipe.h"
 #include "kernel/lib/errno.h"
@@ -187,6 +189,18 @@ OpenFile* file_open_host(int host_fd) {
     return f;
 }
 
+OpenFile* file_open_host_mount(uint32_t mount, int handle, uint32_t mode, uint32_t flags) {
+    OpenFile* f = alloc_file(FileKind::HostFile, flags);
+    if (!f) {
+        host_request_buffers(abi::kHcFs, {abi::kFsClose, uint64_t(handle), 0, 0, 0}, {});
+        return nullptr;
+    }
+    f->host_fd = handle;
+    f->mount = mount;
+    f->host_mode = mode;
+    return f;
+}
+
 bool file_open_pipe(uint32_t flags, OpenFile*& read_end, OpenFile*& write_end) {
     Pipe* pipe = Pipe::create();
     if (!pipe) return false;
@@ -210,6 +224,8 @@ void file_put(OpenFile* f) {
     if (f->kind == FileKind::PipeRead || f->kind == FileKind::PipeWrite)
         Pipe::release(f->pipe, f->kind == FileKind::PipeWrite);
     if (f->inode) vfs().unref(f->inode);
+    if (f->kind == FileKind::HostFile) hostfs_close(*f);
+    kfree(f->host_rel);
     kfree(f->path);
     kfree(f);
 }
@@ -217,6 +233,8 @@ void file_put(OpenFile* f) {
 int64_t file_read(OpenFile& f, IoBuffer* bufs, size_t count) {
     switch (f.kind) {
         case FileKind::HostStream: return host_io(abi::kHcRead, f.host_fd, bufs, count);
+        case FileKind::HostFile:
+            return is_host_dir(f) ? -EISDIR : hostfs_io(abi::kFsRead, f, -1, bufs, count);
         case FileKind::PipeRead: return pipe_read(f, bufs, count);
         case FileKind::Device: return device_read(f, bufs, count);
         case FileKind::Inode: {
@@ -230,12 +248,15 @@ int64_t file_read(OpenFile& f, IoBuffer* bufs, size_t count) {
 
 int64_t file_pread(OpenFile& f, IoBuffer* bufs, size_t count, uint64_t offset) {
     if (f.kind == FileKind::Device) return device_read(f, bufs, count);
+    if (f.kind == FileKind::HostFile)
+        return is_host_dir(f) ? -EISDIR : hostfs_io(abi::kFsRead, f, int64_t(offset), bufs, count);
     if (f.kind != FileKind::Inode) return -ESPIPE;
     return inode_read_at(f.inode, bufs, count, offset);
 }
 
 int64_t file_pwrite(OpenFile& f, IoBuffer* bufs, size_t count, uint64_t offset) {
     if (f.kind == FileKind::Device) return device_write(f, bufs, count);
+    if (f.kind == FileKind::HostFile) return hostfs_io(abi::kFsWrite, f, int64_t(offset), bufs, count);
     if (f.kind != FileKind::Inode) return -ESPIPE;
     // Linux appends even for pwrite on an O_APPEND file.
     return inode_write_at(f.inode, bufs, count, f.flags & kOAppend ? f.inode->size : offset);
@@ -244,6 +265,7 @@ int64_t file_pwrite(OpenFile& f, IoBuffer* bufs, size_t count, uint64_t offset) 
 int64_t file_write(OpenFile& f, IoBuffer* bufs, size_t count) {
     switch (f.kind) {
         case FileKind::HostStream: return host_write_all(f.host_fd, bufs, count);
+        case FileKind::HostFile: return hostfs_io(abi::kFsWrite, f, -1, bufs, count);
         case FileKind::PipeWrite: return pipe_write(f, bufs, count);
         case FileKind::Device: return device_write(f, bufs, count);
         case FileKind::Inode: {
@@ -281,6 +303,7 @@ void inode_stat(minifs::Inode* inode, LinuxStat& st) {
 int64_t file_stat(OpenFile& f, LinuxStat& st) {
     if (f.kind == FileKind::HostStream)
         return host_request(abi::kHcFstat, uint64_t(f.host_fd), 0, 0, &st, sizeof st);
+    if (f.kind == FileKind::HostFile) return hostfs_fd_op(abi::kFsFstat, f, 0, 0, &st, sizeof st);
     if (f.inode) {
         inode_stat(f.inode, st);
         return 0;
@@ -299,6 +322,10 @@ int64_t file_stat(OpenFile& f, LinuxStat& st) {
 int64_t file_seek(OpenFile& f, int64_t offset, int whence) {
     enum { kSet = 0, kCur = 1, kEnd = 2, kData = 3, kHole = 4 };
     if (f.kind == FileKind::Device) return 0;
+    if (f.kind == FileKind::HostFile) {
+        if (whence < 0 || whence > 4) return -EINVAL;
+        return hostfs_fd_op(abi::kFsSeek, f, uint64_t(offset), uint64_t(whence));
+    }
     if (f.kind == FileKind::Inode) {
         if (f.inode->is_dir()) {
             // Directory offsets are minifs cookies: only rewinding and returning to a
@@ -364,7 +391,8 @@ int64_t file_getfl(OpenFile& f) {
 }
 
 int64_t file_poll(OpenFile& f, int16_t events, int64_t wait_ms) {
-    if (f.kind == FileKind::Inode || f.kind == FileKind::Device) return events & (kPollIn | kPollOut);
+    if (f.kind == FileKind::Inode || f.kind == FileKind::Device || f.kind == FileKind::HostFile)
+        return events & (kPollIn | kPollOut);
     if (f.kind == FileKind::HostStream)
         return host_request(abi::kHcPoll, uint64_t(f.host_fd), uint64_t(uint16_t(events)),
                             uint64_t(wait_ms));

@@ -31,7 +31,7 @@ static_assert(sizeof(LinuxStat) == 144);
 inline constexpr uint32_t kOAccMode = 3, kOWrOnly = 1, kORdWr = 2, kOAppend = 02000,
                           kONonblock = 04000, kOCloexec = 02000000;
 
-enum class FileKind : uint8_t { HostStream, PipeRead, PipeWrite, Inode, Device };
+enum class FileKind : uint8_t { HostStream, PipeRead, PipeWrite, Inode, Device, HostFile };
 
 // Character devices of major 1 (mem): /dev/null, zero, full, random, urandom.
 inline constexpr uint32_t kMemMajor = 1;
@@ -43,14 +43,23 @@ struct OpenFile {
     FileKind kind;
     uint32_t flags;   // access mode and status flags
     uint64_t offset;
-    int host_fd;      // HostStream: the VMM's fd 0, 1 or 2
+    int host_fd;      // HostStream: the VMM's fd 0, 1 or 2; HostFile: the VMM's handle
     Pipe* pipe;       // PipeRead, PipeWrite
     minifs::Inode* inode;  // Inode, Device (referenced while open)
     uint32_t device;       // Device: the minor number
-    char* path;            // Inode: the absolute path it was opened by (for /proc/self/fd)
+    char* path;            // Inode, HostFile: its absolute path (for /proc/self/fd)
+    uint32_t mount;        // HostFile: the host mount (kernel/fs/hostfs.h)
+    uint32_t host_mode;    // HostFile: st_mode when opened (file type)
+    char* host_rel;        // HostFile: its path relative to the mount's root
 };
 
+inline bool is_host_dir(const OpenFile& f) {
+    return f.kind == FileKind::HostFile && (f.host_mode & 0170000) == 0040000;
+}
+
 OpenFile* file_open_host(int host_fd);
+// A description for a file the VMM opened beneath host mount `mount` as `handle`.
+OpenFile* file_open_host_mount(uint32_t mount, int handle, uint32_t mode, uint32_t flags);
 // A description for a minifs inode with the open(2) flags; null when memory is short.
 // Character devices 1:N become Device files; other special files are -ENXIO (out_error).
 OpenFile* file_open_inode(minifs::Inode* inode, uint32_t flags, int64_t* out_error = nullptr);

@@ -183,7 +183,7 @@ void procfs_refresh_for(const char* path) {
     if (!self.ok()) (void)vfs().symlink(proc, Name("self"), Name("1"), kRoot);
     put_link(pid, "exe", current_process().exec_path);
     char cwd[4096];
-    if (vfs_path_of(vfs_cwd(), cwd, sizeof cwd) > 0) put_link(pid, "cwd", cwd);
+    if (vfs_cwd_path(cwd, sizeof cwd) > 0) put_link(pid, "cwd", cwd);
     put_link(pid, "root", "/");
     put_file(pid, "cmdline", g_strings, g_args_len);
     put_file(pid, "environ", g_strings + g_args_len, g_total_len - g_args_len, 0400);

@@ -1,6 +1,7 @@
 #include "kernel/fs/vfs.h"
 
 #include "kernel/fs/file.h"
+#include "kernel/fs/hostfs.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
@@ -15,7 +16,12 @@ namespace utx::kernel {
 namespace {
 
 minifs::Fs g_fs;
-minifs::Inode* g_cwd;
+minifs::Inode* g_cwd;       // null while the cwd is beneath a host mount:
+uint32_t g_host_cwd_mount;  // which one,
+char* g_host_cwd_rel;       // and where from its root
+minifs::MountCrossing g_crossing;
+char g_hop_rel[kPathBuffer];     // a host hop's path
+char g_hop_escape[kPathBuffer];  // the rest of a path that left a mount through ".."
 
 void* fs_page() {
     uint64_t pa = frame_alloc();
@@ -27,7 +33,8 @@ void fs_unpage(void* p) { frame_free(virt_to_phys(reinterpret_cast<uint64_t>(p))
 
 minifs::Fs& vfs() { return g_fs; }
 
-void vfs_init(const uint8_t* image, size_t len, const char* cwd) {
+void vfs_init(const uint8_t* image, size_t len, const char* mounts, size_t mounts_len,
+              uint32_t mount_count, const char* cwd) {
     minifs::Config config;
     config.allocator = {kmalloc, kfree, fs_page, fs_unpage};
     config.now_ns = realtime_ns;
@@ -38,23 +45,40 @@ void vfs_init(const uint8_t* image, size_t len, const char* cwd) {
     if (int r = minifs::unpack(g_fs, g_fs.root(), image, len, &error); r < 0)
         panic("root image: %s at offset %lu (%s)", error.reason, (unsigned long)error.offset,
               errno_name(-r));
-    auto dir = minifs::resolve(g_fs, vfs_context(), g_fs.root(), minifs::Name(cwd),
-                               minifs::kFollowLast | minifs::kMustBeDir);
-    if (!dir.ok()) {
+    g_cwd = g_fs.root();
+    g_fs.ref(g_cwd);
+    hostfs_init(mounts, mounts_len, mount_count);
+    constexpr int64_t kAtFdcwd = -100;
+    const size_t cwd_len = strlen(cwd);
+    int64_t r = vfs_route(
+        kAtFdcwd, cwd, cwd_len,
+        [](minifs::Inode* start, minifs::Name path) -> int64_t {
+            auto dir = minifs::resolve(g_fs, vfs_context(), start, path,
+                                       minifs::kFollowLast | minifs::kMustBeDir);
+            if (dir.ok()) vfs_set_cwd(*dir);
+            return dir.ok() ? 0 : dir.error();
+        },
+        [](uint32_t mount, const char* rel) -> int64_t {
+            LinuxStat st;
+            int64_t e = hostfs_path_op(abi::kFsStat, mount, rel, 1, 0, 0, nullptr, &st, sizeof st);
+            if (e == 0 && (st.mode & 0170000) != 0040000) e = -ENOTDIR;
+            return e < 0 ? e : vfs_set_host_cwd(mount, rel);
+        });
+    if (r < 0) {
         // The user's mistake, not a kernel failure: say it like utx-run's own errors.
         klog("utx-run: working directory %s: %s in the guest's file system\n", cwd,
-             errno_name(-dir.error()));
+             errno_name(int(-r)));
         host_exit(125, 0, 0, 0);
     }
-    vfs_set_cwd(*dir);
 }
 
-minifs::PathContext vfs_context() {
+minifs::PathContext vfs_context(bool cross_mounts) {
     const Process& p = current_process();
     minifs::PathContext ctx;
     ctx.root = g_fs.root();
     ctx.cred.uid = p.uid;
     ctx.cred.gid = p.gid;
+    ctx.crossing = cross_mounts ? &g_crossing : nullptr;
     return ctx;
 }
 
@@ -64,20 +88,110 @@ void vfs_set_cwd(minifs::Inode* dir) {
     g_fs.ref(dir);
     if (g_cwd) g_fs.unref(g_cwd);
     g_cwd = dir;
+    kfree(g_host_cwd_rel);
+    g_host_cwd_rel = nullptr;
 }
 
-int64_t vfs_start(int64_t dirfd, minifs::Inode*& start) {
+int64_t vfs_set_host_cwd(uint32_t mount, const char* rel) {
+    const size_t len = strlen(rel);
+    char* copy = static_cast<char*>(kmalloc(len + 1));
+    if (!copy) return -ENOMEM;
+    memcpy(copy, rel, len + 1);
+    if (g_cwd) g_fs.unref(g_cwd);
+    g_cwd = nullptr;
+    kfree(g_host_cwd_rel);
+    g_host_cwd_rel = copy;
+    g_host_cwd_mount = mount;
+    return 0;
+}
+
+namespace {
+
+// A host hop: `base` (a directory's path from the mount's root, without "." or "..") then
+// `path`. A ".." that climbs above the root leaves the mount: the rest of the path goes
+// on from the directory the mount covers. That is judged from the names alone, so a
+// symlink followed by ".." inside the mount may be misjudged, but only ever towards the
+// guest's own file system: the VMM confines whatever reaches it to the mount.
+int64_t host_hop(uint32_t mount, const char* base, minifs::Name path, VfsHop& hop) {
+    int64_t depth = 0;
+    for (const char* p = base; *p;) {
+        while (*p == '/') ++p;
+        if (!*p) break;
+        ++depth;
+        while (*p && *p != '/') ++p;
+    }
+    minifs::Inode* mountpoint = hostfs_mountpoint(mount);
+    for (size_t i = 0; i < path.len && mountpoint->is_dir();) {
+        while (i < path.len && path.data[i] == '/') ++i;
+        size_t end = i;
+        while (end < path.len && path.data[end] != '/') ++end;
+        const minifs::Name component(path.data + i, end - i);
+        if (component.is_dotdot() && --depth < 0) {
+            // Out of the mount: the rest, from the directory that holds the mountpoint.
+            const size_t rest = path.len - end;
+            memcpy(g_hop_escape, path.data + end, rest);
+            if (rest == 0) g_hop_escape[0] = '.';
+            hop.start = mountpoint->dir.parent ? mountpoint->dir.parent : g_fs.root();
+            hop.path = minifs::Name(g_hop_escape, rest ? rest : 1);
+            return 0;
+        }
+        if (component.len > 0 && !component.is_dot() && !component.is_dotdot()) ++depth;
+        i = end;
+    }
+    const size_t base_len = strlen(base);
+    const bool slash = base_len > 0 && path.len > 0;
+    if (base_len + slash + path.len >= sizeof g_hop_rel) return -ENAMETOOLONG;
+    memcpy(g_hop_rel, base, base_len);
+    if (slash) g_hop_rel[base_len] = '/';
+    memcpy(g_hop_rel + base_len + slash, path.data, path.len);
+    g_hop_rel[base_len + slash + path.len] = 0;
+    hop.mount = mount;
+    hop.rel = g_hop_rel;
+    return 1;
+}
+
+}  // namespace
+
+int64_t vfs_first_hop(int64_t dirfd, const char* path, size_t len, VfsHop& hop) {
     constexpr int64_t kAtFdcwd = -100;
-    if (int32_t(dirfd) == kAtFdcwd) {
-        start = g_cwd;
+    hop.path = minifs::Name(path, len);
+    if (len == 0) return -ENOENT;
+    if (path[0] == '/') {
+        hop.start = g_fs.root();
         return 0;
+    }
+    if (int32_t(dirfd) == kAtFdcwd) {
+        hop.start = g_cwd;
+        return g_cwd ? 0 : host_hop(g_host_cwd_mount, g_host_cwd_rel, hop.path, hop);
     }
     if (dirfd < 0 || dirfd >= kMaxFds) return -EBADF;
     OpenFile* f = current_process().fds[dirfd].file;
     if (!f) return -EBADF;
+    if (is_host_dir(*f)) return host_hop(f->mount, f->host_rel, hop.path, hop);
     if (f->kind != FileKind::Inode || !f->inode->is_dir()) return -ENOTDIR;
-    start = f->inode;
+    hop.start = f->inode;
     return 0;
+}
+
+int64_t vfs_crossing_hop(VfsHop& hop) {
+    const int64_t mount = hostfs_mount_of(g_crossing.mountpoint);
+    if (mount < 0) return -EIO;
+    return host_hop(uint32_t(mount), "", minifs::Name(g_crossing.rest, g_crossing.rest_len), hop);
+}
+
+int64_t vfs_cwd_path(char* buf, size_t size) {
+    if (g_cwd) return vfs_path_of(g_cwd, buf, size);
+    const char* guest = hostfs_guest_path(g_host_cwd_mount);
+    const size_t a = strlen(guest), b = strlen(g_host_cwd_rel);
+    const size_t len = a + (b ? 1 + b : 0) + 1;
+    if (len > size) return -ERANGE;
+    memcpy(buf, guest, a);
+    if (b) {
+        buf[a] = '/';
+        memcpy(buf + a + 1, g_host_cwd_rel, b);
+    }
+    buf[len - 1] = 0;
+    return int64_t(len);
 }
 
 int64_t copy_path_from_user(uint64_t addr, char* buf) {

@@ -13,15 +13,15 @@ uint32_t g_vcpu;
 abi::HcRequest g_request;  // one vCPU for now: requests never overlap
 
 // Appends a mapped buffer to the request's guest-physical segments, page by page; returns
-// the bytes that fit.
-uint64_t add_segments(abi::HcRequest& req, uint64_t va, size_t len) {
+// the bytes that fit. Segments before index `floor` belong to another buffer: never merged.
+uint64_t add_segments(abi::HcRequest& req, uint64_t va, size_t len, uint32_t floor = 0) {
     uint32_t& n = req.nsegments;
     uint64_t added = 0;
     while (len) {
         uint64_t pa = virt_to_phys(va);
         uint64_t chunk = 4096 - (va & 4095);
         if (chunk > len) chunk = len;
-        if (n && req.segments[n - 1].gpa + req.segments[n - 1].len == pa) {
+        if (n > floor && req.segments[n - 1].gpa + req.segments[n - 1].len == pa) {
             req.segments[n - 1].len += chunk;
         } else if (n < abi::kMaxIoSegments) {
             req.segments[n++] = {pa, chunk};
@@ -50,14 +50,40 @@ int64_t hypercall(abi::HcRequest& req) {
     return req.result;
 }
 
-int64_t host_io(abi::HcOp op, int fd, const IoBuffer* bufs, size_t count) {
+int64_t host_io_args(abi::HcOp op, const uint64_t (&args)[3], const IoBuffer* bufs,
+                     size_t count) {
     abi::HcRequest& req = g_request;
     req.op = op;
-    req.args[0] = uint64_t(fd);
+    for (int i = 0; i < 3; ++i) req.args[i] = args[i];
+    req.args[5] = 0;
     req.nsegments = 0;
     for (size_t i = 0; i < count; ++i)
         if (add_segments(req, bufs[i].addr, bufs[i].len) < bufs[i].len) break;
     return hypercall(req);
+}
+
+int64_t host_io(abi::HcOp op, int fd, const IoBuffer* bufs, size_t count) {
+    return host_io_args(op, {uint64_t(fd), 0, 0}, bufs, count);
+}
+
+int64_t host_request_buffers(abi::HcOp op, const uint64_t (&args)[5], const IoBuffer (&bufs)[3],
+                             uint64_t* out0) {
+    abi::HcRequest& req = g_request;
+    req.op = op;
+    for (int i = 0; i < 5; ++i) req.args[i] = args[i];
+    req.nsegments = 0;
+    uint32_t counts[3];
+    for (int i = 0; i < 3; ++i) {
+        const uint32_t before = req.nsegments;
+        if (bufs[i].addr && bufs[i].len &&
+            add_segments(req, bufs[i].addr, bufs[i].len, before) < bufs[i].len)
+            return -ENAMETOOLONG;
+        counts[i] = req.nsegments - before;
+    }
+    req.args[5] = counts[0] | counts[1] << 8;
+    int64_t r = hypercall(req);
+    if (out0) *out0 = req.args[0];
+    return r;
 }
 
 int64_t host_write(int fd, const void* buf, size_t len) {

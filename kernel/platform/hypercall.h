@@ -24,6 +24,14 @@ int64_t host_io(abi::HcOp op, int fd, const IoBuffer* bufs, size_t count);
 // Any other request with one optional buffer; result as the VMM returns it.
 int64_t host_request(abi::HcOp op, uint64_t a0, uint64_t a1, uint64_t a2, void* buf = nullptr,
                      size_t len = 0);
+// A request with args[0..4] and up to three buffers (abi::HostFsOp's b1, b2, b3; null or
+// empty ones are left out); args[5] is filled to say where each buffer's segments start.
+// `out0` receives what the VMM leaves in args[0]. -ENAMETOOLONG when the buffers need more
+// than kMaxIoSegments segments.
+int64_t host_request_buffers(abi::HcOp op, const uint64_t (&args)[5], const IoBuffer (&bufs)[3],
+                             uint64_t* out0 = nullptr);
+// host_io with args[0..2] of the caller's choosing (args[0] is the fd in host_io).
+int64_t host_io_args(abi::HcOp op, const uint64_t (&args)[3], const IoBuffer* bufs, size_t count);
 [[noreturn]] void host_exit(int status, int signal, uint64_t fault_address, uint64_t rip);
 
 }  // namespace utx::kernel

@@ -373,7 +373,7 @@ TEST(Hypercalls, MaxSegmentsIsServed) {
 }
 
 TEST(Hypercalls, UnknownOpFails) {
-    for (uint32_t op : {0u, 11u, 999u, 0xffffffffu}) {
+    for (uint32_t op : {0u, 12u, 999u, 0xffffffffu}) {
         Guest g;
         g.make(op);
         g.handler.handle(0);
