@@ -28,6 +28,9 @@ enum HcOp : uint32_t {
     kHcLseek = 9,       // args[0] = host fd, args[1] = offset, args[2] = whence → offset
     kHcFcntl = 10,      // args[0] = host fd, args[1] = F_GETFL → flags
     kHcFs = 11,         // host mounts (-v): args[0] = HostFsOp, the rest as described there
+    kHcTraceMissing = 12,  // --trace only: segments[0] = an absolute guest path the program
+                           // looked up and did not find; the VMM reports it, with a hint
+                           // when the host has it (nothing comes back to the guest)
 };
 
 // kHcFs requests. args[1] is the mount index (path ops) or a handle the VMM gave out (fd

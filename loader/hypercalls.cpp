@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <cerrno>
 #include "loader/strprintf.h"
@@ -37,6 +38,18 @@ uint64_t now_ns(clockid_t clock) {
     timespec ts;
     clock_gettime(clock, &ts);
     return uint64_t(ts.tv_sec) * 1'000'000'000ULL + uint64_t(ts.tv_nsec);
+}
+
+// One line of --trace's summary: a path the guest did not find, and whether the host has
+// it (then the -v that would share it). Nothing goes back to the guest.
+void report_missing(const std::string& path) {
+    if (path.empty() || path[0] != '/' || path.find('\0') != std::string::npos) return;
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+        std::fprintf(stderr, "utx-run:   %s (the host has it: add -v %s:%s)\n", path.c_str(),
+                     path.c_str(), path.c_str());
+    else
+        std::fprintf(stderr, "utx-run:   %s\n", path.c_str());
 }
 
 }  // namespace
@@ -168,6 +181,14 @@ void HypercallHandler::handle(uint32_t vcpu) {
             uint64_t out[1] = {0};
             result = host_fs_->handle(a, iov, nsegments, out);
             req->args[0] = out[0];
+            break;
+        }
+        case abi::kHcTraceMissing: {
+            if (!trace_ || nsegments != 1 || iov[0].iov_len == 0 || iov[0].iov_len > 4096) {
+                result = -EINVAL;
+                break;
+            }
+            report_missing(std::string(static_cast<const char*>(iov[0].iov_base), iov[0].iov_len));
             break;
         }
         default:

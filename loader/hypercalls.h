@@ -18,8 +18,9 @@ struct GuestExit {
 
 class HypercallHandler {
 public:
-    explicit HypercallHandler(const GuestMemory& mem, HostFs* host_fs = nullptr)
-        : mem_(mem), host_fs_(host_fs) {}
+    explicit HypercallHandler(const GuestMemory& mem, HostFs* host_fs = nullptr,
+                              bool trace = false)
+        : mem_(mem), host_fs_(host_fs), trace_(trace) {}
 
     // Serves the request whose address vCPU `vcpu` left in its mailbox. A malformed request
     // (bad address, unknown op) ends the guest with a panic naming the problem.
@@ -35,6 +36,7 @@ public:
 private:
     const GuestMemory& mem_;
     HostFs* host_fs_;
+    bool trace_;  // --trace: the guest may report paths it did not find
     GuestExit exit_;
 };
 

@@ -188,7 +188,7 @@ int main(int argc, char** argv) {
 
     // A closed stdout must reach the guest as EPIPE, not kill utx-run.
     signal(SIGPIPE, SIG_IGN);
-    HypercallHandler handler(*memory, &host_fs);
+    HypercallHandler handler(*memory, &host_fs, options->trace);
     RunConfig config;
     config.trace = options->trace;
     bool started = use_kvm ? run_kvm(*memory, layout, config, handler, error)

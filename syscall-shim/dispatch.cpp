@@ -3,6 +3,7 @@
 #include "kernel/process.h"
 #include "syscall-shim/handlers.h"
 #include "syscall-shim/trace.h"
+#include "kernel/fs/vfs.h"
 
 namespace utx::kernel {
 namespace {
@@ -53,6 +54,7 @@ void syscall_report_summary() {
         klog("utx-run:   %s (%d) x%u\n", kTable.e[i].name, i, g_counts[i]);
     }
     if (g_unknown_count) klog("utx-run:   unknown numbers x%u\n", g_unknown_count);
+    vfs_report_missing();
 }
 
 }  // namespace utx::kernel

@@ -179,6 +179,68 @@ int64_t vfs_crossing_hop(VfsHop& hop) {
     return host_hop(uint32_t(mount), "", minifs::Name(g_crossing.rest, g_crossing.rest_len), hop);
 }
 
+namespace {
+
+char g_missing[8192];  // NUL-separated absolute paths, each once
+size_t g_missing_len;
+
+// Appends `path` to `out` (absolute, `len` bytes so far) as Linux would walk it by name:
+// "." dropped, ".." taking one name off, repeated slashes folded.
+size_t append_normalized(char* out, size_t len, size_t cap, const char* path, size_t n) {
+    for (size_t i = 0; i < n;) {
+        while (i < n && path[i] == '/') ++i;
+        size_t end = i;
+        while (end < n && path[end] != '/') ++end;
+        const minifs::Name c(path + i, end - i);
+        if (c.is_dotdot()) {
+            while (len > 1 && out[len - 1] != '/') --len;
+            if (len > 1) --len;
+        } else if (c.len > 0 && !c.is_dot()) {
+            if (len + 1 + c.len >= cap) return 0;
+            if (len > 1) out[len++] = '/';
+            memcpy(out + len, c.data, c.len);
+            len += c.len;
+        }
+        i = end;
+    }
+    return len;
+}
+
+}  // namespace
+
+void vfs_note_missing(int64_t dirfd, const char* path, size_t len) {
+    if (!current_process().trace) return;
+    char abs[kPathBuffer] = "/";
+    size_t n = 1;
+    if (path[0] != '/') {
+        constexpr int64_t kAtFdcwd = -100;
+        char base[kPathBuffer];
+        const char* from = base;
+        if (int32_t(dirfd) == kAtFdcwd) {
+            if (vfs_cwd_path(base, sizeof base) <= 0) return;
+        } else {
+            OpenFile* f = dirfd >= 0 && dirfd < kMaxFds ? current_process().fds[dirfd].file : nullptr;
+            if (!f || !f->path) return;
+            from = f->path;
+        }
+        n = append_normalized(abs, 1, sizeof abs, from, strlen(from));
+    }
+    n = n ? append_normalized(abs, n, sizeof abs, path, len) : 0;
+    if (n == 0) return;
+    abs[n] = 0;
+    for (size_t at = 0; at < g_missing_len; at += strlen(g_missing + at) + 1)
+        if (strcmp(g_missing + at, abs) == 0) return;
+    if (g_missing_len + n + 1 > sizeof g_missing) return;  // enough to go on with
+    memcpy(g_missing + g_missing_len, abs, n + 1);
+    g_missing_len += n + 1;
+}
+
+void vfs_report_missing() {
+    if (g_missing_len) klog("utx-run: paths the program looked up and did not find:\n");
+    for (size_t at = 0; at < g_missing_len; at += strlen(g_missing + at) + 1)
+        host_request(abi::kHcTraceMissing, 0, 0, 0, g_missing + at, strlen(g_missing + at));
+}
+
 int64_t vfs_cwd_path(char* buf, size_t size) {
     if (g_cwd) return vfs_path_of(g_cwd, buf, size);
     const char* guest = hostfs_guest_path(g_host_cwd_mount);

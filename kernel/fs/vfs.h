@@ -41,8 +41,8 @@ int64_t vfs_crossing_hop(VfsHop& hop);
 // minifs, whose walks may hand over to a host mount, then on_host(uint32_t mount, const
 // char* rel) there. A ".." out of a mount's root continues in the directory it covers.
 template <class OnMinifs, class OnHost>
-int64_t vfs_route(int64_t dirfd, const char* path, size_t len, OnMinifs&& on_minifs,
-                  OnHost&& on_host) {
+int64_t vfs_route_hops(int64_t dirfd, const char* path, size_t len, OnMinifs& on_minifs,
+                       OnHost& on_host) {
     VfsHop hop{};
     int64_t r = vfs_first_hop(dirfd, path, len, hop);
     for (unsigned hops = 0; r >= 0 && hops < 40; ++hops) {
@@ -52,6 +52,19 @@ int64_t vfs_route(int64_t dirfd, const char* path, size_t len, OnMinifs&& on_min
         r = vfs_crossing_hop(hop);
     }
     return r < 0 ? r : -40;  // ELOOP: mounts and ".." sending the walk round in circles
+}
+
+// Under --trace, remembers a path that was not found, for the exit summary.
+void vfs_note_missing(int64_t dirfd, const char* path, size_t len);
+// The paths not found, one report each (the VMM adds what the host has).
+void vfs_report_missing();
+
+template <class OnMinifs, class OnHost>
+int64_t vfs_route(int64_t dirfd, const char* path, size_t len, OnMinifs&& on_minifs,
+                  OnHost&& on_host) {
+    int64_t r = vfs_route_hops(dirfd, path, len, on_minifs, on_host);
+    if (r == -2 /* ENOENT */) vfs_note_missing(dirfd, path, len);
+    return r;
 }
 
 // Copies a user path (PATH_MAX, ENAMETOOLONG, EFAULT); returns its length.

@@ -372,8 +372,19 @@ TEST(Hypercalls, MaxSegmentsIsServed) {
     EXPECT_EQ(p.drain().size(), abi::kMaxIoSegments);
 }
 
+TEST(Hypercalls, MissingPathReportsOnlyUnderTrace) {
+    Guest g;
+    g.put(0x9000, "/etc/x");
+    g.make(abi::kHcTraceMissing, {}, {{0x9000, 6}});
+    g.handler.handle(0);
+    g.expect_served(-EINVAL);  // not asked for: the guest cannot make utx-run print
+    g.make(abi::kHcFs, {abi::kFsStat, 0}, {{0x9000, 6}});
+    g.handler.handle(0);
+    g.expect_served(-ENODEV);  // no host mounts given
+}
+
 TEST(Hypercalls, UnknownOpFails) {
-    for (uint32_t op : {0u, 12u, 999u, 0xffffffffu}) {
+    for (uint32_t op : {0u, 13u, 999u, 0xffffffffu}) {
         Guest g;
         g.make(op);
         g.handler.handle(0);

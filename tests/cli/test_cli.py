@@ -261,6 +261,28 @@ def test_trace_echo():
     assert len(traced) == int(m.group(1)), stderr
 
 
+def test_trace_lists_paths_not_found_with_host_hints(tmp_path):
+    shared = tmp_path / "app.conf"
+    shared.write_text("x\n")
+    p = run("--backend", BACKEND, "--trace", "-w", "/tmp", BUSYBOX, "cat", str(shared),
+            str(tmp_path / "absent"), "../tmp/./rel", str(shared))
+    assert p.returncode == 1, p.stderr
+    lines = p.stderr.decode().splitlines()
+    header = "utx-run: paths the program looked up and did not find:"
+    assert header in lines, p.stderr
+    report = lines[lines.index(header) + 1:]
+    assert report == [
+        f"utx-run:   {shared} (the host has it: add -v {shared}:{shared})",
+        f"utx-run:   {tmp_path / 'absent'}",
+        "utx-run:   /tmp/rel",
+    ], p.stderr
+    # Shared as the hint says, the file is found.
+    p = run("--backend", BACKEND, "--trace", "-v", f"{shared}:{shared}", BUSYBOX, "cat",
+            str(shared))
+    assert p.returncode == 0 and p.stdout == b"x\n", p.stderr
+    assert header not in p.stderr.decode()
+
+
 def test_no_trace_output_without_trace():
     p = run("--backend", BACKEND, BUSYBOX, "echo", "hi")
     assert p.returncode == 0
