@@ -50,9 +50,9 @@ struct BootInfo {
     uint8_t cwd[256];          // the program's working directory (NUL-terminated)
     uint8_t random[32];        // host entropy: AT_RANDOM and address-space randomization
     uint32_t uid, gid;         // the ids utx-run runs as: what getuid/getgid report
-    // Host mounts (-v): their guest paths, NUL-separated, in the order of their indexes in
-    // kHcFs requests. Each path exists in the root image (a directory, or a file for a
-    // mounted file).
+    // Host mounts (-v): 'r' (read-only) or 'w', then the guest path, NUL-terminated, in the
+    // order of their indexes in kHcFs requests. Each path exists in the root image (a
+    // directory, or a file for a mounted file).
     MemRegion mounts;
     uint32_t mount_count;
     uint32_t pad0;

@@ -32,6 +32,7 @@ public:
     bool add(const MountSpec& spec, std::string& error);
     size_t size() const { return mounts_.size(); }
     bool is_directory(size_t index) const { return mounts_[index].is_dir; }
+    bool read_only(size_t index) const { return mounts_[index].read_only; }
     const std::string& guest_path(size_t index) const { return mounts_[index].guest; }
 
     // Serves one kHcFs request. `args` as in abi::HostFsOp, `iov` the request's segments

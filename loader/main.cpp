@@ -179,7 +179,8 @@ int main(int argc, char** argv) {
     req.argv.push_back(options->program);
     req.argv.insert(req.argv.end(), options->args.begin(), options->args.end());
     req.envp = build_environment(*options);
-    for (size_t i = 0; i < host_fs.size(); ++i) req.mounts.push_back(host_fs.guest_path(i));
+    for (size_t i = 0; i < host_fs.size(); ++i)
+        req.mounts.push_back((host_fs.read_only(i) ? "r" : "w") + host_fs.guest_path(i));
     req.flags = (options->isolate ? utx::abi::kBootFlagIsolate : 0) |
                 (use_kvm ? 0 : utx::abi::kBootFlagQemu) | (options->trace ? utx::abi::kBootFlagTrace : 0);
     req.tsc_khz = host_tsc_khz();

@@ -18,6 +18,7 @@ namespace utx::kernel {
 namespace {
 
 constexpr int kSigPipe = 13;
+constexpr uint64_t kTcgets = 0x5401;
 constexpr int16_t kPollIn = 1, kPollOut = 4, kPollErr = 8, kPollHup = 0x10;
 
 OpenFile* alloc_file(FileKind kind, uint32_t flags) {
@@ -156,6 +157,26 @@ int64_t device_write(OpenFile& f, IoBuffer* bufs, size_t count) {
 
 }  // namespace
 
+namespace {
+
+// /dev/tty: utx-run's terminal, the first of its stdin, stdout and stderr that is one;
+// without a terminal there is no controlling terminal, and Linux says ENXIO.
+OpenFile* open_controlling_tty(uint32_t flags, int64_t* out_error) {
+    uint8_t termios[abi::kKernelTermiosSize];
+    for (int fd = 0; fd < 3; ++fd) {
+        if (host_request(abi::kHcIoctl, uint64_t(fd), kTcgets, 0, termios, sizeof termios) != 0)
+            continue;
+        OpenFile* f = alloc_file(FileKind::HostStream, flags & ~kOCloexec);
+        if (f) f->host_fd = fd;
+        else if (out_error) *out_error = -ENOMEM;
+        return f;
+    }
+    if (out_error) *out_error = -ENXIO;
+    return nullptr;
+}
+
+}  // namespace
+
 OpenFile* file_open_inode(minifs::Inode* inode, uint32_t flags, int64_t* out_error) {
     const uint32_t type = inode->type();
     FileKind kind = FileKind::Inode;
@@ -163,6 +184,7 @@ OpenFile* file_open_inode(minifs::Inode* inode, uint32_t flags, int64_t* out_err
     if (type == minifs::kTypeChar) {
         const uint32_t major = uint32_t((inode->rdev >> 8) & 0xfff);
         minor = uint32_t((inode->rdev & 0xff) | ((inode->rdev >> 12) & 0xfff00));
+        if (major == kTtyMajor && minor == 0) return open_controlling_tty(flags, out_error);
         if (major != kMemMajor || minor < kDevNull || minor > kDevUrandom) {
             if (out_error) *out_error = -ENXIO;  // no such device behind the node (yet)
             return nullptr;
@@ -357,7 +379,7 @@ int64_t file_seek(OpenFile& f, int64_t offset, int whence) {
 }
 
 int64_t file_ioctl(OpenFile& f, uint64_t cmd, uint64_t arg) {
-    constexpr uint64_t kTcgets = 0x5401, kTiocgwinsz = 0x5413, kFionbio = 0x5421,
+    constexpr uint64_t kTiocgwinsz = 0x5413, kFionbio = 0x5421,
                        kFionread = 0x541b;
     constexpr size_t kTermiosSize = abi::kKernelTermiosSize, kWinsizeSize = 8;
     if (cmd == kFionbio) {

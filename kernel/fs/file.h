@@ -35,6 +35,7 @@ enum class FileKind : uint8_t { HostStream, PipeRead, PipeWrite, Inode, Device, 
 
 // Character devices of major 1 (mem): /dev/null, zero, full, random, urandom.
 inline constexpr uint32_t kMemMajor = 1;
+inline constexpr uint32_t kTtyMajor = 5;  // 5:0 is /dev/tty
 inline constexpr uint32_t kDevNull = 3, kDevZero = 5, kDevFull = 7, kDevRandom = 8,
                           kDevUrandom = 9;
 

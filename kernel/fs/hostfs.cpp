@@ -13,6 +13,7 @@ namespace {
 struct Mount {
     minifs::Inode* mountpoint;
     const char* guest_path;  // in the boot blob, which stays mapped
+    bool read_only;          // what /proc/self/mounts says; the VMM enforces it
 };
 Mount g_mounts[kMaxMounts];
 uint32_t g_count;
@@ -43,8 +44,11 @@ void hostfs_init(const char* paths, size_t len, uint32_t count) {
         size_t n = 0;
         while (pos + n < len && paths[pos + n]) ++n;
         if (pos + n >= len) panic("host mount list is truncated");
-        const char* path = paths + pos;
-        pos += n + 1;
+        if (n < 2 || (paths[pos] != 'r' && paths[pos] != 'w')) panic("bad host mount entry");
+        const bool read_only = paths[pos] == 'r';
+        const char* path = paths + pos + 1;
+        --n;
+        pos += n + 2;
         auto r = minifs::resolve(vfs(), vfs_context(false), vfs().root(), minifs::Name(path, n),
                                  minifs::kFollowLast);
         if (!r.ok()) panic("host mount %s: %s", path, errno_name(-r.error()));
@@ -52,7 +56,7 @@ void hostfs_init(const char* paths, size_t len, uint32_t count) {
         if (inode->mount) panic("host mount %s: mounted twice", path);
         vfs().ref(inode);
         inode->mount = i + 1;
-        g_mounts[i] = {inode, path};
+        g_mounts[i] = {inode, path, read_only};
     }
     g_count = count;
 }
@@ -65,6 +69,7 @@ int64_t hostfs_mount_of(const minifs::Inode* inode) {
 
 minifs::Inode* hostfs_mountpoint(uint32_t mount) { return g_mounts[mount].mountpoint; }
 const char* hostfs_guest_path(uint32_t mount) { return g_mounts[mount].guest_path; }
+bool hostfs_read_only(uint32_t mount) { return g_mounts[mount].read_only; }
 
 int64_t hostfs_path_op(abi::HostFsOp op, uint32_t mount, const char* rel, uint64_t a2,
                        uint64_t a3, uint64_t a4, const char* rel2, void* out, size_t out_len) {

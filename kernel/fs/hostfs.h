@@ -21,6 +21,7 @@ uint32_t hostfs_count();
 int64_t hostfs_mount_of(const minifs::Inode* inode);
 minifs::Inode* hostfs_mountpoint(uint32_t mount);
 const char* hostfs_guest_path(uint32_t mount);
+bool hostfs_read_only(uint32_t mount);
 
 // A path operation (abi::HostFsOp) on `rel` beneath mount `mount`; `rel2` is the second
 // path (rename, link) or a symlink's target, `out` an output buffer (stat, readlink).

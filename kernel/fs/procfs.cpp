@@ -1,5 +1,7 @@
 #include "kernel/fs/procfs.h"
 
+#include "kernel/fs/hostfs.h"
+
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/fs/file.h"
 #include "kernel/fs/vfs.h"
@@ -157,6 +159,23 @@ void write_meminfo(Inode* proc) {
     put_file(proc, "meminfo", b.data(), b.length());
 }
 
+// /proc/self/mounts: minifs, /proc, and each host mount (its guest path).
+void write_mounts(Inode* pid) {
+    static char text[kMaxMounts * 300 + 128];
+    size_t n = 0;
+    auto add = [&](const char* s) {
+        const size_t len = strlen(s);
+        if (n + len < sizeof text) memcpy(text + n, s, len), n += len;
+    };
+    add("minifs / minifs rw,relatime 0 0\nproc /proc proc rw,relatime 0 0\n");
+    for (uint32_t i = 0; i < hostfs_count(); ++i) {
+        add("hostfs ");
+        add(hostfs_guest_path(i));
+        add(hostfs_read_only(i) ? " hostfs ro,relatime 0 0\n" : " hostfs rw,relatime 0 0\n");
+    }
+    put_file(pid, "mounts", text, n);
+}
+
 }  // namespace
 
 void procfs_init(const char* strings, size_t args_len, size_t total_len) {
@@ -191,8 +210,7 @@ void procfs_refresh_for(const char* path) {
     write_maps(pid);
     write_status(pid);
     write_fds(pid);
-    const char* mounts = "minifs / minifs rw,relatime 0 0\nproc /proc proc rw,relatime 0 0\n";
-    put_file(pid, "mounts", mounts, strlen(mounts));
+    write_mounts(pid);
     put_link(proc, "mounts", "self/mounts");
     static bool cpuinfo_written;
     if (!cpuinfo_written) write_cpuinfo(proc);  // cpuid exits the VM: once is enough

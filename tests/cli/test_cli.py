@@ -521,3 +521,17 @@ def test_terminal_is_seen_as_a_terminal():
     piped = run("--backend", BACKEND, "/bin/busybox", "sh", "-c",
                 "test -t 1 && echo tty || echo not-a-tty")
     assert piped.stdout == b"not-a-tty\n"
+
+
+def test_dev_tty_is_the_terminal_or_enxio():
+    """/dev/tty is utx-run's terminal; without one, opening it fails with ENXIO as natively."""
+    if shutil.which("script") is None:
+        pytest.skip("script(1) (bsdutils) is not installed")
+    command = (f"{UTX_RUN} --backend {BACKEND} /bin/busybox sh -c "
+               "'echo to-the-terminal > /dev/tty' > /dev/null")
+    p = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True,
+                       timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+    assert b"to-the-terminal" in p.stdout, p
+    piped = run("--backend", BACKEND, "/bin/busybox", "sh", "-c", "echo x > /dev/tty")
+    assert piped.returncode == 1, piped.stderr
+    assert piped.stderr.endswith(b"sh: can't create /dev/tty: No such device or address\n")
