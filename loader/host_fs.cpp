@@ -120,7 +120,9 @@ bool parse_mount_spec(const std::string& text, MountSpec& spec, std::string& err
         return false;
     }
     spec.host = rest.substr(0, colon);
-    spec.guest = rest.substr(colon + 1);
+    spec.guest.clear();
+    for (char c : rest.substr(colon + 1))  // repeated slashes folded, as a path walk does
+        if (c != '/' || spec.guest.empty() || spec.guest.back() != '/') spec.guest += c;
     while (spec.guest.size() > 1 && spec.guest.back() == '/') spec.guest.pop_back();
     if (spec.guest == "/") {
         error = "-v " + text + ": mounting over the guest's / is not supported";

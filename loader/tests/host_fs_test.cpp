@@ -89,6 +89,8 @@ TEST_F(HostFsTest, ParsesMountSpecs) {
     EXPECT_EQ(spec.host, "/srv/data");
     EXPECT_EQ(spec.guest, "/data");
     EXPECT_FALSE(spec.read_only);
+    ASSERT_TRUE(parse_mount_spec("/srv//data:/a//b/", spec, error));
+    EXPECT_EQ(spec.guest, "/a/b");
     ASSERT_TRUE(parse_mount_spec("a:b:/x:ro", spec, error));
     EXPECT_EQ(spec.host, "a:b");
     EXPECT_TRUE(spec.read_only);
