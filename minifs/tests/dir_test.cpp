@@ -49,13 +49,42 @@ TEST_F(DirTest, TypesOfEntries) {
 TEST_F(DirTest, ManyEntriesAllFoundInCreationOrder) {
     Inode* d = mkdir("d");
     std::vector<std::string> made;
-    for (int i = 0; i < 5000; ++i) {
+    for (int i = 0; i < 10000; ++i) {
         made.push_back("entry-" + std::to_string(i));
         ASSERT_TRUE(fs.create(d, made.back().c_str(), 0644, {}).ok());
     }
     EXPECT_EQ(names(d), made);
     for (const std::string& n : made) ASSERT_TRUE(fs.lookup(d, n.c_str()).ok()) << n;
     EXPECT_GE(d->dir.bucket_count, 2048u);  // the tables grew
+    for (size_t i = 0; i < made.size(); i += 2) ASSERT_EQ(fs.unlink(d, made[i].c_str()), 0);
+    std::vector<std::string> odd;
+    for (size_t i = 1; i < made.size(); i += 2) odd.push_back(made[i]);
+    EXPECT_EQ(names(d), odd);
+}
+
+// 2,100 levels: each reached from its parent, the whole chain by relative paths until the
+// path is longer than PATH_MAX, ".." all the way back, and removal from the bottom.
+TEST_F(DirTest, DeepTree) {
+    std::vector<Inode*> chain{root()};
+    for (int i = 0; i < 2100; ++i) {
+        Result<Inode*> r = mkdir_at(fs, ctx, chain.back(), Name("d"), 0755);
+        ASSERT_TRUE(r.ok()) << i;
+        chain.push_back(*r);
+    }
+    std::string path = "d";
+    while (path.size() + 2 < kPathMax) path += "/d";  // 2,048 levels in 4,095 bytes
+    Result<Inode*> deep = resolve(fs, ctx, root(), Name(path.c_str()), kFollowLast);
+    ASSERT_TRUE(deep.ok());
+    EXPECT_EQ(*deep, chain[(path.size() + 1) / 2]);
+    EXPECT_EQ(resolve(fs, ctx, root(), Name((path + "/d").c_str()), kFollowLast).error(),
+              -kENAMETOOLONG);
+    std::string up = "..";
+    for (int i = 1; i < 1000; ++i) up += "/..";
+    EXPECT_EQ(*resolve(fs, ctx, chain[1500], Name(up.c_str()), kFollowLast), chain[500]);
+    EXPECT_EQ(rmdir_at(fs, ctx, root(), Name("d")), -kENOTEMPTY);
+    for (size_t i = chain.size() - 1; i > 0; --i)
+        ASSERT_EQ(rmdir_at(fs, ctx, chain[i - 1], Name("d")), 0) << i;
+    EXPECT_EQ(names(root()), std::vector<std::string>{});
 }
 
 TEST_F(DirTest, RemovingDuringIterationNeverSkipsOrRepeatsTheRest) {
