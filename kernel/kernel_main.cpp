@@ -13,6 +13,7 @@
 #include "kernel/platform/hypercall.h"
 #include "kernel/process.h"
 #include "kernel/random.h"
+#include "kernel/sched/sched.h"
 #include "kernel/time.h"
 
 namespace utx::kernel {
@@ -41,6 +42,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
     random_init(info.random);
     const bool trace = info.flags & utx::abi::kBootFlagTrace;
     process_init(reinterpret_cast<const char*>(info.exec_path), info.uid, info.gid, trace);
+    sched_init(reinterpret_cast<uint64_t>(g_kernel_stack + sizeof g_kernel_stack));
     syscalls_init(trace);
 
     AddressSpace& as = current_address_space();

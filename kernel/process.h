@@ -31,15 +31,12 @@ inline constexpr int kRlimits = 16;
 inline constexpr int kRlimitStack = 3, kRlimitNofile = 7;
 
 struct Process {
-    int pid = 1, tid = 1, ppid = 0, pgid = 1, sid = 1;
+    int pid = 1, ppid = 0, pgid = 1, sid = 1;
     uint32_t uid = 0, gid = 0;
     char exec_path[256]{};
     FdEntry fds[kMaxFds]{};
     SigAction actions[kSignals + 1]{};
     uint64_t signal_mask = 0;
-    uint64_t fs_base = 0, gs_base = 0;
-    uint64_t clear_child_tid = 0;
-    uint64_t robust_list = 0;
     Rlimit rlimits[kRlimits]{};
     uint64_t altstack_sp = 0, altstack_size = 0;
     uint32_t altstack_flags = 2;  // SS_DISABLE

@@ -3,6 +3,7 @@
 #include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/platform/hypercall.h"
+#include "kernel/sched/sched.h"
 
 namespace utx::kernel {
 namespace {
@@ -36,13 +37,17 @@ uint64_t boot_ns() { return tsc_to_ns(rdtsc() - g_tsc_base); }
 uint64_t monotonic_ns() { return g_mono_base_ns + boot_ns(); }
 uint64_t realtime_ns() { return g_real_base_ns + boot_ns(); }
 
-void sleep_until(uint64_t deadline_ns) {
-    if (deadline_ns <= g_mono_base_ns) return;
+uint64_t tsc_deadline_for(uint64_t deadline_ns) {
+    if (deadline_ns <= g_mono_base_ns) return 0;
     const unsigned __int128 ns = deadline_ns - g_mono_base_ns;
     const unsigned __int128 ticks = ns * g_tsc_khz / 1'000'000;
-    const uint64_t deadline_tsc =
-        ticks > ~0ULL - g_tsc_base ? ~0ULL : g_tsc_base + uint64_t(ticks);
-    apic_wait_until(deadline_tsc);
+    return ticks > ~0ULL - g_tsc_base ? ~0ULL : g_tsc_base + uint64_t(ticks);
+}
+
+void sleep_until(uint64_t deadline_ns) {
+    if (deadline_ns <= monotonic_ns()) return;
+    WaitQueue nobody;  // only the deadline ends this wait
+    thread_wait(nobody, deadline_ns);
 }
 
 }  // namespace utx::kernel

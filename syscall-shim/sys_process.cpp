@@ -5,15 +5,14 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/memory.h"
 #include "kernel/process.h"
+#include "kernel/sched/sched.h"
 #include "syscall-shim/handlers.h"
 #include "kernel/mm/user_access.h"
 
 namespace utx::kernel {
 
-int64_t sys_exit(SyscallArgs& a) { process_exit(int(a.arg[0])); }
 int64_t sys_exit_group(SyscallArgs& a) { process_exit(int(a.arg[0])); }
 int64_t sys_getpid(SyscallArgs&) { return current_process().pid; }
-int64_t sys_gettid(SyscallArgs&) { return current_process().tid; }
 int64_t sys_getppid(SyscallArgs&) { return current_process().ppid; }
 int64_t sys_getuid(SyscallArgs&) { return current_process().uid; }
 int64_t sys_geteuid(SyscallArgs&) { return current_process().uid; }
@@ -31,20 +30,15 @@ int64_t sys_getsid(SyscallArgs& a) {
     return current_process().sid;
 }
 
-int64_t sys_set_tid_address(SyscallArgs& a) {
-    current_process().clear_child_tid = a.arg[0];
-    return current_process().tid;
-}
-
 int64_t sys_set_robust_list(SyscallArgs& a) {
     if (a.arg[1] != 24) return -EINVAL;  // sizeof(struct robust_list_head)
-    current_process().robust_list = a.arg[0];
+    current_thread().robust_list = a.arg[0];
     return 0;
 }
 
 int64_t sys_arch_prctl(SyscallArgs& a) {
     enum { kSetGs = 0x1001, kSetFs = 0x1002, kGetFs = 0x1003, kGetGs = 0x1004 };
-    Process& p = current_process();
+    Thread& p = current_thread();
     switch (a.arg[0]) {
         case kSetFs:
         case kSetGs:
@@ -115,7 +109,10 @@ int64_t sys_sched_getaffinity(SyscallArgs& a) {
     return copy_to_user(a.arg[2], &mask, sizeof mask) ? 8 : -EFAULT;
 }
 
-int64_t sys_sched_yield(SyscallArgs&) { return 0; }
+int64_t sys_sched_yield(SyscallArgs&) {
+    sched_yield_now();
+    return 0;
+}
 
 int64_t sys_getcpu(SyscallArgs& a) {
     uint32_t zero = 0;

@@ -1,6 +1,7 @@
 // syscall-shim/sys_signal.cpp: signal dispositions and masks. Dispositions are recorded;
 // delivery to handlers comes with [threads]. Default actions that terminate are carried out.
 #include "kernel/process.h"
+#include "kernel/sched/sched.h"
 #include "syscall-shim/handlers.h"
 #include "kernel/mm/user_access.h"
 
@@ -106,14 +107,13 @@ int64_t sys_kill(SyscallArgs& a) {
 
 int64_t sys_tgkill(SyscallArgs& a) {
     if (int64_t(a.arg[0]) <= 0 || int64_t(a.arg[1]) <= 0) return -EINVAL;
-    if (a.arg[0] != uint64_t(current_process().pid) || a.arg[1] != uint64_t(current_process().tid))
-        return -ESRCH;
+    if (a.arg[0] != uint64_t(current_process().pid) || !thread_find(int(a.arg[1]))) return -ESRCH;
     return send_to_self(int(a.arg[2]));
 }
 
 int64_t sys_tkill(SyscallArgs& a) {
     if (int64_t(a.arg[0]) <= 0) return -EINVAL;
-    if (a.arg[0] != uint64_t(current_process().tid)) return -ESRCH;
+    if (!thread_find(int(a.arg[0]))) return -ESRCH;
     return send_to_self(int(a.arg[1]));
 }
 

@@ -44,6 +44,8 @@ COMPAT_RUNS = {
     "sched": ([], b"", (0,)),
     "sigaction": ([], b"", (0,)),
     "sysinfo": ([], b"", (0,)),
+    "threads": ([], b"", (0,)),
+    "thread_stress": ([], b"", (0,)),
     "tls": ([], b"", (0,)),
     "uname": ([], b"", (0,)),
 }

@@ -96,6 +96,8 @@ static inline const char *errno_name(int err) {
             return "EOPNOTSUPP";
         case EOVERFLOW:
             return "EOVERFLOW";
+        case ETIMEDOUT:
+            return "ETIMEDOUT";
         default:
             return "other errno";
     }

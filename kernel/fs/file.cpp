@@ -11,6 +11,7 @@
 #include "kernel/process.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/random.h"
+#include "kernel/sched/sched.h"
 #include "minifs/fs.h"
 
 namespace utx::kernel {
@@ -41,12 +42,6 @@ int64_t check_epipe(int64_t r) {
     return r;
 }
 
-// Nothing else runs in this VM yet, so a pipe that stays empty (or full) with its other end
-// open can never change: Linux would block forever, and so do we.
-[[noreturn]] void block_forever() {
-    for (;;) cpu_halt();
-}
-
 // Writes all of the buffers to the host, in chunks one request can carry.
 int64_t host_write_all(int host_fd, IoBuffer* bufs, size_t count) {
     int64_t total = 0;
@@ -68,32 +63,47 @@ int64_t host_write_all(int host_fd, IoBuffer* bufs, size_t count) {
 
 int64_t pipe_read(OpenFile& f, IoBuffer* bufs, size_t count) {
     Pipe& p = *f.pipe;
-    if (p.count == 0) {
+    while (p.count == 0) {
         if (p.writers == 0) return 0;
         if (f.flags & kONonblock) return -EAGAIN;
-        block_forever();
+        thread_wait(p.read_wait, 0);
     }
     int64_t total = 0;
-    UserAccessScope scope;
-    for (size_t i = 0; i < count && p.count; ++i)
-        total += int64_t(p.read(reinterpret_cast<uint8_t*>(bufs[i].addr), bufs[i].len));
+    {
+        UserAccessScope scope;
+        for (size_t i = 0; i < count && p.count; ++i)
+            total += int64_t(p.read(reinterpret_cast<uint8_t*>(bufs[i].addr), bufs[i].len));
+    }
+    wake_up(p.write_wait, 1 << 30);
     return total;
 }
 
 int64_t pipe_write(OpenFile& f, IoBuffer* bufs, size_t count) {
     Pipe& p = *f.pipe;
-    if (p.readers == 0) return check_epipe(-EPIPE);
+    uint64_t want = 0;
+    for (size_t i = 0; i < count; ++i) want += bufs[i].len;
+    // Up to PIPE_BUF bytes go in whole or not at all.
+    while (want <= Pipe::kAtomic && p.space() < want && p.readers) {
+        if (f.flags & kONonblock) return -EAGAIN;
+        thread_wait(p.write_wait, 0);
+    }
     int64_t total = 0;
     for (size_t i = 0; i < count; ++i) {
-        size_t n;
-        {
-            UserAccessScope scope;
-            n = p.write(reinterpret_cast<const uint8_t*>(bufs[i].addr), bufs[i].len);
-        }
-        total += int64_t(n);
-        if (n < bufs[i].len) {
-            if (f.flags & kONonblock) return total ? total : -EAGAIN;
-            block_forever();
+        for (uint64_t done = 0; done < bufs[i].len;) {
+            if (p.readers == 0) return total ? total : check_epipe(-EPIPE);
+            size_t n;
+            {
+                UserAccessScope scope;
+                n = p.write(reinterpret_cast<const uint8_t*>(bufs[i].addr + done),
+                            bufs[i].len - done);
+            }
+            done += n;
+            total += int64_t(n);
+            if (n) wake_up(p.read_wait, 1 << 30);
+            if (done < bufs[i].len) {
+                if (f.flags & kONonblock) return total ? total : -EAGAIN;
+                thread_wait(p.write_wait, 0);
+            }
         }
     }
     return total;

@@ -47,6 +47,8 @@ size_t Pipe::write(const uint8_t* src, size_t len) {
 
 void Pipe::release(Pipe* pipe, bool write_end) {
     (write_end ? pipe->writers : pipe->readers) -= 1;
+    // The other side learns of it: end of file for readers, EPIPE for writers.
+    wake_up(write_end ? pipe->read_wait : pipe->write_wait, 1 << 30);
     if (pipe->readers == 0 && pipe->writers == 0) {
         kfree(pipe->buffer);
         kfree(pipe);

@@ -4,16 +4,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/sched/sched.h"
+
 namespace utx::kernel {
 
 struct Pipe {
     static constexpr size_t kCapacity = 65536;
+    static constexpr size_t kAtomic = 4096;  // PIPE_BUF: smaller writes are never split
     uint8_t* buffer;
     size_t head;  // next byte to read
     size_t count;
     uint32_t readers;
     uint32_t writers;
     uint64_t inode;
+    WaitQueue read_wait;   // readers waiting for data or the last writer's close
+    WaitQueue write_wait;  // writers waiting for room or the last reader's close
 
     static Pipe* create();
     // Bytes moved; 0 means empty (read) or full (write).

@@ -47,6 +47,27 @@ uint64_t frame_alloc() {
     return 0;
 }
 
+uint64_t frames_alloc_contiguous(uint64_t count) {
+    if (count == 0 || g_free < count) return 0;
+    // First fit over the bitmap; kernel stacks and large buffers are few and small.
+    uint64_t run = 0;
+    for (uint64_t f = 0; f < g_frames; ++f) {
+        if (g_bitmap[f / 64] == ~0ULL && f % 64 == 0) {
+            run = 0;
+            f += 63;
+            continue;
+        }
+        run = used(f) ? 0 : run + 1;
+        if (run < count) continue;
+        const uint64_t first = f + 1 - count;
+        for (uint64_t i = first; i <= f; ++i) set_used(i);
+        g_free -= count;
+        memset(phys_to_virt(first * kPageSize), 0, count * kPageSize);
+        return first * kPageSize;
+    }
+    return 0;
+}
+
 void frame_free(uint64_t pa) {
     uint64_t f = pa / kPageSize;
     KASSERT(f < g_frames && used(f));

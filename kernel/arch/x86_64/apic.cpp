@@ -57,29 +57,34 @@ bool apic_init(uint64_t tsc_khz) {
     return true;
 }
 
-void apic_eoi() { reg(kRegEoi) = 0; }
+namespace {
+uint64_t g_armed;  // the deadline last programmed: writing the timer is a VM exit
+}  // namespace
 
-void apic_wait_until(uint64_t deadline_tsc) {
-    if (!g_ready) {
-        while (rdtsc() < deadline_tsc) cpu_relax();
+void apic_eoi() {
+    g_armed = 0;  // the timer fired: the next deadline must be programmed even if equal
+    reg(kRegEoi) = 0;
+}
+
+bool apic_ready() { return g_ready; }
+
+void apic_arm(uint64_t deadline_tsc) {
+    if (!g_ready) return;
+    if (deadline_tsc == g_armed) return;
+    g_armed = deadline_tsc;
+    if (g_tsc_deadline) {
+        wrmsr(kMsrTscDeadline, deadline_tsc);
         return;
     }
-    for (;;) {
-        uint64_t now = rdtsc();
-        if (now >= deadline_tsc) break;
-        if (g_tsc_deadline) {
-            wrmsr(kMsrTscDeadline, deadline_tsc);
-        } else {
-            uint64_t delta = deadline_tsc - now;
-            if (delta > g_tsc_khz * 1000) delta = g_tsc_khz * 1000;  // re-armed each second
-            uint64_t ticks = delta * g_apic_ticks_per_ms / g_tsc_khz + 1;
-            reg(kRegInitialCount) = ticks > 0xffffffffULL ? 0xffffffffU : uint32_t(ticks);
-        }
-        // sti takes effect after the next instruction: no wake-up is lost before hlt.
-        asm volatile("sti; hlt; cli" ::: "memory");
+    if (!deadline_tsc) {
+        reg(kRegInitialCount) = 0;
+        return;
     }
-    if (g_tsc_deadline) wrmsr(kMsrTscDeadline, 0);
-    else reg(kRegInitialCount) = 0;
+    const uint64_t now = rdtsc();
+    uint64_t delta = deadline_tsc > now ? deadline_tsc - now : 1;
+    if (delta > g_tsc_khz * 1000) delta = g_tsc_khz * 1000;  // re-armed each second
+    uint64_t ticks = delta * g_apic_ticks_per_ms / g_tsc_khz + 1;
+    reg(kRegInitialCount) = ticks > 0xffffffffULL ? 0xffffffffU : uint32_t(ticks);
 }
 
 }  // namespace utx::kernel

@@ -8,8 +8,10 @@ namespace utx::kernel {
 // Maps the local APIC and programs its timer (TSC-deadline where offered, one-shot
 // otherwise). Returns false where there is no usable APIC; waits then spin.
 bool apic_init(uint64_t tsc_khz);
-// Halts until the TSC reaches `deadline_tsc` (the timer wakes the vCPU).
-void apic_wait_until(uint64_t deadline_tsc);
+// Programs the timer to interrupt at `deadline_tsc` (0: no interrupt). Without a usable
+// APIC it does nothing: the scheduler then spins on the TSC while idle.
+void apic_arm(uint64_t deadline_tsc);
+bool apic_ready();
 void apic_eoi();
 
 }  // namespace utx::kernel

@@ -114,6 +114,13 @@ void cpu_init(PerCpu& cpu, uint64_t kernel_stack_top) {
     wrmsr(kMsrEfer, rdmsr(kMsrEfer) | 1 /* SCE */ | 0x800 /* NXE */);
 }
 
+void cpu_set_kernel_stack(uint64_t top) {
+    g_tss.rsp[0] = top;
+    PerCpu* cpu;
+    asm volatile("movq %%gs:0, %0" : "=r"(cpu));
+    cpu->kernel_rsp = top;
+}
+
 bool g_smap_enabled = false;
 
 void protection_init() {

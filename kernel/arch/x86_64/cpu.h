@@ -64,6 +64,9 @@ struct PerCpu {
 };
 
 void cpu_init(PerCpu& cpu, uint64_t kernel_stack_top);
+// Where the next entry from user mode (syscall, interrupt, exception) lands: the top of the
+// running thread's kernel stack.
+void cpu_set_kernel_stack(uint64_t top);
 // Turns on SMEP and SMAP where the CPU offers them: the kernel then never runs user code and
 // touches user memory only between user_access_begin() and user_access_end().
 void protection_init();

@@ -7,6 +7,7 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/memory.h"
 #include "kernel/process.h"
+#include "kernel/sched/sched.h"
 
 namespace {
 
@@ -28,7 +29,10 @@ using namespace utx::kernel;
 
 extern "C" void trap_dispatch(TrapFrame* f) {
     if (f->vector == kTimerVector) {
-        apic_eoi();  // the wake-up of a halted wait; the waiter checks the time itself
+        apic_eoi();
+        // In the application: deadlines and time slices. In the kernel it can only be the
+        // idle loop, which looks at the time itself.
+        if (f->cs & 3) sched_timer_tick();
         return;
     }
     if (f->vector == kSpuriousVector) return;

@@ -1,0 +1,73 @@
+// kernel/sched/sched.h: the threads of the process and the scheduler that runs them on the
+// vCPU: a run queue served round robin, preemption by the LAPIC timer only while another
+// thread is waiting to run (each tick is a VM exit), timed waits, and an idle vCPU that
+// halts until the next deadline or interrupt.
+//
+// The kernel itself is not preemptible: interrupts are off in it except while it idles, so
+// the scheduler's and its callers' data need no locks on one vCPU.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/arch/x86_64/cpu.h"
+
+namespace utx::kernel {
+
+struct Thread;
+
+// Threads blocked on one thing (a futex, a pipe, a child), woken first come first served.
+struct WaitQueue {
+    Thread* head = nullptr;
+    Thread* tail = nullptr;
+};
+
+struct Thread {
+    enum class State : uint8_t { Runnable, Blocked, Dead };
+    int tid;
+    State state;
+    bool timed_out;             // the last wait ended at its deadline
+    uint64_t saved_rsp;         // the kernel context while another thread runs
+    uint8_t* kernel_stack;      // null for the first thread (the boot stack)
+    uint64_t kernel_stack_top;
+    uint8_t* fpu;               // the application's x87/SSE/AVX registers while switched out
+    uint64_t fs_base, gs_base;  // the application's TLS registers
+    uint64_t clear_child_tid;   // set_tid_address / CLONE_CHILD_CLEARTID
+    uint64_t robust_list;
+    // Waiting.
+    WaitQueue* queue;           // the queue it waits on, or null
+    Thread* queue_next;
+    uint64_t deadline_tsc;      // a timed wait's end (0: none)
+    Thread* timed_next;         // timed waits, soonest first
+    uint64_t futex_addr;        // kernel/sched/futex.cpp
+    uint32_t futex_bitset;
+    // Scheduling.
+    Thread* run_next;
+    Thread* all_next;
+};
+
+// The first thread (tid 1): the one that boots and runs the program's entry.
+void sched_init(uint64_t boot_stack_top);
+Thread& current_thread();
+size_t thread_count();  // threads not yet exited
+Thread* thread_find(int tid);
+
+// A new thread that enters user mode with `frame` (and a copy of the caller's FPU state);
+// null when memory is short.
+Thread* thread_spawn(const TrapFrame& frame);
+// Ends the calling thread, which is not the last one.
+[[noreturn]] void thread_exit();
+
+// Blocks the calling thread on `q` until thread_wake / wake_up, or until `deadline_ns`
+// (CLOCK_MONOTONIC; 0 waits without limit). Returns false when the deadline ended it.
+bool thread_wait(WaitQueue& q, uint64_t deadline_ns);
+void thread_wake(Thread* t);        // t must be waiting
+int wake_up(WaitQueue& q, int max);  // wakes up to `max` waiters; returns how many
+void wait_queue_remove(WaitQueue& q, Thread* t);
+void wait_queue_append(WaitQueue& q, Thread* t);
+
+// Gives the vCPU to the next runnable thread, if any.
+void sched_yield_now();
+// The LAPIC timer fired while the application ran: deadlines and the time slice.
+void sched_timer_tick();
+
+}  // namespace utx::kernel
