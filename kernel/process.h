@@ -36,10 +36,7 @@ struct Process {
     char exec_path[256]{};
     FdEntry fds[kMaxFds]{};
     SigAction actions[kSignals + 1]{};
-    uint64_t signal_mask = 0;
     Rlimit rlimits[kRlimits]{};
-    uint64_t altstack_sp = 0, altstack_size = 0;
-    uint32_t altstack_flags = 2;  // SS_DISABLE
     uint32_t umask = 022;
     char comm[16]{};             // PR_SET_NAME; starts as the program's file name
     uint64_t pdeath_signal = 0;

@@ -3,6 +3,7 @@
 #include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/platform/hypercall.h"
+#include "kernel/lib/errno.h"
 #include "kernel/sched/sched.h"
 
 namespace utx::kernel {
@@ -33,6 +34,10 @@ void time_init(uint64_t tsc_khz) {
     g_mono_base_ns = req.args[1];
 }
 
+uint64_t monotonic_ns_at(uint64_t tsc) {
+    return g_mono_base_ns + (tsc > g_tsc_base ? tsc_to_ns(tsc - g_tsc_base) : 0);
+}
+
 uint64_t boot_ns() { return tsc_to_ns(rdtsc() - g_tsc_base); }
 uint64_t monotonic_ns() { return g_mono_base_ns + boot_ns(); }
 uint64_t realtime_ns() { return g_real_base_ns + boot_ns(); }
@@ -44,10 +49,11 @@ uint64_t tsc_deadline_for(uint64_t deadline_ns) {
     return ticks > ~0ULL - g_tsc_base ? ~0ULL : g_tsc_base + uint64_t(ticks);
 }
 
-void sleep_until(uint64_t deadline_ns) {
-    if (deadline_ns <= monotonic_ns()) return;
-    WaitQueue nobody;  // only the deadline ends this wait
-    thread_wait(nobody, deadline_ns);
+int64_t sleep_until(uint64_t deadline_ns) {
+    if (deadline_ns <= monotonic_ns()) return 0;
+    WaitQueue nobody;  // only the deadline (or a signal) ends this wait
+    const int64_t r = thread_wait(nobody, deadline_ns);
+    return r == -EINTR ? r : 0;
 }
 
 }  // namespace utx::kernel

@@ -201,7 +201,9 @@ int main(int argc, char** argv) {
         case GuestExit::Kind::Exited:
             return exit.status;
         case GuestExit::Kind::Killed:
-            if (exit.status != SIGPIPE && exit.status != SIGINT) {
+            // Faults get the one-line report; a signal sent to the program (kill, raise,
+            // abort, a closed pipe) ends it silently, as under a shell.
+            if (exit.rip != 0) {
                 std::fprintf(stderr, "utx-run: %s: %s (signal %d) at address 0x%lx, rip 0x%lx\n",
                              options->program.c_str(), signal_description(exit.status).c_str(),
                              exit.status, (unsigned long)exit.fault_address,

@@ -4,6 +4,7 @@
 #include "syscall-shim/handlers.h"
 #include "syscall-shim/trace.h"
 #include "kernel/fs/vfs.h"
+#include "kernel/signal.h"
 
 namespace utx::kernel {
 namespace {
@@ -61,8 +62,11 @@ void syscall_report_summary() {
 
 using namespace utx::kernel;
 
-extern "C" void syscall_dispatch(TrapFrame* f) {
+// Returns nonzero when the frame must be restored whole (iret): after rt_sigreturn, or
+// when a signal handler's frame or a restart changed it.
+extern "C" uint64_t syscall_dispatch(TrapFrame* f) {
     const uint64_t nr = f->rax;
+    f->error = nr;  // kept for a restart after a signal
     SyscallArgs args{{f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9}, f};
     int64_t result;
     if (nr < kTableSize && kTable.e[nr].handler) {
@@ -76,4 +80,11 @@ extern "C" void syscall_dispatch(TrapFrame* f) {
     }
     if (g_trace) trace_exit(nr, args, result);
     f->rax = uint64_t(result);
+    constexpr uint64_t kRtSigreturn = 15;
+    const bool full = nr == kRtSigreturn;
+    const Thread& t = current_thread();
+    if (result == -ERESTARTSYS || ((t.pending | signal_pending(t)) & ~t.signal_mask) ||
+        t.has_saved_mask)
+        return signal_deliver(*f, !full) || full;
+    return full;
 }

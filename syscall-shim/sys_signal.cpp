@@ -1,26 +1,39 @@
-// syscall-shim/sys_signal.cpp: signal dispositions and masks. Dispositions are recorded;
-// delivery to handlers comes with [threads]. Default actions that terminate are carried out.
+// syscall-shim/sys_signal.cpp: dispositions, masks, sending, waiting for signals, and the
+// ITIMER_REAL alarm. Delivery itself is kernel/signal.cpp.
+#include "kernel/lib/string.h"
+#include "kernel/mm/user_access.h"
 #include "kernel/process.h"
 #include "kernel/sched/sched.h"
+#include "kernel/signal.h"
+#include "kernel/time.h"
 #include "syscall-shim/handlers.h"
-#include "kernel/mm/user_access.h"
 
 namespace utx::kernel {
 namespace {
 
-constexpr int kSigKill = 9, kSigStop = 19;
-constexpr uint64_t kUnblockable = (1ULL << (kSigKill - 1)) | (1ULL << (kSigStop - 1));
-constexpr uint64_t kSigDfl = 0, kSigIgn = 1;
+constexpr uint64_t kNsPerSec = 1'000'000'000, kNsPerUsec = 1000;
 
-// Signals whose default action is to do nothing (SIGCHLD, SIGCONT, SIGURG, SIGWINCH).
-bool default_ignored(int sig) { return sig == 17 || sig == 18 || sig == 23 || sig == 28; }
+SignalInfo from_caller(int32_t code) {
+    return SignalInfo{code, current_process().pid, current_process().uid, 0};
+}
+
+bool valid_signal(uint64_t sig) { return sig <= uint64_t(kNumSignals); }
+
+// Waits for a signal without a deadline (pause, rt_sigsuspend): ends with -EINTR once a
+// handler is due; signals that kill never come back here.
+int64_t wait_for_signal() {
+    WaitQueue nobody;
+    while (thread_wait(nobody, 0) != -EINTR) {
+    }
+    return -EINTR;
+}
 
 }  // namespace
 
 int64_t sys_rt_sigaction(SyscallArgs& a) {
     const int sig = int(a.arg[0]);
     if (a.arg[3] != 8) return -EINVAL;
-    if (sig < 1 || sig > kSignals) return -EINVAL;
+    if (sig < 1 || sig > kNumSignals) return -EINVAL;
     Process& p = current_process();
     SigAction next;
     if (a.arg[1]) {
@@ -31,6 +44,15 @@ int64_t sys_rt_sigaction(SyscallArgs& a) {
     if (a.arg[1]) {
         next.mask &= ~kUnblockable;
         p.actions[sig] = next;
+        // Setting SIG_IGN (or SIG_DFL where the default is to ignore) discards what is
+        // pending, as on Linux.
+        if (next.handler == 1 || (next.handler == 0 && (sig == kSigChld || sig == kSigUrg ||
+                                                        sig == kSigWinch || sig == kSigCont))) {
+            SignalInfo dropped;
+            for (Thread* t = thread_list(); t; t = t->all_next)
+                while (signal_dequeue(*t, sigbit(sig), dropped)) {
+                }
+        }
     }
     return 0;
 }
@@ -38,20 +60,20 @@ int64_t sys_rt_sigaction(SyscallArgs& a) {
 int64_t sys_rt_sigprocmask(SyscallArgs& a) {
     enum { kBlock = 0, kUnblock = 1, kSetMask = 2 };
     if (a.arg[3] != 8) return -EINVAL;
-    Process& p = current_process();
+    Thread& t = current_thread();
     uint64_t set = 0;
     if (a.arg[1]) {
         if (a.arg[0] > kSetMask) return -EINVAL;
         if (!UserPtr<uint64_t>(a.arg[1]).read(set)) return -EFAULT;
     }
-    if (a.arg[2] && !UserPtr<uint64_t>(a.arg[2]).write(p.signal_mask)) return -EFAULT;
+    if (a.arg[2] && !UserPtr<uint64_t>(a.arg[2]).write(t.signal_mask)) return -EFAULT;
     if (a.arg[1]) {
         switch (a.arg[0]) {
-            case kBlock: p.signal_mask |= set; break;
-            case kUnblock: p.signal_mask &= ~set; break;
-            case kSetMask: p.signal_mask = set; break;
+            case kBlock: t.signal_mask |= set; break;
+            case kUnblock: t.signal_mask &= ~set; break;
+            case kSetMask: t.signal_mask = set; break;
         }
-        p.signal_mask &= ~kUnblockable;
+        t.signal_mask &= ~kUnblockable;
     }
     return 0;
 }
@@ -63,70 +85,182 @@ int64_t sys_sigaltstack(SyscallArgs& a) {
         int32_t pad;
         uint64_t size;
     };
-    constexpr int32_t kSsDisable = 2, kSsAutodisarm = int32_t(1u << 31);
+    constexpr int32_t kSsOnstack = 1, kSsDisable = 2, kSsAutodisarm = int32_t(1u << 31);
     constexpr uint64_t kMinSigStkSz = 2048;
-    Process& p = current_process();
-    StackT old{p.altstack_sp, int32_t(p.altstack_flags), 0, p.altstack_size};
+    Thread& t = current_thread();
+    const uint64_t sp = a.frame->rsp;
+    const bool on = t.altstack_size && sp > t.altstack_sp && sp <= t.altstack_sp + t.altstack_size;
+    StackT old{t.altstack_sp,
+               (t.altstack_size ? (on ? kSsOnstack : 0) : kSsDisable) |
+                   int32_t(t.altstack_flags & uint32_t(kSsAutodisarm)),
+               0, t.altstack_size};
     if (a.arg[0]) {
         StackT ss;
         if (!UserPtr<StackT>(a.arg[0]).read(ss)) return -EFAULT;
+        if (on) return -EPERM;  // not while running on it
         int32_t mode = ss.flags & ~kSsAutodisarm;
-        if (mode != 0 && mode != kSsDisable) return -EINVAL;
-        if (mode == 0 && ss.size < kMinSigStkSz) return -ENOMEM;
-        p.altstack_sp = mode == kSsDisable ? 0 : ss.sp;
-        p.altstack_size = mode == kSsDisable ? 0 : ss.size;
-        p.altstack_flags = uint32_t(ss.flags);
+        if (mode != 0 && mode != kSsDisable && mode != kSsOnstack) return -EINVAL;
+        if (mode != kSsDisable && ss.size < kMinSigStkSz) return -ENOMEM;
+        t.altstack_sp = mode == kSsDisable ? 0 : ss.sp;
+        t.altstack_size = mode == kSsDisable ? 0 : ss.size;
+        t.altstack_flags = uint32_t(ss.flags);
     }
     if (a.arg[1] && !UserPtr<StackT>(a.arg[1]).write(old)) return -EFAULT;
     return 0;
 }
 
+int64_t sys_rt_sigreturn(SyscallArgs& a) { return signal_return(*a.frame); }
+
+int64_t sys_kill(SyscallArgs& a) {
+    const int64_t pid = int64_t(int32_t(a.arg[0]));
+    const Process& p = current_process();
+    if (!valid_signal(a.arg[1])) return -EINVAL;
+    if (pid != p.pid && pid != 0 && pid != -1 && pid != -p.pgid) return -ESRCH;
+    if (a.arg[1]) signal_send_process(int(a.arg[1]), from_caller(kSiUser));
+    return 0;
+}
+
+int64_t sys_tgkill(SyscallArgs& a) {
+    if (int32_t(a.arg[0]) <= 0 || int32_t(a.arg[1]) <= 0) return -EINVAL;
+    if (!valid_signal(a.arg[2])) return -EINVAL;
+    Thread* t = thread_find(int(a.arg[1]));
+    if (a.arg[0] != uint64_t(current_process().pid) || !t) return -ESRCH;
+    if (a.arg[2]) signal_send_thread(*t, int(a.arg[2]), from_caller(kSiTkill));
+    return 0;
+}
+
+int64_t sys_tkill(SyscallArgs& a) {
+    if (int32_t(a.arg[0]) <= 0) return -EINVAL;
+    if (!valid_signal(a.arg[1])) return -EINVAL;
+    Thread* t = thread_find(int(a.arg[0]));
+    if (!t) return -ESRCH;
+    if (a.arg[1]) signal_send_thread(*t, int(a.arg[1]), from_caller(kSiTkill));
+    return 0;
+}
+
+int64_t sys_rt_sigpending(SyscallArgs& a) {
+    if (a.arg[1] > 8) return -EINVAL;
+    const Thread& t = current_thread();
+    const uint64_t blocked_pending = signal_pending(t) & t.signal_mask;
+    return copy_to_user(a.arg[0], &blocked_pending, a.arg[1]) ? 0 : -EFAULT;
+}
+
+int64_t sys_pause(SyscallArgs&) { return wait_for_signal(); }
+
+int64_t sys_rt_sigsuspend(SyscallArgs& a) {
+    if (a.arg[1] != 8) return -EINVAL;
+    uint64_t mask;
+    if (!UserPtr<uint64_t>(a.arg[0]).read(mask)) return -EFAULT;
+    Thread& t = current_thread();
+    // The handler's frame records the mask from before the call, which rt_sigreturn restores.
+    t.saved_mask = t.signal_mask;
+    t.has_saved_mask = true;
+    t.signal_mask = mask & ~kUnblockable;
+    return wait_for_signal();
+}
+
+int64_t sys_rt_sigtimedwait(SyscallArgs& a) {
+    struct Timespec {
+        int64_t sec, nsec;
+    };
+    if (a.arg[3] != 8) return -EINVAL;
+    uint64_t set;
+    if (!UserPtr<uint64_t>(a.arg[0]).read(set)) return -EFAULT;
+    set &= ~kUnblockable;
+    uint64_t deadline = 0;
+    if (a.arg[2]) {
+        Timespec ts;
+        if (!UserPtr<Timespec>(a.arg[2]).read(ts)) return -EFAULT;
+        if (ts.sec < 0 || ts.nsec < 0 || uint64_t(ts.nsec) >= kNsPerSec) return -EINVAL;
+        deadline = monotonic_ns() + uint64_t(ts.sec) * kNsPerSec + uint64_t(ts.nsec);
+    }
+    Thread& t = current_thread();
+    SignalInfo info;
+    int sig = signal_dequeue(t, set, info);
+    while (!sig) {
+        if (a.arg[2] && monotonic_ns() >= deadline) return -EAGAIN;
+        t.signal_waiting = set;
+        WaitQueue nobody;
+        const int64_t r = thread_wait(nobody, a.arg[2] ? deadline : 0);
+        t.signal_waiting = 0;
+        sig = signal_dequeue(t, set, info);
+        if (!sig && r == -ETIMEDOUT) return -EAGAIN;
+        if (!sig && r == -EINTR) return -EINTR;  // another signal, for a handler
+    }
+    if (a.arg[1]) {
+        uint8_t siginfo[128] = {};
+        const int32_t head[3] = {sig, 0, info.code};
+        memcpy(siginfo, head, sizeof head);
+        if (sig == kSigSegv || sig == kSigBus || sig == kSigFpe || sig == kSigIll) {
+            memcpy(siginfo + 16, &info.addr, 8);
+        } else {
+            memcpy(siginfo + 16, &info.pid, 4);
+            memcpy(siginfo + 20, &info.uid, 4);
+        }
+        if (!copy_to_user(a.arg[1], siginfo, sizeof siginfo)) return -EFAULT;
+    }
+    return sig;
+}
+
+// --- ITIMER_REAL and alarm ---------------------------------------------------------------
+
 namespace {
 
-// A signal sent to ourselves: carry out the default action, or report that handler
-// delivery is not there yet.
-int64_t send_to_self(int sig) {
-    if (sig < 0 || sig > kSignals) return -EINVAL;
-    if (sig == 0) return 0;
-    Process& p = current_process();
-    uint64_t handler = p.actions[sig].handler;
-    if (handler == kSigIgn || (handler == kSigDfl && default_ignored(sig))) return 0;
-    if (handler == kSigDfl && (sig == kSigKill || !(p.signal_mask & (1ULL << (sig - 1)))))
-        process_kill(sig, 0, 0);
-    return -ENOSYS;  // a handler or a blocked signal needs delivery ([threads])
+struct Timeval {
+    int64_t sec, usec;
+};
+struct Itimerval {
+    Timeval interval, value;
+};
+
+uint64_t to_ns(const Timeval& tv) { return uint64_t(tv.sec) * kNsPerSec + uint64_t(tv.usec) * kNsPerUsec; }
+Timeval to_timeval(uint64_t ns) {
+    // Linux rounds a remaining time up to the next microsecond, never to zero.
+    return {int64_t(ns / kNsPerSec), int64_t((ns % kNsPerSec + kNsPerUsec - 1) / kNsPerUsec)};
+}
+
+Itimerval current_real_timer() {
+    const uint64_t at = sched_alarm(), now = monotonic_ns();
+    Itimerval v{to_timeval(signal_alarm_interval()), {0, 0}};
+    if (at) v.value = to_timeval(at > now ? at - now : 1000);
+    if (v.value.usec == 1'000'000) v.value = {v.value.sec + 1, 0};
+    return v;
+}
+
+void set_real_timer(uint64_t value_ns, uint64_t interval_ns) {
+    signal_set_alarm_interval(value_ns ? interval_ns : 0);
+    sched_set_alarm(value_ns ? monotonic_ns() + value_ns : 0);
 }
 
 }  // namespace
 
-int64_t sys_kill(SyscallArgs& a) {
-    const int64_t pid = int64_t(a.arg[0]);
-    const Process& p = current_process();
-    if (pid != p.pid && pid != 0 && pid != -1 && pid != -p.pgid) return -ESRCH;
-    return send_to_self(int(a.arg[1]));
+int64_t sys_getitimer(SyscallArgs& a) {
+    if (a.arg[0] > 2) return -EINVAL;
+    if (a.arg[0] != 0) return -EINVAL;  // ITIMER_VIRTUAL and ITIMER_PROF: not yet
+    const Itimerval v = current_real_timer();
+    return UserPtr<Itimerval>(a.arg[1]).write(v) ? 0 : -EFAULT;
 }
 
-int64_t sys_tgkill(SyscallArgs& a) {
-    if (int64_t(a.arg[0]) <= 0 || int64_t(a.arg[1]) <= 0) return -EINVAL;
-    if (a.arg[0] != uint64_t(current_process().pid) || !thread_find(int(a.arg[1]))) return -ESRCH;
-    return send_to_self(int(a.arg[2]));
+int64_t sys_setitimer(SyscallArgs& a) {
+    if (a.arg[0] != 0) return -EINVAL;  // ITIMER_VIRTUAL and ITIMER_PROF: not yet
+    Itimerval next{};
+    if (a.arg[1] && !UserPtr<Itimerval>(a.arg[1]).read(next)) return -EFAULT;
+    const Timeval both[2] = {next.interval, next.value};
+    for (const Timeval& tv : both)
+        if (tv.sec < 0 || tv.usec < 0 || tv.usec >= 1'000'000) return -EINVAL;
+    const Itimerval old = current_real_timer();
+    set_real_timer(to_ns(next.value), to_ns(next.interval));
+    if (a.arg[2] && !UserPtr<Itimerval>(a.arg[2]).write(old)) return -EFAULT;
+    return 0;
 }
 
-int64_t sys_tkill(SyscallArgs& a) {
-    if (int64_t(a.arg[0]) <= 0) return -EINVAL;
-    if (!thread_find(int(a.arg[0]))) return -ESRCH;
-    return send_to_self(int(a.arg[1]));
-}
-
-}  // namespace utx::kernel
-
-namespace utx::kernel {
-
-// Nothing is ever left pending: a signal is acted on when sent, or refused (ENOSYS) until
-// delivery to handlers lands.
-int64_t sys_rt_sigpending(SyscallArgs& a) {
-    if (a.arg[1] > 8) return -EINVAL;
-    const uint64_t none_pending = 0;
-    return copy_to_user(a.arg[0], &none_pending, a.arg[1]) ? 0 : -EFAULT;
+int64_t sys_alarm(SyscallArgs& a) {
+    const Itimerval old = current_real_timer();
+    set_real_timer(uint64_t(uint32_t(a.arg[0])) * kNsPerSec, 0);
+    // Seconds left of the previous alarm, rounded to the nearest (at least 1 if any).
+    uint64_t left = uint64_t(old.value.sec) + (old.value.usec >= 500'000 ? 1 : 0);
+    if (!left && (old.value.sec || old.value.usec)) left = 1;
+    return int64_t(left);
 }
 
 }  // namespace utx::kernel

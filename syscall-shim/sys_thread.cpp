@@ -67,7 +67,8 @@ int64_t futex_wait(uint64_t addr, uint32_t expected, uint32_t bitset, uint64_t d
     Thread& t = current_thread();
     t.futex_addr = addr;
     t.futex_bitset = bitset;
-    return thread_wait(bucket(addr), deadline_ns) ? 0 : -ETIMEDOUT;
+    const int64_t r = thread_wait(bucket(addr), deadline_ns);
+    return r == -EINTR ? -ERESTARTSYS : r;
 }
 
 struct Timespec {

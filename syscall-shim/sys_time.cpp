@@ -51,9 +51,15 @@ int64_t sleep_on(uint64_t clock, bool absolute, const Timespec& t, uint64_t rem_
     if (now < 0) return now;
     uint64_t req = uint64_t(t.sec) * kNsPerSec + uint64_t(t.nsec);
     uint64_t wait = absolute ? (req > uint64_t(now) ? req - uint64_t(now) : 0) : req;
-    sleep_until(monotonic_ns() + wait);
-    (void)rem_addr;  // nothing interrupts a sleep yet, so *rem is never written
-    return 0;
+    const uint64_t deadline = monotonic_ns() + wait;
+    if (sleep_until(deadline) == 0) return 0;
+    // Interrupted by a signal's handler: EINTR, and for a relative sleep the time left.
+    if (!absolute && rem_addr) {
+        const uint64_t now = monotonic_ns();
+        if (!UserPtr<Timespec>(rem_addr).write(to_timespec(deadline > now ? deadline - now : 0)))
+            return -EFAULT;
+    }
+    return -EINTR;
 }
 
 }  // namespace

@@ -12,13 +12,13 @@
 #include "kernel/fs/vfs.h"
 #include "kernel/random.h"
 #include "kernel/sched/sched.h"
+#include "kernel/signal.h"
 #include "minifs/fs.h"
 
 namespace utx::kernel {
 
 namespace {
 
-constexpr int kSigPipe = 13;
 constexpr uint64_t kTcgets = 0x5401;
 constexpr int16_t kPollIn = 1, kPollOut = 4, kPollErr = 8, kPollHup = 0x10;
 
@@ -32,13 +32,12 @@ OpenFile* alloc_file(FileKind kind, uint32_t flags) {
     return f;
 }
 
-// A write to a pipe without readers raises SIGPIPE unless it is ignored or blocked.
+// A write to a pipe without readers raises SIGPIPE in the writing thread, and fails with
+// EPIPE if the thread lives on.
 int64_t check_epipe(int64_t r) {
-    if (r == -EPIPE) {
-        auto& p = current_process();
-        if (p.actions[kSigPipe].handler == 0 && !(p.signal_mask & (1ULL << (kSigPipe - 1))))
-            process_kill(kSigPipe, 0, 0);
-    }
+    if (r == -EPIPE)
+        signal_send_thread(current_thread(), kSigPipe,
+                           SignalInfo{kSiUser, current_process().pid, current_process().uid, 0});
     return r;
 }
 
@@ -66,7 +65,7 @@ int64_t pipe_read(OpenFile& f, IoBuffer* bufs, size_t count) {
     while (p.count == 0) {
         if (p.writers == 0) return 0;
         if (f.flags & kONonblock) return -EAGAIN;
-        thread_wait(p.read_wait, 0);
+        if (thread_wait(p.read_wait, 0) == -EINTR) return -ERESTARTSYS;
     }
     int64_t total = 0;
     {
@@ -85,7 +84,7 @@ int64_t pipe_write(OpenFile& f, IoBuffer* bufs, size_t count) {
     // Up to PIPE_BUF bytes go in whole or not at all.
     while (want <= Pipe::kAtomic && p.space() < want && p.readers) {
         if (f.flags & kONonblock) return -EAGAIN;
-        thread_wait(p.write_wait, 0);
+        if (thread_wait(p.write_wait, 0) == -EINTR) return -ERESTARTSYS;
     }
     int64_t total = 0;
     for (size_t i = 0; i < count; ++i) {
@@ -102,7 +101,7 @@ int64_t pipe_write(OpenFile& f, IoBuffer* bufs, size_t count) {
             if (n) wake_up(p.read_wait, 1 << 30);
             if (done < bufs[i].len) {
                 if (f.flags & kONonblock) return total ? total : -EAGAIN;
-                thread_wait(p.write_wait, 0);
+                if (thread_wait(p.write_wait, 0) == -EINTR) return total ? total : -ERESTARTSYS;
             }
         }
     }

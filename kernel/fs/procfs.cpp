@@ -1,6 +1,7 @@
 #include "kernel/fs/procfs.h"
 
 #include "kernel/fs/hostfs.h"
+#include "kernel/sched/sched.h"
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/fs/file.h"
@@ -80,9 +81,10 @@ void write_status(Inode* dir) {
     StringBuilder b(g_text, sizeof g_text);
     b.append("Name:\t%s\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
              "PPid:\t%d\nTracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n"
-             "FDSize:\t%d\nVmRSS:\t%8lu kB\nThreads:\t1\nSigBlk:\t%016lx\n",
+             "FDSize:\t%d\nVmRSS:\t%8lu kB\nThreads:\t%lu\nSigBlk:\t%016lx\n",
              p.comm, p.umask, p.pid, p.pid, p.ppid, p.uid, p.uid, p.uid, p.uid, p.gid, p.gid,
-             p.gid, p.gid, kMaxFds, (unsigned long)rss_kb, (unsigned long)p.signal_mask);
+             p.gid, p.gid, kMaxFds, (unsigned long)rss_kb, (unsigned long)thread_count(),
+             (unsigned long)current_thread().signal_mask);
     put_file(dir, "status", b.data(), b.length());
 }
 

@@ -135,6 +135,9 @@ enum Errno : int {
     ENOTRECOVERABLE = 131,
     ERFKILL = 132,
     EHWPOISON = 133,
+    // Never seen by the application: a wait a signal interrupted, to be restarted when the
+    // handler has SA_RESTART (or when no handler runs), EINTR otherwise.
+    ERESTARTSYS = 512,
 };
 
 // "ENOENT" for 2; nullptr for an unknown value.

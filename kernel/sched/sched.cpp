@@ -4,6 +4,8 @@
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/memory.h"
+#include "kernel/lib/errno.h"
+#include "kernel/signal.h"
 #include "kernel/time.h"
 
 extern "C" void context_switch(uint64_t* save_rsp, uint64_t next_rsp);
@@ -26,6 +28,9 @@ size_t g_live;
 int g_next_tid = 2;
 size_t g_fpu_size;       // bytes of the save area
 bool g_xsave;
+uint64_t g_alarm_tsc;    // ITIMER_REAL expiry (0: none)
+
+uint64_t g_alarm_ns() { return g_alarm_tsc ? monotonic_ns_at(g_alarm_tsc) : 0; }
 
 void fpu_save(uint8_t* area) {
     if (g_xsave) asm volatile("xsave64 (%0)" : : "r"(area), "a"(~0u), "d"(~0u) : "memory");
@@ -88,9 +93,13 @@ void make_runnable(Thread* t) {
     run_queue_push(t);
 }
 
-// Timed waits whose deadline has passed end now.
+// Timed waits whose deadline has passed end now, and the alarm rings.
 void expire_deadlines() {
     const uint64_t now = rdtsc();
+    if (g_alarm_tsc && g_alarm_tsc <= now) {
+        g_alarm_tsc = 0;
+        signal_alarm();  // may set the next period through sched_set_alarm
+    }
     while (g_timed && g_timed->deadline_tsc <= now) {
         Thread* t = g_timed;
         t->timed_out = true;
@@ -102,6 +111,7 @@ void expire_deadlines() {
 // another thread waits to run; off otherwise, so that a lone thread never exits the VM.
 void arm_timer() {
     uint64_t when = g_timed ? g_timed->deadline_tsc : 0;
+    if (g_alarm_tsc && (!when || g_alarm_tsc < when)) when = g_alarm_tsc;
     if (g_run_head) {
         const uint64_t slice = tsc_deadline_for(monotonic_ns() + kTimeSliceNs);
         if (!when || slice < when) when = slice;
@@ -171,6 +181,7 @@ void sched_init(uint64_t boot_stack_top) {
         g_fpu_size = 512;
     }
     g_first.tid = 1;
+    g_first.altstack_flags = 2;  // SS_DISABLE
     g_first.state = Thread::State::Runnable;
     g_first.kernel_stack_top = boot_stack_top;
     g_first.fpu = fpu_alloc();
@@ -181,6 +192,8 @@ void sched_init(uint64_t boot_stack_top) {
 
 Thread& current_thread() { return *g_current; }
 size_t thread_count() { return g_live; }
+
+Thread* thread_list() { return g_all; }
 
 Thread* thread_find(int tid) {
     for (Thread* t = g_all; t; t = t->all_next)
@@ -212,6 +225,8 @@ Thread* thread_spawn(const TrapFrame& frame) {
     t->tid = g_next_tid++;
     t->fs_base = g_current->fs_base;
     t->gs_base = g_current->gs_base;
+    t->signal_mask = g_current->signal_mask;  // a new thread inherits the mask
+    t->altstack_flags = 2;                    // SS_DISABLE: clone(2) gives none
     t->all_next = g_all;
     g_all = t;
     ++g_live;
@@ -231,9 +246,11 @@ void thread_exit() {
     panic("an exited thread was scheduled");
 }
 
-bool thread_wait(WaitQueue& q, uint64_t deadline_ns) {
+int64_t thread_wait(WaitQueue& q, uint64_t deadline_ns) {
     Thread* t = g_current;
+    if (signal_interrupts(*t)) return -EINTR;
     t->timed_out = false;
+    t->interrupted = false;
     t->state = Thread::State::Blocked;
     wait_queue_append(q, t);
     if (deadline_ns) {
@@ -242,8 +259,26 @@ bool thread_wait(WaitQueue& q, uint64_t deadline_ns) {
         timed_insert(t);
     }
     schedule();
-    return !t->timed_out;
+    if (t->interrupted) return -EINTR;
+    return t->timed_out ? -ETIMEDOUT : 0;
 }
+
+void thread_interrupt(Thread* t) {
+    if (t->state != Thread::State::Blocked) return;
+    t->interrupted = true;
+    make_runnable(t);
+}
+
+void sched_set_alarm(uint64_t deadline_ns) {
+    g_alarm_tsc = deadline_ns ? tsc_deadline_for(deadline_ns) : 0;
+    if (deadline_ns && !g_alarm_tsc) g_alarm_tsc = 1;
+    arm_timer();
+}
+
+uint64_t sched_alarm() { return g_alarm_ns(); }
+
+size_t fpu_state_size() { return g_fpu_size; }
+bool fpu_uses_xsave() { return g_xsave; }
 
 void thread_wake(Thread* t) {
     if (t->state == Thread::State::Blocked) make_runnable(t);

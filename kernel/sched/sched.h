@@ -15,6 +15,15 @@ namespace utx::kernel {
 
 struct Thread;
 
+// What a signal carries to its handler (the parts of siginfo_t utx fills).
+struct SignalInfo {
+    int32_t code;    // si_code: SI_USER, SI_TKILL, SEGV_MAPERR, …
+    int32_t pid;     // sender (kill, tgkill)
+    uint32_t uid;
+    uint64_t addr;   // si_addr of a fault
+};
+inline constexpr int kNumSignals = 64;
+
 // Threads blocked on one thing (a futex, a pipe, a child), woken first come first served.
 struct WaitQueue {
     Thread* head = nullptr;
@@ -33,6 +42,16 @@ struct Thread {
     uint64_t fs_base, gs_base;  // the application's TLS registers
     uint64_t clear_child_tid;   // set_tid_address / CLONE_CHILD_CLEARTID
     uint64_t robust_list;
+    // Signals (kernel/signal.h).
+    uint64_t signal_mask;
+    uint64_t pending;           // sent to this thread
+    SignalInfo pending_info[kNumSignals];
+    uint64_t altstack_sp, altstack_size;
+    uint32_t altstack_flags;
+    uint64_t signal_waiting;    // rt_sigtimedwait: blocked signals that end its wait
+    uint64_t saved_mask;        // rt_sigsuspend: the mask to restore after the handler
+    bool has_saved_mask;
+    bool interrupted;           // a signal ended the last wait
     // Waiting.
     WaitQueue* queue;           // the queue it waits on, or null
     Thread* queue_next;
@@ -50,6 +69,7 @@ void sched_init(uint64_t boot_stack_top);
 Thread& current_thread();
 size_t thread_count();  // threads not yet exited
 Thread* thread_find(int tid);
+Thread* thread_list();  // every thread through all_next (exited ones too, until reaped)
 
 // A new thread that enters user mode with `frame` (and a copy of the caller's FPU state);
 // null when memory is short.
@@ -58,8 +78,11 @@ Thread* thread_spawn(const TrapFrame& frame);
 [[noreturn]] void thread_exit();
 
 // Blocks the calling thread on `q` until thread_wake / wake_up, or until `deadline_ns`
-// (CLOCK_MONOTONIC; 0 waits without limit). Returns false when the deadline ended it.
-bool thread_wait(WaitQueue& q, uint64_t deadline_ns);
+// (CLOCK_MONOTONIC; 0 waits without limit): 0, -ETIMEDOUT when the deadline ended it, or
+// -EINTR when a signal it does not block arrived (then, or already before).
+int64_t thread_wait(WaitQueue& q, uint64_t deadline_ns);
+// A signal for `t`: ends its wait (as -EINTR) if it is waiting.
+void thread_interrupt(Thread* t);
 void thread_wake(Thread* t);        // t must be waiting
 int wake_up(WaitQueue& q, int max);  // wakes up to `max` waiters; returns how many
 void wait_queue_remove(WaitQueue& q, Thread* t);
@@ -69,5 +92,12 @@ void wait_queue_append(WaitQueue& q, Thread* t);
 void sched_yield_now();
 // The LAPIC timer fired while the application ran: deadlines and the time slice.
 void sched_timer_tick();
+// The process's ITIMER_REAL/alarm expiry (CLOCK_MONOTONIC ns, 0: none); on expiry the
+// scheduler calls signal_alarm().
+void sched_set_alarm(uint64_t deadline_ns);
+uint64_t sched_alarm();
+// Bytes of the application's FPU state (the XSAVE or FXSAVE image).
+size_t fpu_state_size();
+bool fpu_uses_xsave();
 
 }  // namespace utx::kernel

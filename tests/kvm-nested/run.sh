@@ -144,6 +144,7 @@ CASES=(
     'sched|$RUN ./t/sched|'
     'sigaction|$RUN ./t/sigaction|'
     'sysinfo|$RUN ./t/sysinfo|'
+    'signals|$RUN ./t/signals|'
     'threads|$RUN ./t/threads|'
     'tls|$RUN ./t/tls|'
     'uname|$RUN ./t/uname|'

@@ -70,8 +70,11 @@ syscall_entry:
     PUSH_GPRS
     movq %rsp, %rdi
     call syscall_dispatch
-    /* Return with sysret unless the frame was changed into something sysret cannot do
-     * (a non-canonical rip, for example after a signal frame). */
+    /* Return with sysret unless every register must come back from the frame (after
+     * rt_sigreturn or a signal frame: sysret would clobber rcx and r11) or the frame holds
+     * something sysret cannot do (a non-canonical rip). */
+    testq %rax, %rax
+    jnz return_with_iret
     movq 17*8(%rsp), %rcx                 /* rip */
     movq %rcx, %r11
     sarq $47, %r11

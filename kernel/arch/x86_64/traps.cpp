@@ -8,10 +8,9 @@
 #include "kernel/mm/memory.h"
 #include "kernel/process.h"
 #include "kernel/sched/sched.h"
+#include "kernel/signal.h"
 
 namespace {
-
-constexpr int kSigKill = 9, kSigTrap = 5, kSigBus = 7, kSigFpe = 8, kSigSegv = 11, kSigIll = 4;
 
 const char* vector_name(uint64_t v) {
     static const char* names[] = {
@@ -32,7 +31,10 @@ extern "C" void trap_dispatch(TrapFrame* f) {
         apic_eoi();
         // In the application: deadlines and time slices. In the kernel it can only be the
         // idle loop, which looks at the time itself.
-        if (f->cs & 3) sched_timer_tick();
+        if (f->cs & 3) {
+            sched_timer_tick();
+            signal_deliver(*f, false);
+        }
         return;
     }
     if (f->vector == kSpuriousVector) return;
@@ -56,23 +58,32 @@ extern "C" void trap_dispatch(TrapFrame* f) {
                      (unsigned long)(frames_total_count() * kPageSize >> 20));
                 process_kill(kSigKill, cr2, f->rip);
             }
-            process_kill(kSigSegv, cr2, f->rip);
+            signal_fault(kSigSegv, present ? kSegvAccerr : kSegvMaperr, cr2, *f);
+            break;
         }
         case 0:
+            signal_fault(kSigFpe, kFpeIntdiv, f->rip, *f);
+            break;
         case 16:
         case 19:
-            process_kill(kSigFpe, f->rip, f->rip);
+            signal_fault(kSigFpe, 0, f->rip, *f);
+            break;
         case 6:
-            process_kill(kSigIll, f->rip, f->rip);
+            signal_fault(kSigIll, kIllIllopn, f->rip, *f);
+            break;
         case 1:
         case 3:
-            process_kill(kSigTrap, f->rip, f->rip);
+            signal_fault(kSigTrap, kTrapBrkpt, f->rip, *f);
+            break;
         case 17:
-            process_kill(kSigBus, f->rip, f->rip);
+            signal_fault(kSigBus, kBusAdrerr, f->rip, *f);
+            break;
         case 13:
         case 12:
         case 11:
         default:
-            process_kill(kSigSegv, 0, f->rip);
+            signal_fault(kSigSegv, kSiKernel, 0, *f);
+            break;
     }
+    signal_deliver(*f, false);
 }

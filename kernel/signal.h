@@ -1,0 +1,54 @@
+// kernel/signal.h: sending signals, delivering them to handlers with Linux's x86-64 signal
+// frame (siginfo, ucontext, the XSAVE image), rt_sigreturn, and the default actions.
+//
+// A signal is pending on a thread (tgkill, faults) or on the process (kill, alarm); the
+// lowest-numbered one the thread does not block is delivered when it next returns to user
+// mode. Standard and real-time signals alike are pending at most once (no queue yet).
+#pragma once
+#include <stdint.h>
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/sched/sched.h"
+
+namespace utx::kernel {
+
+inline constexpr int kSigHup = 1, kSigInt = 2, kSigQuit = 3, kSigIll = 4, kSigTrap = 5,
+                     kSigAbrt = 6, kSigBus = 7, kSigFpe = 8, kSigKill = 9, kSigUsr1 = 10,
+                     kSigSegv = 11, kSigPipe = 13, kSigAlrm = 14, kSigTerm = 15, kSigChld = 17,
+                     kSigCont = 18, kSigStop = 19, kSigTstp = 20, kSigTtin = 21, kSigTtou = 22,
+                     kSigUrg = 23, kSigWinch = 28;
+inline constexpr uint64_t sigbit(int sig) { return 1ULL << (sig - 1); }
+inline constexpr uint64_t kUnblockable = sigbit(kSigKill) | sigbit(kSigStop);
+// si_code values.
+inline constexpr int32_t kSiUser = 0, kSiKernel = 0x80, kSiTimer = -2, kSiTkill = -6,
+                         kSegvMaperr = 1, kSegvAccerr = 2, kBusAdrerr = 2, kIllIllopn = 2,
+                         kFpeIntdiv = 1, kTrapBrkpt = 1;
+
+// kill(): pending on the process, for the first thread that does not block it.
+void signal_send_process(int sig, const SignalInfo& info);
+// tgkill(), faults: pending on one thread.
+void signal_send_thread(Thread& t, int sig, const SignalInfo& info);
+// A fault in the application: delivered to its handler next, or, blocked or ignored, the
+// default action at once (as Linux's force_sig).
+void signal_fault(int sig, int32_t code, uint64_t addr, const TrapFrame& f);
+// SIGALRM of ITIMER_REAL (from the scheduler's timer); re-arms a periodic itimer.
+void signal_alarm();
+// The ITIMER_REAL interval (0: one-shot) for signal_alarm.
+void signal_set_alarm_interval(uint64_t interval_ns);
+uint64_t signal_alarm_interval();
+
+// Whether a signal the thread does not block is pending (it ends waits).
+bool signal_interrupts(const Thread& t);
+// Signals pending on the thread or the process.
+uint64_t signal_pending(const Thread& t);
+// Takes a pending signal out of `set` for rt_sigtimedwait / signalfd; 0 when none.
+int signal_dequeue(Thread& t, uint64_t set, SignalInfo& info);
+
+// On the way back to user mode: acts on the pending signals. A handler gets its frame
+// built and `f` pointed at it; a syscall's -ERESTARTSYS becomes EINTR or a restart.
+// Returns true when `f` changed beyond rax (the syscall must return with iret).
+bool signal_deliver(TrapFrame& f, bool in_syscall);
+// rt_sigreturn: `f` back to what the frame saved. Returns the restored rax.
+int64_t signal_return(TrapFrame& f);
+
+}  // namespace utx::kernel
