@@ -116,7 +116,7 @@ def shell_status(returncode):
     return 128 - returncode if returncode < 0 else returncode
 
 
-def run_process(argv, *, input=b"", env=None, timeout):
+def run_process(argv, *, input=b"", env=None, timeout, cwd=None):
     """Runs argv in its own session so that a timeout kills it and all its children
     (utx-run's QEMU included), and fails the test on a timeout instead of hanging."""
     process = subprocess.Popen(
@@ -125,6 +125,7 @@ def run_process(argv, *, input=b"", env=None, timeout):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=BASE_ENV if env is None else env,
+        cwd=cwd,
         start_new_session=True,
     )
     timed_out = False
@@ -156,8 +157,9 @@ def program(flavor, name):
     return path
 
 
-def run_native(prog, args=(), *, input=b"", env=None):
-    return run_process([prog, *args], input=input, env=env, timeout=NATIVE_TIMEOUT)
+def run_native(prog, args=(), *, input=b"", env=None, cwd=None):
+    """cwd: the native counterpart of utx-run's -w (default: the test runner's own)."""
+    return run_process([prog, *args], input=input, env=env, timeout=NATIVE_TIMEOUT, cwd=cwd)
 
 
 def run_utx(prog, args=(), *, input=b"", env=None, options=()):

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <utility>
 
 #include "minifs/cpio_writer.h"
 
@@ -83,8 +85,13 @@ bool add_synthetic(CpioWriter& w, const RootImageRequest& req) {
            w.add_file("sys/devices/system/cpu/possible", cpus, readonly);
 }
 
+// Host files with more than one name, by (st_dev, st_ino): the guest path of the first
+// name copied, so that the others become hard links to it there too (st_nlink, du, cp -a
+// and tar see the same inode as on the host).
+using HardLinks = std::map<std::pair<dev_t, ino_t>, std::string>;
+
 bool add_host_path(CpioWriter& w, const fs::path& host, const std::string& guest,
-                   const RootImageRequest& req, std::string& error) {
+                   const RootImageRequest& req, HardLinks& links, std::string& error) {
     std::error_code ec;
     auto status = fs::symlink_status(host, ec);
     if (ec) {
@@ -106,14 +113,18 @@ bool add_host_path(CpioWriter& w, const fs::path& host, const std::string& guest
         for (const auto& entry : fs::directory_iterator(host, ec)) {
             if (!ok) break;
             ok = add_host_path(w, entry.path(), guest + "/" + entry.path().filename().string(),
-                               req, error);
+                               req, links, error);
             if (!ok && !error.empty()) return false;
         }
         if (ec) {
             error = "--copy: " + host.string() + ": " + ec.message();
             return false;
         }
+    } else if (fs::is_regular_file(status) && st.st_nlink > 1 &&
+               links.contains({st.st_dev, st.st_ino})) {
+        ok = w.add_hard_link(guest, links[{st.st_dev, st.st_ino}]);
     } else if (fs::is_regular_file(status)) {
+        if (st.st_nlink > 1) links[{st.st_dev, st.st_ino}] = guest;
         std::ifstream in(host, std::ios::binary);
         if (!in) {
             error = "--copy: " + host.string() + ": cannot read";
@@ -150,8 +161,9 @@ bool build_root_image(const RootImageRequest& req, std::vector<uint8_t>& image,
         error = "root image: " + w.error();
         return false;
     }
+    HardLinks links;  // across all the copies, as one cpio archive of them all would be
     for (const auto& copy : req.copies)
-        if (!add_host_path(w, copy.host, copy.guest, req, error)) return false;
+        if (!add_host_path(w, copy.host, copy.guest, req, links, error)) return false;
     if (!w.add_file(req.exec_path, req.program, CpioMeta{req.program_mode & 07777, req.uid, req.gid})) {
         error = "root image: " + req.exec_path + ": " + w.error();
         return false;
