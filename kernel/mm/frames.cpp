@@ -47,6 +47,33 @@ uint64_t frame_alloc() {
     return 0;
 }
 
+uint64_t frames_alloc_contiguous(uint64_t count) {
+    if (count == 0 || g_free < count) return 0;
+    // First fit, from the hint round to it again; a run does not wrap past the last frame.
+    uint64_t run = 0;
+    for (uint64_t i = 0; i < g_frames; ++i) {
+        const uint64_t f = (g_hint + i) % g_frames;
+        if (f == 0) run = 0;
+        if (f % 64 == 0 && g_bitmap[f / 64] == ~0ULL && f + 64 <= g_frames) {
+            run = 0;
+            i += 63;  // a full word: skip it whole
+            continue;
+        }
+        if (used(f)) {
+            run = 0;
+            continue;
+        }
+        if (++run < count) continue;
+        const uint64_t first = f + 1 - count;
+        for (uint64_t g = first; g <= f; ++g) set_used(g);
+        g_free -= count;
+        g_hint = f;
+        memset(phys_to_virt(first * kPageSize), 0, count * kPageSize);
+        return first * kPageSize;
+    }
+    return 0;
+}
+
 void frame_free(uint64_t pa) {
     uint64_t f = pa / kPageSize;
     KASSERT(f < g_frames && used(f));

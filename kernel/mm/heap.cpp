@@ -28,20 +28,8 @@ int size_class(size_t total) {
 }
 
 void* allocate_large(uint64_t pages) {
-    // Contiguous frames: the allocator hands frames out in ascending order from its hint,
-    // so ask one by one and check contiguity; large kernel allocations are rare.
-    uint64_t first = frame_alloc();
+    uint64_t first = frames_alloc_contiguous(pages);
     if (!first) return nullptr;
-    uint64_t got = 1;
-    while (got < pages) {
-        uint64_t pa = frame_alloc();
-        if (pa != first + got * kPageSize) {
-            if (pa) frame_free(pa);
-            for (uint64_t i = 0; i < got; ++i) frame_free(first + i * kPageSize);
-            return nullptr;
-        }
-        ++got;
-    }
     auto* h = static_cast<Header*>(phys_to_virt(first));
     h->size_class = kClasses + pages;
     h->magic = kMagic;
