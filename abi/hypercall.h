@@ -24,7 +24,8 @@ enum HcOp : uint32_t {
     kHcPanic = 5,       // segments[0] = message
     kHcPoll = 6,        // args[0] = host fd, args[1] = events, args[2] = timeout ms → revents
     kHcFstat = 7,       // args[0] = host fd, segments[0] = struct stat (x86-64 layout)
-    kHcIoctl = 8,       // args[0] = host fd, args[1] = TCGETS | TIOCGWINSZ, segments[0] = arg
+    kHcIoctl = 8,       // args[0] = host fd, args[1] = TCGETS | TIOCGWINSZ | FIONREAD,
+                        // segments[0] = arg
     kHcLseek = 9,       // args[0] = host fd, args[1] = offset, args[2] = whence → offset
     kHcFcntl = 10,      // args[0] = host fd, args[1] = F_GETFL → flags
     kHcFs = 11,         // host mounts (-v): args[0] = HostFsOp, the rest as described there
@@ -66,6 +67,8 @@ enum HostFsOp : uint64_t {
     kFsTruncate = 23, // b1 path, a2 length
     kFsAccess = 24,   // b1 path, a2 mode (R_OK…), a3 = 1 to follow a last symlink
     kFsMknod = 25,    // b1 path, a2 mode with the type (regular files and FIFOs only)
+    kFsStatfs = 26,   // b1 path; b3 ← struct statfs
+    kFsFstatfs = 27,  // a1 handle; b3 ← struct statfs
 };
 
 struct IoSegment {

@@ -1,4 +1,6 @@
-"""Memory: heap, brk, anonymous mappings and their errors, large allocations."""
+"""Memory: heap, brk, anonymous and file mappings and their errors, large allocations."""
+
+import pytest
 
 from conftest import assert_same, check_program, program, run_native, run_utx
 
@@ -34,3 +36,18 @@ def test_stack_grows_then_overflows_with_sigsegv(flavor):
 
 def test_file_mappings(flavor):
     check_program(flavor, "mmap_file")
+
+
+def test_shared_file_mappings(flavor):
+    native, _ = check_program(flavor, "mmap_shared")
+    assert b"both mappings read it as zeros: ok\n" in native.stdout
+
+
+@pytest.mark.parametrize("mode", ["past-the-end", "after-truncate"])
+def test_shared_file_mapping_past_the_end_is_sigbus(flavor, mode):
+    prog = program(flavor, "mmap_shared")
+    native = run_native(prog, [mode])
+    guest = run_utx(prog, [mode])
+    assert native.status == 135, native.describe()
+    assert_same(native, guest, compare_stderr=False)
+    assert b"Bus error (signal 7)" in guest.stderr, guest.describe()

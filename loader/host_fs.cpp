@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -179,7 +180,7 @@ int64_t HostFs::handle(const uint64_t args[6], const iovec* iov, uint32_t nsegme
     std::span<const iovec> all(iov, nsegments);
     Buffers b{all.subspan(0, n1), all.subspan(n1, n2), all.subspan(n1 + n2)};
     const uint64_t op = args[0];
-    if (op >= abi::kFsClose && op <= abi::kFsFutimens) {  // operations on a handle
+    if ((op >= abi::kFsClose && op <= abi::kFsFutimens) || op == abi::kFsFstatfs) {
         if (args[1] >= handles_.size() || !handles_[args[1]].fd) return -EBADF;
         Handle& h = handles_[args[1]];
         if (op == abi::kFsClose) {
@@ -295,6 +296,12 @@ int64_t HostFs::fd_op(uint64_t op, Handle& h, const uint64_t args[6], const iove
             break;
         }
         case abi::kFsFtruncate: r = ftruncate(fd, off_t(args[2])); break;
+        case abi::kFsFstatfs: {
+            struct statfs sf;
+            r = fstatfs(fd, &sf);
+            if (r == 0) scatter(b.b3, &sf, sizeof sf);
+            break;
+        }
         case abi::kFsFsync: r = args[2] ? fdatasync(fd) : fsync(fd); break;
         case abi::kFsFchmod:
             if (ro) return -EROFS;
@@ -332,6 +339,7 @@ int64_t HostFs::path_op(uint64_t op, const Mount& m, const uint64_t args[6], con
     };
     switch (op) {
         case abi::kFsStat:
+        case abi::kFsStatfs:
         case abi::kFsReadlink:
         case abi::kFsChmod:
         case abi::kFsChown:
@@ -350,6 +358,12 @@ int64_t HostFs::path_op(uint64_t op, const Mount& m, const uint64_t args[6], con
             int64_t r = 0;
             switch (op) {
                 case abi::kFsStat: scatter(b.b3, &st, sizeof st); return 0;
+                case abi::kFsStatfs: {
+                    struct statfs sf;
+                    if (fstatfs(fd, &sf) != 0) return neg_errno();
+                    scatter(b.b3, &sf, sizeof sf);
+                    return 0;
+                }
                 case abi::kFsReadlink: {
                     if (!S_ISLNK(st.st_mode)) return -EINVAL;
                     char buf[PATH_MAX];

@@ -152,6 +152,10 @@ void HypercallHandler::handle(uint32_t vcpu) {
             } else if (a[1] == TIOCGWINSZ && nsegments == 1 &&
                        iov[0].iov_len == sizeof(winsize)) {
                 result = ioctl(int(a[0]), TIOCGWINSZ, iov[0].iov_base) == 0 ? 0 : neg_errno();
+            } else if (a[1] == FIONREAD && nsegments == 1 && iov[0].iov_len == sizeof(int)) {
+                int available = 0;
+                result = ioctl(int(a[0]), FIONREAD, &available) == 0 ? 0 : neg_errno();
+                if (result == 0) std::memcpy(iov[0].iov_base, &available, sizeof available);
             } else {
                 result = -ENOTTY;
             }

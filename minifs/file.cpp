@@ -7,7 +7,7 @@
 namespace utx::minifs {
 
 using detail::file_find_page;
-using detail::file_free_from;
+using detail::file_free_range;
 using detail::file_get_page;
 
 namespace {
@@ -83,7 +83,7 @@ int Fs::truncate(Inode* inode, uint64_t size) {
     if (r < 0) return r;
     if (size > kMaxFileSize) return -kEFBIG;
     if (size < inode->size) {
-        file_free_from(*this, inode->file, (size + kPageSize - 1) / kPageSize);
+        release_pages(inode, (size + kPageSize - 1) / kPageSize, ~0ull);
         zero_tail(inode->file, size);
     } else if (size > inode->size) {
         zero_tail(inode->file, inode->size);
@@ -109,6 +109,34 @@ int Fs::allocate(Inode* inode, uint64_t offset, uint64_t len, bool keep_size) {
     inode->ctime_ns = int64_t(now());
     if (!keep_size) inode->mtime_ns = inode->ctime_ns;
     return 0;
+}
+
+int Fs::punch_hole(Inode* inode, uint64_t offset, uint64_t len) {
+    int r = check_regular(inode);
+    if (r < 0) return r;
+    if (len == 0) return -kEINVAL;
+    if (offset > kMaxFileSize || len > kMaxFileSize - offset) return -kEFBIG;
+    const uint64_t end = offset + len;
+    const uint64_t first_whole = (offset + kPageSize - 1) / kPageSize;  // pages wholly inside
+    const uint64_t end_whole = end / kPageSize;
+    // The partial pages at either edge keep their page, with the punched bytes zeroed.
+    auto zero = [&](uint64_t from, uint64_t to) {
+        auto* page = static_cast<uint8_t*>(file_find_page(inode->file, from / kPageSize));
+        if (page != nullptr) __builtin_memset(page + from % kPageSize, 0, to - from);
+    };
+    if (offset % kPageSize != 0) {
+        const uint64_t page_end = first_whole * kPageSize;
+        zero(offset, end < page_end ? end : page_end);
+    }
+    if (end % kPageSize != 0 && end_whole >= first_whole) zero(end_whole * kPageSize, end);
+    if (first_whole < end_whole) release_pages(inode, first_whole, end_whole);
+    inode->mtime_ns = inode->ctime_ns = int64_t(now());
+    return 0;
+}
+
+void Fs::release_pages(Inode* inode, uint64_t first, uint64_t end) {
+    if (config_.releasing_pages != nullptr) config_.releasing_pages(inode, first, end);
+    file_free_range(*this, inode->file, first, end);
 }
 
 void* Fs::page_at(Inode* inode, uint64_t index) {

@@ -25,13 +25,14 @@ unsigned slot_index(uint64_t page, unsigned level) {
     return unsigned(page >> (kBits * (level - 1))) & (kSlots - 1);
 }
 
-// Frees the pages of index >= first below *slot (a node of `level`, or a page when level is
-// 0, covering pages from `base`), and the nodes left empty. Recursion is bounded by the
-// tree height (at most kMaxHeight).
-void prune(Fs& fs, FileData& file, void** slot, unsigned level, uint64_t base, uint64_t first) {
+// Frees the pages of index in [first, end) below *slot (a node of `level`, or a page when
+// level is 0, covering pages from `base`), and the nodes left empty. Recursion is bounded by
+// the tree height (at most kMaxHeight).
+void prune(Fs& fs, FileData& file, void** slot, unsigned level, uint64_t base, uint64_t first,
+           uint64_t end) {
     if (*slot == nullptr) return;
     if (level == 0) {
-        if (base >= first) {
+        if (base >= first && base < end) {
             fs.free_data_page(*slot);
             *slot = nullptr;
             --file.pages;
@@ -43,8 +44,8 @@ void prune(Fs& fs, FileData& file, void** slot, unsigned level, uint64_t base, u
     bool empty = true;
     for (uint64_t i = 0; i < kSlots; ++i) {
         uint64_t child_base = base + i * child_span;
-        if (child_base + child_span > first)
-            prune(fs, file, &node->slot[i], level - 1, child_base, first);
+        if (child_base + child_span > first && child_base < end)
+            prune(fs, file, &node->slot[i], level - 1, child_base, first, end);
         if (node->slot[i] != nullptr) empty = false;
     }
     if (empty) {
@@ -127,9 +128,14 @@ void* file_get_page(Fs& fs, FileData& file, uint64_t index) {
     return nullptr;
 }
 
-void file_free_from(Fs& fs, FileData& file, uint64_t first) {
-    if (first < capacity(file.height)) prune(fs, file, &file.root, file.height, 0, first);
+void file_free_range(Fs& fs, FileData& file, uint64_t first, uint64_t end) {
+    if (first < capacity(file.height) && first < end)
+        prune(fs, file, &file.root, file.height, 0, first, end);
     shrink(fs, file);
+}
+
+void file_free_from(Fs& fs, FileData& file, uint64_t first) {
+    file_free_range(fs, file, first, ~0ull);
 }
 
 }  // namespace utx::minifs::detail

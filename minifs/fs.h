@@ -89,6 +89,8 @@ struct Name {
     bool is_dotdot() const { return len == 2 && data[0] == '.' && data[1] == '.'; }
 };
 
+struct Inode;
+
 // Memory for minifs, from the embedder. alloc must return memory aligned to 16 bytes;
 // alloc_page 4096 bytes aligned to 4096 (contents need not be zero). Either may return null.
 struct Allocator {
@@ -105,6 +107,10 @@ struct Config {
     uint32_t root_mode = 0755;
     uint32_t root_uid = 0;
     uint32_t root_gid = 0;
+    // Called before truncate() or punch_hole() frees pages [first, end) of a file (end ~0:
+    // all from first), so that an embedder mapping file pages (page_for_write) can take them
+    // out of its page tables first. May be null.
+    void (*releasing_pages)(Inode* inode, uint64_t first, uint64_t end) = nullptr;
 };
 
 // Who is asking: for permission checks and the owner of new inodes.
@@ -227,6 +233,11 @@ class Fs {
     // -kEPERM for a directory).
     Result<Inode*> mknod(Inode* dir, Name name, uint32_t mode, uint64_t rdev, const Cred& owner);
     Result<Inode*> symlink(Inode* dir, Name name, Name target, const Cred& owner);
+    // A regular file without a name (nlink 0), for O_TMPFILE and memfd_create. It lives
+    // only by the embedder's references: ref() it at once, and the last unref() frees it.
+    // `dir`, when given, is the directory it is made in (its set-group-ID bit applies;
+    // -kENOENT once it is removed).
+    Result<Inode*> create_unnamed(Inode* dir, uint32_t perm, const Cred& owner);
     // -kEPERM for a directory, -kENOENT for an inode without names.
     int link(Inode* dir, Name name, Inode* target);
     // -kEISDIR for a directory.
@@ -253,8 +264,13 @@ class Fs {
     int truncate(Inode* inode, uint64_t size);
     // fallocate(): backs [offset, offset+len) with pages; grows the size unless keep_size.
     int allocate(Inode* inode, uint64_t offset, uint64_t len, bool keep_size);
+    // fallocate(FALLOC_FL_PUNCH_HOLE): [offset, offset+len) reads as zeros afterwards and the
+    // pages wholly inside it are freed (also past the end, where allocate() may have put
+    // some); the size stays. -kEINVAL for len 0, -kEFBIG past kMaxFileSize.
+    int punch_hole(Inode* inode, uint64_t offset, uint64_t len);
     // The page holding byte index*4096, or null for a hole (for file mappings). A page
-    // lives until the file is truncated below it or freed.
+    // lives until the file is truncated below it, punched out or freed (see
+    // Config::releasing_pages).
     void* page_at(Inode* inode, uint64_t index);
     // The same, filling a hole with a zero page first (does not change the size).
     Result<void*> page_for_write(Inode* inode, uint64_t index);
@@ -289,6 +305,8 @@ class Fs {
     void release_if_unused(Inode* inode);
     void free_inode(Inode* inode);
     Result<Inode*> add_new(Inode* dir, Name name, uint32_t mode, const Cred& owner);
+    // Frees a file's pages [first, end), telling Config::releasing_pages first.
+    void release_pages(Inode* inode, uint64_t first, uint64_t end);
     void touch_dir(Inode* dir);
 
     Config config_{};

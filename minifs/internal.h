@@ -46,5 +46,7 @@ void* file_find_page(const FileData& file, uint64_t index);
 void* file_get_page(Fs& fs, FileData& file, uint64_t index);  // null when out of space
 // Frees every page of index >= first.
 void file_free_from(Fs& fs, FileData& file, uint64_t first);
+// Frees the pages of index in [first, end).
+void file_free_range(Fs& fs, FileData& file, uint64_t first, uint64_t end);
 
 }  // namespace utx::minifs::detail

@@ -75,6 +75,16 @@ Result<Inode*> Fs::create(Inode* dir, Name name, uint32_t perm, const Cred& owne
     return add_new(dir, name, kTypeRegular | (perm & kPermMask), owner);
 }
 
+Result<Inode*> Fs::create_unnamed(Inode* dir, uint32_t perm, const Cred& owner) {
+    if (dir != nullptr) {
+        int r = check_live_dir(dir);
+        if (r < 0) return Error{r};
+    }
+    Result<Inode*> made = new_inode(kTypeRegular | (perm & kPermMask), owner, dir);
+    if (made.ok()) (*made)->nlink = 0;
+    return made;
+}
+
 Result<Inode*> Fs::mkdir(Inode* dir, Name name, uint32_t perm, const Cred& owner) {
     return add_new(dir, name, kTypeDir | (perm & kPermMask), owner);
 }

@@ -98,14 +98,60 @@ int may_remove(const PathContext& ctx, const Inode* dir, const Inode* victim) {
     return ctx.check_permissions ? may_delete(dir, victim, ctx.cred) : 0;
 }
 
+bool is_mount_root(const PathContext& ctx, const Inode* dir) {
+    return ctx.hooks != nullptr && ctx.hooks->is_mount_root != nullptr &&
+           ctx.hooks->is_mount_root(dir);
+}
+
+// The mount `dir` is in: the nearest mount root at or above it, or null for the main one.
+const Inode* mount_of(const PathContext& ctx, const Inode* dir) {
+    for (const Inode* d = dir; d != nullptr; d = d->dir.parent) {
+        if (is_mount_root(ctx, d)) return d;
+        if (d->dir.parent == d) break;  // the root
+    }
+    return nullptr;
+}
+
 // One step: `component` in `dir`, with search permission and the context's root as a
-// floor for "..".
+// floor for ".." (or a wall, for kResolveBeneath); with kResolveNoXdev, into or out of a
+// mount is -kEXDEV.
 Result<Inode*> step(Fs& fs, const PathContext& ctx, Inode* dir, Name component) {
     int r = may_search(ctx, dir);
     if (r < 0) return Error{r};
     if (component.len > kNameMax) return Error{-kENAMETOOLONG};
-    if (component.is_dotdot() && dir == ctx.root) return dir;
-    return fs.lookup(dir, component);
+    const bool no_xdev = (ctx.resolve & kResolveNoXdev) != 0;
+    if (component.is_dotdot()) {
+        if (dir == ctx.root) {
+            if (ctx.resolve & kResolveBeneath) return Error{-kEXDEV};
+            return dir;
+        }
+        if (no_xdev && is_mount_root(ctx, dir)) return Error{-kEXDEV};
+        return fs.lookup(dir, component);
+    }
+    Result<Inode*> found = fs.lookup(dir, component);
+    if (found.ok() && no_xdev && !component.is_dot() && is_mount_root(ctx, *found))
+        return Error{-kEXDEV};
+    return found;
+}
+
+// May the walk follow the symlink `name` in `dir`? The kResolve* restrictions.
+int may_follow(const PathContext& ctx, const Inode* dir, Name name) {
+    if (ctx.resolve & kResolveNoSymlinks) return -kELOOP;
+    if (!(ctx.resolve & (kResolveNoMagicLinks | kResolveBeneath | kResolveInRoot))) return 0;
+    const bool magic = ctx.hooks != nullptr && ctx.hooks->is_magic_link != nullptr &&
+                       ctx.hooks->is_magic_link(dir, name);
+    if (!magic) return 0;
+    if (ctx.resolve & kResolveNoMagicLinks) return -kELOOP;
+    if (ctx.resolve & (kResolveBeneath | kResolveInRoot)) return -kEXDEV;
+    return 0;
+}
+
+// May an absolute symlink target, met in `dir`, restart the walk at ctx.root?
+int may_jump_to_root(const PathContext& ctx, const Inode* dir) {
+    if (ctx.resolve & kResolveBeneath) return -kEXDEV;
+    if ((ctx.resolve & kResolveNoXdev) && mount_of(ctx, dir) != mount_of(ctx, ctx.root))
+        return -kEXDEV;
+    return 0;
 }
 
 // The walk shared by resolve() and resolve_parent(): with `parent` set it stops before the
@@ -115,6 +161,7 @@ Result<Inode*> walk(Fs& fs, const PathContext& ctx, Inode* start, Name path, uns
     int r = check_path(path);
     if (r < 0) return Error{r};
     PathStack rest(path);
+    if (path.data[0] == '/' && (ctx.resolve & kResolveBeneath)) return Error{-kEXDEV};
     Inode* dir = path.data[0] == '/' ? ctx.root : start;
     if (!dir->is_dir()) return Error{-kENOTDIR};
     unsigned follows = 0;
@@ -146,9 +193,15 @@ Result<Inode*> walk(Fs& fs, const PathContext& ctx, Inode* start, Name path, uns
         }
         if (inode->is_symlink() && (!last || slash_after || (flags & kFollowLast))) {
             if (++follows > kMaxSymlinkFollows) return Error{-kELOOP};
+            r = may_follow(ctx, dir, component);
+            if (r < 0) return Error{r};
             Name target = fs.symlink_target(inode);
             if (!rest.push(target)) return Error{-kELOOP};
-            if (target.len > 0 && target.data[0] == '/') dir = ctx.root;
+            if (target.len > 0 && target.data[0] == '/') {
+                r = may_jump_to_root(ctx, dir);
+                if (r < 0) return Error{r};
+                dir = ctx.root;
+            }
             if (last && slash_after) must_be_dir = true;
             continue;
         }
@@ -204,7 +257,7 @@ Result<OpenResult> open_at(Fs& fs, const PathContext& ctx, Inode* start, Name pa
         if (flags & kOpenDirectory) rflags |= kMustBeDir;
         Result<Inode*> r = resolve(fs, ctx, start, path, rflags);
         if (!r.ok()) return Error{r.error()};
-        if ((*r)->is_symlink()) return Error{-kELOOP};
+        if ((*r)->is_symlink() && !(flags & kOpenPath)) return Error{-kELOOP};
         return OpenResult{*r, false};
     }
     // O_CREAT: the last component is looked up without following, so that a dangling
@@ -227,6 +280,8 @@ Result<OpenResult> open_at(Fs& fs, const PathContext& ctx, Inode* start, Name pa
             if (inode->is_symlink()) {
                 if (flags & kOpenNoFollow) return Error{-kELOOP};
                 if (follows + 1 > kMaxSymlinkFollows) return Error{-kELOOP};
+                int r = may_follow(ctx, p.dir, p.last);
+                if (r < 0) return Error{r};
                 start = p.dir;
                 path = fs.symlink_target(inode);
                 continue;
@@ -241,6 +296,16 @@ Result<OpenResult> open_at(Fs& fs, const PathContext& ctx, Inode* start, Name pa
         if (!made.ok()) return Error{made.error()};
         return OpenResult{*made, true};
     }
+}
+
+Result<Inode*> tmpfile_at(Fs& fs, const PathContext& ctx, Inode* start, Name path, unsigned flags,
+                          uint32_t perm) {
+    unsigned rflags = (flags & kOpenNoFollow) ? kMustBeDir : kFollowLast | kMustBeDir;
+    Result<Inode*> dir = resolve(fs, ctx, start, path, rflags);
+    if (!dir.ok()) return dir;
+    int r = may_create(ctx, *dir);
+    if (r < 0) return Error{r};
+    return fs.create_unnamed(*dir, perm, ctx.cred);
 }
 
 Result<Inode*> mkdir_at(Fs& fs, const PathContext& ctx, Inode* start, Name path, uint32_t perm) {

@@ -16,10 +16,32 @@ struct MountCrossing {
     size_t rest_len;
 };
 
+// Restrictions on a walk (PathContext::resolve): openat2's RESOLVE_* flags, with their values.
+inline constexpr unsigned kResolveNoXdev = 0x01;        // crossing a mount is -kEXDEV
+inline constexpr unsigned kResolveNoMagicLinks = 0x02;  // following a magic link is -kELOOP
+inline constexpr unsigned kResolveNoSymlinks = 0x04;    // following any symlink is -kELOOP
+// Stay below ctx.root (the embedder sets it to the starting directory): an absolute path or
+// symlink, or ".." out of it, is -kEXDEV; so is a magic link.
+inline constexpr unsigned kResolveBeneath = 0x08;
+// ctx.root is "/" for the walk (the embedder sets it to the starting directory); a magic
+// link is -kEXDEV.
+inline constexpr unsigned kResolveInRoot = 0x10;
+
+// What only the embedder knows about the names of its file system; either may be null.
+struct PathHooks {
+    // A symlink that stands for an object rather than a path (Linux's /proc magic links):
+    // `name` in directory `dir`.
+    bool (*is_magic_link)(const Inode* dir, Name name);
+    // A directory that shows another file system mounted there (for kResolveNoXdev).
+    bool (*is_mount_root)(const Inode* dir);
+};
+
 struct PathContext {
     Inode* root;  // where absolute paths start and ".." stops (the process's root)
     Cred cred;    // the caller: permission checks, owner of new inodes
     bool check_permissions = true;
+    unsigned resolve = 0;              // kResolve* restrictions
+    const PathHooks* hooks = nullptr;  // for kResolveNoXdev and magic links
     // Where a walk that steps into a mounted inode records the crossing; it then fails with
     // -kECrossMount. Null: mounted inodes are walked like any other.
     MountCrossing* crossing = nullptr;
@@ -47,6 +69,7 @@ inline constexpr unsigned kOpenCreate = 1;     // O_CREAT
 inline constexpr unsigned kOpenExcl = 2;       // O_EXCL
 inline constexpr unsigned kOpenNoFollow = 4;   // O_NOFOLLOW: a symlink last is -kELOOP
 inline constexpr unsigned kOpenDirectory = 8;  // O_DIRECTORY
+inline constexpr unsigned kOpenPath = 16;      // O_PATH: with kOpenNoFollow, a symlink itself
 
 struct OpenResult {
     Inode* inode;
@@ -58,6 +81,11 @@ struct OpenResult {
 // access mode check (read/write on the inode) is left to the caller, which knows O_ACCMODE.
 Result<OpenResult> open_at(Fs& fs, const PathContext& ctx, Inode* start, Name path, unsigned flags,
                            uint32_t perm);
+
+// O_TMPFILE: a regular file without a name (Fs::create_unnamed) in the directory `path`
+// names (followed unless kOpenNoFollow); needs write and search permission on it.
+Result<Inode*> tmpfile_at(Fs& fs, const PathContext& ctx, Inode* start, Name path, unsigned flags,
+                          uint32_t perm);
 
 Result<Inode*> mkdir_at(Fs& fs, const PathContext& ctx, Inode* start, Name path, uint32_t perm);
 // mode carries the file type, as for mknod(2).

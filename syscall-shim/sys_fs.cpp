@@ -24,8 +24,12 @@ constexpr int64_t kAtFdcwd = -100;
 constexpr uint64_t kAtSymlinkNofollow = 0x100, kAtRemovedir = 0x200, kAtSymlinkFollow = 0x400,
                    kAtNoAutomount = 0x800, kAtEmptyPath = 0x1000, kAtEaccess = 0x200;
 constexpr uint32_t kOCreat = 0100, kOExcl = 0200, kONoctty = 0400, kOTrunc = 01000,
-                   kODirectory = 0200000, kONofollow = 0400000, kOPath = 010000000,
-                   kOTmpfile = 020000000 | kODirectory;
+                   kOLargefile = 0100000, kODirectory = 0200000, kONofollow = 0400000,
+                   kOTmpfileBit = 020000000,  // __O_TMPFILE; O_TMPFILE adds O_DIRECTORY
+                   kOTmpfile = kOTmpfileBit | kODirectory;
+constexpr uint64_t kValidOpenFlags = 037777703;  // VALID_OPEN_FLAGS
+constexpr uint64_t kOPathFlags = kODirectory | kONofollow | kOPath | kOCloexec;
+constexpr uint64_t kResolveCached = 0x20, kResolveKnown = 0x3f;  // RESOLVE_*
 
 char g_path[kPathBuffer];
 char g_path2[kPathBuffer];
@@ -68,7 +72,7 @@ int64_t on_target(int64_t dirfd, uint64_t path_addr, uint64_t at_flags, OnInode&
     if (n == 0) {
         if (!(at_flags & kAtEmptyPath)) return -ENOENT;
         if (int32_t(dirfd) != kAtFdcwd) {
-            OpenFile* file = fd_lookup(uint64_t(dirfd));
+            OpenFile* file = fd_lookup_any(uint64_t(dirfd));  // O_PATH ones too
             return file ? on_file(*file) : -EBADF;
         }
         g_path[0] = '.';  // the working directory itself
@@ -105,17 +109,55 @@ int64_t stat_to_user(int64_t dirfd, uint64_t path_addr, uint64_t at_flags, uint6
     return copy_to_user(buf, &st, sizeof st) ? 0 : -EFAULT;
 }
 
-int64_t open_minifs(Inode* start, Name path, uint32_t flags, uint32_t perm, OpenFile*& file) {
-    unsigned open_flags = (flags & kOCreat ? minifs::kOpenCreate : 0) |
-                          (flags & kOExcl ? minifs::kOpenExcl : 0) |
-                          (flags & kONofollow ? minifs::kOpenNoFollow : 0) |
-                          (flags & kODirectory ? minifs::kOpenDirectory : 0);
-    auto r = minifs::open_at(vfs(), vfs_context(), start, path, open_flags, perm);
-    if (!r.ok()) return r.error();
-    Inode* inode = (*r).inode;
+// openat2's struct open_how; open, openat and creat make one too (legacy_how).
+struct OpenHow {
+    uint64_t flags, mode, resolve;
+};
+
+// What the older calls pass (Linux's build_open_how): unknown flags dropped, O_PATH beating
+// everything else, a mode only for creating; O_LARGEFILE always on a 64-bit kernel.
+OpenHow legacy_how(uint32_t flags, uint32_t mode) {
+    OpenHow how{(flags | kOLargefile) & kValidOpenFlags, mode & 07777, 0};
+    if (how.flags & kOPath) how.flags &= kOPathFlags;
+    if (!(how.flags & (kOCreat | kOTmpfileBit))) how.mode = 0;
+    return how;
+}
+
+// build_open_flags' checks, in its order: openat2 checks everything it is given.
+int64_t check_how(const OpenHow& how) {
+    const uint64_t flags = how.flags & ~uint64_t(kOCloexec);
+    if (flags & ~kValidOpenFlags) return -EINVAL;
+    if (how.resolve & ~kResolveKnown) return -EINVAL;
+    if ((how.resolve & minifs::kResolveBeneath) && (how.resolve & minifs::kResolveInRoot))
+        return -EINVAL;
+    if (flags & (kOCreat | kOTmpfileBit)) {
+        if (how.mode & ~uint64_t(07777)) return -EINVAL;
+    } else if (how.mode != 0) {
+        return -EINVAL;
+    }
+    if ((flags & kOTmpfileBit) && (!(flags & kODirectory) || (flags & kOAccMode) == 0))
+        return -EINVAL;
+    if ((flags & kOPath) && (flags & ~kOPathFlags)) return -EINVAL;
+    // Nothing is ever out of the cache here, but creating is never "cached".
+    if ((how.resolve & kResolveCached) && (flags & (kOTrunc | kOCreat | kOTmpfileBit)))
+        return -EAGAIN;
+    return 0;
+}
+
+// What open does with the inode it found or made: access checks, O_TRUNC, a description.
+int64_t open_inode(Inode* inode, uint32_t flags, bool created, const char* path, size_t len,
+                   OpenFile*& out) {
+    if (flags & kOPath) {
+        // Only names the file: no permission on it needed, nothing of it opened.
+        out = file_open_path(inode, flags & kOPathFlags);
+        if (!out) return -ENOMEM;
+        record_path(out, path, len);
+        return 0;
+    }
+    if (inode->is_symlink()) return -ELOOP;  // only O_PATH can have one (reopened)
     const uint32_t acc = flags & kOAccMode;
     if (inode->is_dir() && (acc != 0 || (flags & (kOTrunc | kOCreat)))) return -EISDIR;
-    if (!(*r).created) {
+    if (!created) {
         int mask = (acc == 0 ? minifs::kMayRead
                              : acc == kOWrOnly ? minifs::kMayWrite
                                                : minifs::kMayRead | minifs::kMayWrite);
@@ -125,62 +167,154 @@ int64_t open_minifs(Inode* start, Name path, uint32_t flags, uint32_t perm, Open
         if (int e = vfs().truncate(inode, 0); e < 0) return e;
     }
     int64_t error = -ENOMEM;
-    file = file_open_inode(inode, flags & ~(kOCreat | kOExcl | kONoctty | kOTrunc), &error);
-    return file ? 0 : error;
+    out = file_open_inode(inode, flags & ~(kOCreat | kOExcl | kONoctty | kOTrunc), &error);
+    if (!out) return error;
+    record_path(out, path, len);
+    return 0;
 }
 
-int64_t do_open(int64_t dirfd, uint64_t path_addr, uint32_t flags, uint32_t mode) {
+// /dev/stdin, /dev/fd/N, /proc/self/fd/N: the description of that descriptor again. An O_PATH
+// one on either side makes a new description of its inode instead: that is how a file an
+// O_PATH descriptor names is opened for I/O.
+int64_t reopen(int64_t fd, uint32_t flags, OpenFile*& out) {
+    OpenFile* target = fd_lookup_any(uint64_t(fd));
+    if (!target) return -ENOENT;
+    if ((flags & kOPath) && !target->inode) return -ENXIO;  // O_PATH needs an inode here
+    if ((flags | target->flags) & kOPath) {
+        const char* path = target->path ? target->path : "/";
+        return open_inode(target->inode, flags, false, path, strlen(path), out);
+    }
+    file_get(target);
+    out = target;
+    return 0;
+}
+
+// O_TMPFILE: an unnamed file in the directory `path` names; /proc/self/fd shows it as
+// Linux does, "<directory>/#<inode> (deleted)".
+int64_t open_tmpfile(const minifs::PathContext& ctx, Inode* start, Name path, uint32_t flags,
+                     uint32_t perm, OpenFile*& out) {
+    auto made = minifs::tmpfile_at(vfs(), ctx, start, path,
+                                   flags & kONofollow ? minifs::kOpenNoFollow : 0, perm);
+    if (!made.ok()) return made.error();
+    size_t n = format(g_path2, sizeof g_path2, "%s/#%lu (deleted)", path.data,
+                      (unsigned long)(*made)->ino);  // path: NUL-terminated in g_path
+    if (n >= sizeof g_path2) n = sizeof g_path2 - 1;
+    int64_t r = open_inode(*made, flags, true, g_path2, n, out);
+    if (r < 0) vfs().unref(*made);  // nobody holds it: it goes
+    return r;
+}
+
+// The minifs directory a restricted walk starts from: dirfd's, or the working directory.
+// openat2's RESOLVE_* restrictions are minifs walks: from beneath a host mount, -EXDEV.
+int64_t start_dir(int64_t dirfd, Inode*& start) {
+    if (int32_t(dirfd) == kAtFdcwd) {
+        start = vfs_cwd();
+        return start ? 0 : -EXDEV;
+    }
+    OpenFile* f = fd_lookup_any(uint64_t(dirfd));
+    if (!f) return -EBADF;
+    if (f->kind == FileKind::HostFile) return is_host_dir(*f) ? -EXDEV : -ENOTDIR;
+    if (!f->inode || !f->inode->is_dir()) return -ENOTDIR;
+    start = f->inode;
+    return 0;
+}
+
+// Resolves (dirfd, path), under openat2's RESOLVE_* restrictions if any, and opens what it
+// names, in minifs or beneath a host mount.
+int64_t open_path(int64_t dirfd, Name path, uint32_t flags, uint32_t mode, unsigned resolve,
+                  OpenFile*& out) {
+    const uint32_t perm = mode & 07777 & ~current_process().umask;
+    auto in_minifs = [&](Inode* start, Name p, const minifs::PathContext& ctx) -> int64_t {
+        if ((flags & kOTmpfile) == kOTmpfile) return open_tmpfile(ctx, start, p, flags, perm, out);
+        unsigned open_flags = (flags & kOCreat ? minifs::kOpenCreate : 0) |
+                              (flags & kOExcl ? minifs::kOpenExcl : 0) |
+                              (flags & kONofollow ? minifs::kOpenNoFollow : 0) |
+                              (flags & kODirectory ? minifs::kOpenDirectory : 0) |
+                              (flags & kOPath ? minifs::kOpenPath : 0);
+        auto found = minifs::open_at(vfs(), ctx, start, p, open_flags, perm);
+        if (!found.ok()) return found.error();
+        return open_inode((*found).inode, flags, (*found).created, path.data, path.len, out);
+    };
+    auto on_host = [&](uint32_t mount, const char* rel) {
+        return hostfs_open(mount, rel, flags & ~kOCloexec, perm, out);
+    };
+    if (!resolve)
+        return vfs_route(
+            dirfd, path.data, path.len,
+            [&](Inode* start, Name p) { return in_minifs(start, p, vfs_context()); }, on_host);
+    Inode* start = vfs().root();
+    // RESOLVE_IN_ROOT starts at dirfd even for an absolute path, so it must be valid.
+    if ((resolve & minifs::kResolveInRoot) || path.data[0] != '/') {
+        if (int64_t r = start_dir(dirfd, start); r < 0) return r;
+    }
+    minifs::PathContext ctx = vfs_context();
+    ctx.resolve = resolve;
+    ctx.hooks = procfs_path_hooks();
+    if (resolve & (minifs::kResolveBeneath | minifs::kResolveInRoot)) ctx.root = start;
+    int64_t r = in_minifs(start, path, ctx);
+    if (r != -minifs::kECrossMount) return r;
+    // A host mount is another file system; beneath it the VMM confines the rest to it.
+    if (resolve & minifs::kResolveNoXdev) return -EXDEV;
+    VfsHop hop{};
+    r = vfs_crossing_hop(hop);
+    if (r < 0) return r;
+    return r == 1 ? on_host(hop.mount, hop.rel) : -EXDEV;  // ".." back out of the mount
+}
+
+int64_t do_open(int64_t dirfd, uint64_t path_addr, const OpenHow& how) {
+    if (int64_t r = check_how(how); r < 0) return r;
+    const uint32_t flags = uint32_t(how.flags);
     int64_t n = user_path(path_addr, g_path);
     if (n < 0) return n;
     if (n == 0) return -ENOENT;
-    if ((flags & kOTmpfile) == kOTmpfile || (flags & kOPath)) return -EOPNOTSUPP;
     int fd = fd_allocate(0);
     if (fd < 0) return fd;
-    // /dev/stdin, /dev/fd/N, /proc/self/fd/N: the file that descriptor refers to.
-    if (int64_t linked = procfs_fd_link(g_path); linked >= 0) {
-        OpenFile* target = fd_lookup(uint64_t(linked));
-        if (!target) return -ENOENT;
-        file_get(target);
-        fd_install(fd, target, flags & kOCloexec);
-        return fd;
-    }
-    const uint32_t perm = mode & 07777 & ~current_process().umask;
+    const unsigned resolve = unsigned(how.resolve & ~kResolveCached);
     OpenFile* file = nullptr;
-    bool in_minifs = false;
-    int64_t r = vfs_route(
-        dirfd, g_path, size_t(n),
-        [&](Inode* start, Name path) {
-            in_minifs = true;
-            return open_minifs(start, path, flags, perm, file);
-        },
-        [&](uint32_t mount, const char* rel) {
-            in_minifs = false;
-            return hostfs_open(mount, rel, flags & ~kOCloexec, perm, file);
-        });
+    // Under RESOLVE_* restrictions the magic links of /proc walk like other paths, so that
+    // the restrictions see them.
+    const int64_t linked = resolve ? -1 : procfs_fd_link(g_path);
+    int64_t r = linked >= 0 ? reopen(linked, flags, file)
+                            : open_path(dirfd, Name(g_path, size_t(n)), flags,
+                                        uint32_t(how.mode), resolve, file);
     if (r < 0) return r;
-    if (in_minifs) record_path(file, g_path, size_t(n));
     fd_install(fd, file, flags & kOCloexec);
     return fd;
 }
 
 int64_t do_readlink(int64_t dirfd, uint64_t path_addr, uint64_t buf, uint64_t size) {
+    if (int32_t(size) <= 0) return -EINVAL;  // an int in Linux
     int64_t n = user_path(path_addr, g_path);
     if (n < 0) return n;
-    if (int64_t(size) <= 0) return -EINVAL;
-    if (n == 0) return -ENOENT;
     char target[kPathBuffer];
-    const size_t cap = size < sizeof target ? size_t(size) : sizeof target;
-    int64_t len = vfs_route(
-        dirfd, g_path, size_t(n),
-        [&](Inode* start, Name path) -> int64_t {
-            auto r = minifs::resolve(vfs(), vfs_context(), start, path, 0);
-            if (!r.ok()) return r.error();
-            if (!(*r)->is_symlink()) return -EINVAL;
-            return vfs().readlink(*r, target, cap);
-        },
-        [&](uint32_t mount, const char* rel) {
-            return hostfs_path_op(abi::kFsReadlink, mount, rel, 0, 0, 0, nullptr, target, cap);
-        });
+    const size_t cap = uint32_t(size) < sizeof target ? size_t(uint32_t(size)) : sizeof target;
+    int64_t len;
+    if (n == 0) {
+        // An empty path is dirfd itself: a symlink opened with O_PATH | O_NOFOLLOW.
+        OpenFile* f = nullptr;
+        if (int32_t(dirfd) != kAtFdcwd && !(f = fd_lookup_any(uint64_t(dirfd)))) return -EBADF;
+        if (f && f->kind == FileKind::HostFile) {
+            if ((f->host_mode & 0170000) != 0120000) return -ENOENT;
+            len = hostfs_path_op(abi::kFsReadlink, f->mount, f->host_rel, 0, 0, 0, nullptr,
+                                 target, cap);
+        } else {
+            Inode* inode = f ? f->inode : vfs_cwd();
+            if (!inode || !inode->is_symlink()) return -ENOENT;
+            len = vfs().readlink(inode, target, cap);
+        }
+    } else {
+        len = vfs_route(
+            dirfd, g_path, size_t(n),
+            [&](Inode* start, Name path) -> int64_t {
+                auto r = minifs::resolve(vfs(), vfs_context(), start, path, 0);
+                if (!r.ok()) return r.error();
+                if (!(*r)->is_symlink()) return -EINVAL;
+                return vfs().readlink(*r, target, cap);
+            },
+            [&](uint32_t mount, const char* rel) {
+                return hostfs_path_op(abi::kFsReadlink, mount, rel, 0, 0, 0, nullptr, target, cap);
+            });
+    }
     if (len < 0) return len;
     return copy_to_user(buf, target, size_t(len)) ? len : -EFAULT;
 }
@@ -373,13 +507,63 @@ int64_t do_truncate(Inode* inode, int64_t length) {
 }  // namespace
 
 int64_t sys_open(SyscallArgs& a) {
-    return do_open(kAtFdcwd, a.arg[0], uint32_t(a.arg[1]), uint32_t(a.arg[2]));
+    return do_open(kAtFdcwd, a.arg[0], legacy_how(uint32_t(a.arg[1]), uint32_t(a.arg[2])));
 }
 int64_t sys_openat(SyscallArgs& a) {
-    return do_open(int64_t(a.arg[0]), a.arg[1], uint32_t(a.arg[2]), uint32_t(a.arg[3]));
+    return do_open(int64_t(a.arg[0]), a.arg[1],
+                   legacy_how(uint32_t(a.arg[2]), uint32_t(a.arg[3])));
 }
 int64_t sys_creat(SyscallArgs& a) {
-    return do_open(kAtFdcwd, a.arg[0], kOCreat | kOWrOnly | kOTrunc, uint32_t(a.arg[1]));
+    return do_open(kAtFdcwd, a.arg[0],
+                   legacy_how(kOCreat | kOWrOnly | kOTrunc, uint32_t(a.arg[1])));
+}
+
+int64_t sys_openat2(SyscallArgs& a) {
+    constexpr uint64_t kSizeVer0 = sizeof(OpenHow);  // OPEN_HOW_SIZE_VER0
+    const uint64_t how_addr = a.arg[2], size = a.arg[3];
+    if (size < kSizeVer0) return -EINVAL;
+    if (size > kPageSize) return -E2BIG;
+    // A bigger struct from a newer program is fine while what we do not know is zero.
+    uint8_t tail[64];
+    for (uint64_t off = kSizeVer0; off < size; off += sizeof tail) {
+        const size_t n = size - off < sizeof tail ? size_t(size - off) : sizeof tail;
+        if (!copy_from_user(tail, how_addr + off, n)) return -EFAULT;
+        for (size_t i = 0; i < n; ++i)
+            if (tail[i]) return -E2BIG;
+    }
+    OpenHow how;
+    if (!copy_from_user(&how, how_addr, sizeof how)) return -EFAULT;
+    // Unlike the older calls, openat2 adds O_LARGEFILE only where O_PATH allows it.
+    if (!(how.flags & kOPath)) how.flags |= kOLargefile;
+    return do_open(int64_t(a.arg[0]), a.arg[1], how);
+}
+
+int64_t sys_memfd_create(SyscallArgs& a) {
+    constexpr uint32_t kCloexec = 1, kAllowSealing = 2, kHugetlb = 4, kHugeSizes = 0x3fu << 26;
+    constexpr size_t kNameMax = 249;  // MFD_NAME_MAX_LEN: NAME_MAX less "memfd:"
+    const uint32_t flags = uint32_t(a.arg[1]);
+    const uint32_t known = kCloexec | kAllowSealing | kHugetlb | (flags & kHugetlb ? kHugeSizes : 0);
+    if (flags & ~known) return -EINVAL;
+    char name[kNameMax + 1];
+    int64_t n = copy_string_from_user(name, sizeof name, a.arg[0]);
+    if (n < 0) return n == -ENAMETOOLONG ? -EINVAL : n;
+    int fd = fd_allocate(0);
+    if (fd < 0) return fd;
+    // What a Linux built without hugetlbfs answers.
+    if (flags & kHugetlb) return -ENOSYS;
+    // An inode of its own with no name (shmem's internal mount on Linux), mode 0777 as there.
+    auto made = vfs().create_unnamed(nullptr, 0777, vfs_context().cred);
+    if (!made.ok()) return made.error();
+    int64_t error = -ENOMEM;
+    OpenFile* file = file_open_inode(*made, kORdWr | kOLargefile, &error);
+    if (!file) {
+        vfs().unref(*made);  // nobody holds it: it goes
+        return error;
+    }
+    const size_t len = format(g_path, sizeof g_path, "/memfd:%s (deleted)", name);
+    record_path(file, g_path, len);
+    fd_install(fd, file, flags & kCloexec);
+    return fd;
 }
 
 int64_t sys_stat(SyscallArgs& a) { return stat_to_user(kAtFdcwd, a.arg[0], 0, a.arg[1]); }
@@ -528,7 +712,7 @@ int64_t sys_chdir(SyscallArgs& a) {
 }
 
 int64_t sys_fchdir(SyscallArgs& a) {
-    OpenFile* f = fd_lookup(a.arg[0]);
+    OpenFile* f = fd_lookup_any(a.arg[0]);
     if (!f) return -EBADF;
     if (f->kind == FileKind::HostFile) {
         if (!is_host_dir(*f)) return -ENOTDIR;
@@ -614,24 +798,27 @@ int64_t sync_file(uint64_t fd, bool data_only) {
 int64_t sys_fsync(SyscallArgs& a) { return sync_file(a.arg[0], false); }
 int64_t sys_fdatasync(SyscallArgs& a) { return sync_file(a.arg[0], true); }
 
-int64_t sys_utimensat(SyscallArgs& a) {
-    struct Timespec {
-        int64_t sec, nsec;
-    };
+namespace {
+
+struct Timespec {
+    int64_t sec, nsec;
+};
+
+// utimensat and the older calls: `times` (null: both now) on what (dirfd, path) names, or
+// on dirfd itself when the path pointer is null (futimens).
+int64_t do_utimes(int64_t dirfd, uint64_t path_addr, const Timespec* times, uint64_t flags) {
     constexpr int64_t kUtimeNow = (1l << 30) - 1, kUtimeOmit = (1l << 30) - 2;
-    if (a.arg[3] & ~(kAtSymlinkNofollow | kAtEmptyPath)) return -EINVAL;
-    Timespec times[2] = {{0, kUtimeNow}, {0, kUtimeNow}};
-    if (a.arg[2] && !copy_from_user(times, a.arg[2], sizeof times)) return -EFAULT;
-    int64_t ns[2];
-    for (int i = 0; i < 2; ++i) {
+    int64_t ns[2] = {minifs::kTimeNow, minifs::kTimeNow};
+    for (int i = 0; times && i < 2; ++i) {
         if (times[i].nsec == kUtimeNow) ns[i] = minifs::kTimeNow;
         else if (times[i].nsec == kUtimeOmit) ns[i] = minifs::kTimeOmit;
         else if (times[i].nsec < 0 || times[i].nsec >= 1'000'000'000) return -EINVAL;
         else ns[i] = times[i].sec * 1'000'000'000 + times[i].nsec;
     }
-    const bool explicit_times = a.arg[2] && !(times[0].nsec == kUtimeNow && times[1].nsec == kUtimeNow);
+    const bool explicit_times = times && !(times[0].nsec == kUtimeNow && times[1].nsec == kUtimeNow);
     auto on_inode = [&](Inode* inode) -> int64_t {
-        if (!inode) return -EPERM;
+        if (!inode) return -EPERM;  // pipes and host streams: not ours to change
+        // Setting times needs the owner; "now" for both is also allowed with write access.
         if (explicit_times) {
             if (int64_t r = check_owner(inode); r < 0) return r;
         } else if (check_owner(inode) < 0 &&
@@ -641,23 +828,92 @@ int64_t sys_utimensat(SyscallArgs& a) {
         return vfs().utimens(inode, ns[0], ns[1]);
     };
     // The host applies its own rules to the same times (UTIME_NOW and UTIME_OMIT included).
-    void* host_times = a.arg[2] ? times : nullptr;
     auto on_file = [&](OpenFile& f) -> int64_t {
         if (f.kind == FileKind::HostFile)
-            return hostfs_fd_op(abi::kFsFutimens, f, a.arg[2] != 0, 0, host_times,
-                                host_times ? sizeof times : 0);
+            return hostfs_fd_op(abi::kFsFutimens, f, times != nullptr, 0,
+                                const_cast<Timespec*>(times), times ? 2 * sizeof(Timespec) : 0);
         return on_inode(f.inode);
     };
-    if (a.arg[1] == 0) {  // futimens: the dirfd itself
-        OpenFile* f = fd_lookup(a.arg[0]);
+    if (path_addr == 0 && int32_t(dirfd) != kAtFdcwd) {
+        if (flags) return -EINVAL;
+        OpenFile* f = fd_lookup(uint64_t(dirfd));
         return f ? on_file(*f) : -EBADF;
     }
-    return on_target(int64_t(a.arg[0]), a.arg[1], a.arg[3], on_inode, on_file,
+    if (flags & ~(kAtSymlinkNofollow | kAtEmptyPath)) return -EINVAL;
+    return on_target(dirfd, path_addr, flags, on_inode, on_file,
                      [&](uint32_t mount, const char* rel, bool follow) {
-                         return hostfs_path_op(abi::kFsUtimens, mount, rel, a.arg[2] != 0, follow,
-                                               0, nullptr, host_times,
-                                               host_times ? sizeof times : 0);
+                         return hostfs_path_op(abi::kFsUtimens, mount, rel, times != nullptr,
+                                               follow, 0, nullptr, const_cast<Timespec*>(times),
+                                               times ? 2 * sizeof(Timespec) : 0);
                      });
+}
+
+// futimesat and utimes: struct timeval pairs, in microseconds.
+int64_t do_utimes_timeval(int64_t dirfd, uint64_t path_addr, uint64_t times_addr) {
+    struct Timeval {
+        int64_t sec, usec;
+    } tv[2];
+    if (!times_addr) return do_utimes(dirfd, path_addr, nullptr, 0);
+    if (!copy_from_user(tv, times_addr, sizeof tv)) return -EFAULT;
+    // Checked here, before the scaling could hide a bad value (or make UTIME_NOW of one).
+    for (const Timeval& t : tv)
+        if (t.usec < 0 || t.usec >= 1'000'000) return -EINVAL;
+    const Timespec times[2] = {{tv[0].sec, tv[0].usec * 1000}, {tv[1].sec, tv[1].usec * 1000}};
+    return do_utimes(dirfd, path_addr, times, 0);
+}
+
+}  // namespace
+
+int64_t sys_utimensat(SyscallArgs& a) {
+    constexpr int64_t kUtimeOmit = (1l << 30) - 2;
+    Timespec times[2];
+    if (!a.arg[2]) return do_utimes(int64_t(a.arg[0]), a.arg[1], nullptr, a.arg[3]);
+    if (!copy_from_user(times, a.arg[2], sizeof times)) return -EFAULT;
+    if (times[0].nsec == kUtimeOmit && times[1].nsec == kUtimeOmit) return 0;  // nothing to do
+    return do_utimes(int64_t(a.arg[0]), a.arg[1], times, a.arg[3]);
+}
+
+int64_t sys_futimesat(SyscallArgs& a) {
+    return do_utimes_timeval(int64_t(a.arg[0]), a.arg[1], a.arg[2]);
+}
+
+int64_t sys_utimes(SyscallArgs& a) { return do_utimes_timeval(kAtFdcwd, a.arg[0], a.arg[1]); }
+
+int64_t sys_utime(SyscallArgs& a) {
+    struct Utimbuf {
+        int64_t actime, modtime;
+    } buf;
+    if (!a.arg[1]) return do_utimes(kAtFdcwd, a.arg[0], nullptr, 0);
+    if (!copy_from_user(&buf, a.arg[1], sizeof buf)) return -EFAULT;
+    const Timespec times[2] = {{buf.actime, 0}, {buf.modtime, 0}};
+    return do_utimes(kAtFdcwd, a.arg[0], times, 0);
+}
+
+int64_t sys_statfs(SyscallArgs& a) {
+    int64_t n = user_path(a.arg[0], g_path);
+    if (n < 0) return n;
+    LinuxStatfs st;
+    int64_t r = vfs_route(
+        kAtFdcwd, g_path, size_t(n),
+        [&](Inode* start, Name path) -> int64_t {
+            auto found = minifs::resolve(vfs(), vfs_context(), start, path, minifs::kFollowLast);
+            if (!found.ok()) return found.error();
+            vfs_statfs(st);
+            return 0;
+        },
+        [&](uint32_t mount, const char* rel) {
+            return hostfs_path_op(abi::kFsStatfs, mount, rel, 0, 0, 0, nullptr, &st, sizeof st);
+        });
+    if (r < 0) return r;
+    return copy_to_user(a.arg[1], &st, sizeof st) ? 0 : -EFAULT;
+}
+
+int64_t sys_fstatfs(SyscallArgs& a) {
+    OpenFile* f = fd_lookup_any(a.arg[0]);
+    if (!f) return -EBADF;
+    LinuxStatfs st;
+    if (int64_t r = file_statfs(*f, st); r < 0) return r;
+    return copy_to_user(a.arg[1], &st, sizeof st) ? 0 : -EFAULT;
 }
 
 int64_t sys_mknodat(SyscallArgs& a) {

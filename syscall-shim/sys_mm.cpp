@@ -10,10 +10,10 @@
 namespace utx::kernel {
 namespace {
 
-constexpr uint32_t kMapAnonymous = 0x20, kMapShared = 0x01, kMapTypeMask = 0x03;
+constexpr uint32_t kMapAnonymous = 0x20, kMapTypeMask = 0x03;
 
-// A file mapping. Private mappings (and read-only shared ones) get a copy of the file's
-// pages made now; writable shared mappings of files are not supported yet (ENODEV).
+// A file mapping. A shared one maps the file's own pages, so that it and read/write see the
+// same bytes; a private one gets a copy of them made now.
 int64_t map_file(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags, uint64_t fd,
                  uint64_t offset) {
     OpenFile* f = fd_lookup(fd);
@@ -22,10 +22,11 @@ int64_t map_file(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags, uin
     if (f->kind == FileKind::Device && f->device == kDevZero)
         return current_address_space().mmap(addr, len, prot, flags | kMapAnonymous);
     if (f->kind != FileKind::Inode || !f->inode->is_regular()) return -ENODEV;
-    const bool shared = (flags & kMapTypeMask) != 0x02;
-    if (shared && (prot & kProtWrite)) {
-        if ((f->flags & kOAccMode) != kORdWr) return -EACCES;
-        return -ENODEV;
+    if ((flags & kMapTypeMask) != 0x02) {
+        const bool may_write = (f->flags & kOAccMode) == kORdWr;
+        if ((prot & kProtWrite) && !may_write) return -EACCES;
+        const FileBacking backing{f->inode, offset / kPageSize, may_write};
+        return current_address_space().mmap(addr, len, prot, flags, &backing);
     }
     AddressSpace& as = current_address_space();
     int64_t start = as.mmap(addr, len, prot, flags | kMapAnonymous);
@@ -79,6 +80,21 @@ int64_t sys_mprotect(SyscallArgs& a) {
 int64_t sys_mremap(SyscallArgs& a) {
     return current_address_space().mremap(a.arg[0], a.arg[1], a.arg[2], uint32_t(a.arg[3]),
                                           a.arg[4]);
+}
+
+int64_t sys_msync(SyscallArgs& a) {
+    constexpr uint32_t kAsync = 1, kInvalidate = 2, kSync = 4;  // MS_*
+    const uint64_t start = a.arg[0];
+    const uint32_t flags = uint32_t(a.arg[2]);
+    if (flags & ~(kAsync | kInvalidate | kSync)) return -EINVAL;
+    if (start & (kPageSize - 1)) return -EINVAL;
+    if ((flags & kAsync) && (flags & kSync)) return -EINVAL;
+    const uint64_t end = start + page_up(a.arg[1]);
+    if (end < start) return -ENOMEM;
+    if (end == start) return 0;
+    // Nothing to write back: shared file mappings are the file's own pages, in memory like
+    // the rest of it. What is left is Linux's answer for a range with unmapped pages in it.
+    return current_address_space().fully_mapped(start, end) ? 0 : -ENOMEM;
 }
 
 int64_t sys_madvise(SyscallArgs& a) {

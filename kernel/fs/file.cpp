@@ -3,6 +3,7 @@
 #include "kernel/fs/hostfs.h"
 
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/fs/lock.h"
 #include "kernel/ipc/pipe.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
@@ -214,6 +215,14 @@ OpenFile* file_open_inode(minifs::Inode* inode, uint32_t flags, int64_t* out_err
     return f;
 }
 
+OpenFile* file_open_path(minifs::Inode* inode, uint32_t flags) {
+    OpenFile* f = alloc_file(FileKind::Inode, flags & ~kOCloexec);
+    if (!f) return nullptr;
+    f->inode = inode;
+    vfs().ref(inode);
+    return f;
+}
+
 OpenFile* file_open_host(int host_fd) {
     OpenFile* f = alloc_file(FileKind::HostStream, host_fd == 0 ? 0 : kOWrOnly);
     if (f) f->host_fd = host_fd;
@@ -252,6 +261,7 @@ void file_get(OpenFile* f) { ++f->refs; }
 
 void file_put(OpenFile* f) {
     if (--f->refs) return;
+    lock_release_file(*f);
     if (f->kind == FileKind::PipeRead || f->kind == FileKind::PipeWrite)
         Pipe::release(f->pipe, f->kind == FileKind::PipeWrite);
     if (f->inode) vfs().unref(f->inode);
@@ -309,6 +319,32 @@ int64_t file_write(OpenFile& f, IoBuffer* bufs, size_t count) {
     }
 }
 
+namespace {
+uint8_t g_bounce[65536];  // file_splice's buffer: one call at a time in this kernel
+}  // namespace
+
+int64_t file_splice(minifs::Inode* in, uint64_t in_pos, OpenFile& out, const uint64_t* out_pos,
+                    uint64_t len) {
+    uint64_t total = 0;
+    while (total < len) {
+        uint64_t want = len - total < sizeof g_bounce ? len - total : sizeof g_bounce;
+        // Splicing into a pipe moves what fits; only a full pipe makes the write wait.
+        if (out.kind == FileKind::PipeWrite && out.pipe->space()) {
+            if (want > out.pipe->space()) want = out.pipe->space();
+        } else if (out.kind == FileKind::PipeWrite && total) {
+            break;
+        }
+        int64_t n = vfs().read(in, in_pos + total, g_bounce, want);
+        if (n <= 0) break;
+        IoBuffer b{reinterpret_cast<uint64_t>(g_bounce), uint64_t(n)};
+        int64_t w = out_pos ? file_pwrite(out, &b, 1, *out_pos + total) : file_write(out, &b, 1);
+        if (w < 0) return total ? int64_t(total) : w;
+        total += uint64_t(w);
+        if (w < n) break;
+    }
+    return int64_t(total);
+}
+
 void inode_stat(minifs::Inode* inode, LinuxStat& st) {
     minifs::Stat s;
     vfs().stat(inode, &s);
@@ -347,6 +383,31 @@ int64_t file_stat(OpenFile& f, LinuxStat& st) {
     st.uid = current_process().uid;
     st.gid = current_process().gid;
     st.blksize = 4096;
+    return 0;
+}
+
+int64_t file_statfs(OpenFile& f, LinuxStatfs& out) {
+    constexpr int64_t kPipefsMagic = 0x50495045, kDevptsMagic = 0x1cd1;
+    constexpr int64_t kStValid = 0x20, kStNosuid = 2, kStNoexec = 8, kStRelatime = 0x1000;
+    if (f.inode) {
+        vfs_statfs(out);
+        return 0;
+    }
+    if (f.kind == FileKind::HostFile)
+        return hostfs_fd_op(abi::kFsFstatfs, f, 0, 0, &out, sizeof out);
+    // Pipes live in pipefs; the host's streams show as terminals (/dev/pts, as /proc/self/fd
+    // says) unless the host has a pipe there.
+    bool pipe = f.kind != FileKind::HostStream;
+    if (!pipe) {
+        LinuxStat st;
+        if (int64_t r = file_stat(f, st); r < 0) return r;
+        pipe = (st.mode & minifs::kTypeMask) == minifs::kTypeFifo;
+    }
+    memset(&out, 0, sizeof out);
+    out.type = pipe ? kPipefsMagic : kDevptsMagic;
+    out.bsize = out.frsize = int64_t(kPageSize);
+    out.namelen = 255;
+    out.flags = pipe ? kStValid : kStValid | kStNosuid | kStNoexec | kStRelatime;
     return 0;
 }
 
@@ -398,16 +459,19 @@ int64_t file_ioctl(OpenFile& f, uint64_t cmd, uint64_t arg) {
         return 0;
     }
     if (cmd == kFionread && f.kind == FileKind::Inode && f.inode->is_regular()) {
-        int n = f.offset < f.inode->size ? int(f.inode->size - f.offset) : 0;
+        // Linux answers size - offset as an int, negative past the end.
+        int n = int(f.inode->size - f.offset);
         return copy_to_user(arg, &n, sizeof n) ? 0 : -EFAULT;
     }
-    if (cmd == kFionread && f.kind == FileKind::PipeRead) {
+    if (cmd == kFionread && (f.kind == FileKind::PipeRead || f.kind == FileKind::PipeWrite)) {
         int n = int(f.pipe->count);
         return copy_to_user(arg, &n, sizeof n) ? 0 : -EFAULT;
     }
-    if (f.kind != FileKind::HostStream || (cmd != kTcgets && cmd != kTiocgwinsz)) return -ENOTTY;
+    if (f.kind != FileKind::HostStream ||
+        (cmd != kTcgets && cmd != kTiocgwinsz && cmd != kFionread))
+        return -ENOTTY;
     uint8_t buf[64];
-    size_t size = cmd == kTcgets ? kTermiosSize : kWinsizeSize;
+    size_t size = cmd == kTcgets ? kTermiosSize : cmd == kFionread ? sizeof(int) : kWinsizeSize;
     int64_t r = host_request(abi::kHcIoctl, uint64_t(f.host_fd), cmd, 0, buf, size);
     if (r < 0) return r;
     return copy_to_user(arg, buf, size) ? 0 : -EFAULT;

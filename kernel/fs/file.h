@@ -27,9 +27,18 @@ struct LinuxStat {
 };
 static_assert(sizeof(LinuxStat) == 144);
 
-// Open flags kept by a description (fcntl F_GETFL / F_SETFL).
+// struct statfs of x86-64 Linux.
+struct LinuxStatfs {
+    int64_t type, bsize, blocks, bfree, bavail, files, ffree;
+    int32_t fsid[2];
+    int64_t namelen, frsize, flags, spare[4];
+};
+static_assert(sizeof(LinuxStatfs) == 120);
+
+// Open flags kept by a description (fcntl F_GETFL / F_SETFL). An O_PATH description only
+// names a file: the fd_lookup() of syscall-shim/fd_table.h does not give it out for I/O.
 inline constexpr uint32_t kOAccMode = 3, kOWrOnly = 1, kORdWr = 2, kOAppend = 02000,
-                          kONonblock = 04000, kOCloexec = 02000000;
+                          kONonblock = 04000, kOCloexec = 02000000, kOPath = 010000000;
 
 enum class FileKind : uint8_t { HostStream, PipeRead, PipeWrite, Inode, Device, HostFile };
 
@@ -61,6 +70,9 @@ inline bool is_host_dir(const OpenFile& f) {
 OpenFile* file_open_host(int host_fd);
 // A description for a file the VMM opened beneath host mount `mount` as `handle`.
 OpenFile* file_open_host_mount(uint32_t mount, int handle, uint32_t mode, uint32_t flags);
+// An O_PATH description of any inode (`flags` as F_GETFL shows them); null when memory is
+// short.
+OpenFile* file_open_path(minifs::Inode* inode, uint32_t flags);
 // A description for a minifs inode with the open(2) flags; null when memory is short.
 // Character devices 1:N become Device files; other special files are -ENXIO (out_error).
 OpenFile* file_open_inode(minifs::Inode* inode, uint32_t flags, int64_t* out_error = nullptr);
@@ -75,7 +87,14 @@ int64_t file_write(OpenFile& f, IoBuffer* bufs, size_t count);
 // pread/pwrite: at `offset`, leaving the file offset alone (-ESPIPE where there is none).
 int64_t file_pread(OpenFile& f, IoBuffer* bufs, size_t count, uint64_t offset);
 int64_t file_pwrite(OpenFile& f, IoBuffer* bufs, size_t count, uint64_t offset);
+// sendfile and copy_file_range: up to `len` bytes of the regular file `in` from `in_pos`
+// to `out`, at *out_pos when given (a regular file) or as write(2) would. Stops at the end of
+// `in` or when `out` takes less; a pipe gets what fits and only a full one waits. Returns
+// the bytes moved, or -errno when none were.
+int64_t file_splice(minifs::Inode* in, uint64_t in_pos, OpenFile& out, const uint64_t* out_pos,
+                    uint64_t len);
 int64_t file_stat(OpenFile& f, LinuxStat& st);
+int64_t file_statfs(OpenFile& f, LinuxStatfs& out);
 void inode_stat(minifs::Inode* inode, LinuxStat& st);
 int64_t file_seek(OpenFile& f, int64_t offset, int whence);
 int64_t file_ioctl(OpenFile& f, uint64_t cmd, uint64_t arg);

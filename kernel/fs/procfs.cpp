@@ -65,9 +65,10 @@ void write_maps(Inode* dir) {
     const AddressSpace& as = current_address_space();
     for (size_t i = 0; i < as.vma_count(); ++i) {
         const Vma& v = as.vmas()[i];
-        b.append("%012lx-%012lx %c%c%cp 00000000 00:00 0", (unsigned long)v.start,
+        b.append("%012lx-%012lx %c%c%c%c 00000000 00:00 0", (unsigned long)v.start,
                  (unsigned long)v.end, v.prot & kProtRead ? 'r' : '-',
-                 v.prot & kProtWrite ? 'w' : '-', v.prot & kProtExec ? 'x' : '-');
+                 v.prot & kProtWrite ? 'w' : '-', v.prot & kProtExec ? 'x' : '-',
+                 v.file ? 's' : 'p');
         if (v.flags & kVmaHeap) b.append("                          [heap]");
         if (v.flags & kVmaStack) b.append("                          [stack]");
         b.append("\n");
@@ -178,7 +179,29 @@ void write_mounts(Inode* pid) {
     put_file(pid, "mounts", text, n);
 }
 
+Inode* proc_dir() {
+    auto proc = vfs().lookup(vfs().root(), Name("proc"));
+    return proc.ok() ? *proc : nullptr;
+}
+
+bool is_proc_mount(const Inode* dir) { return dir == proc_dir(); }
+
+bool is_magic_link(const Inode* dir, Name name) {
+    Inode* proc = proc_dir();
+    if (!proc) return false;
+    auto pid = vfs().lookup(proc, Name("1"));
+    if (!pid.ok()) return false;
+    if (dir == *pid) return name.equals(Name("exe")) || name.equals(Name("cwd")) ||
+                            name.equals(Name("root"));
+    auto fd = vfs().lookup(*pid, Name("fd"));
+    return fd.ok() && dir == *fd;
+}
+
+constexpr minifs::PathHooks kPathHooks{is_magic_link, is_proc_mount};
+
 }  // namespace
+
+const minifs::PathHooks* procfs_path_hooks() { return &kPathHooks; }
 
 void procfs_init(const char* strings, size_t args_len, size_t total_len) {
     g_strings = strings;

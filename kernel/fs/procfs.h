@@ -4,12 +4,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "minifs/path.h"
+
 namespace utx::kernel {
 
 // The argument and environment strings of the program, for /proc/self/cmdline, environ.
 void procfs_init(const char* strings, size_t args_len, size_t total_len);
 // Rewrites /proc when `path` may lead there (cheap test on the string first).
 void procfs_refresh_for(const char* path);
+
+// openat2's view of /proc (minifs::PathHooks): a mount of its own, whose links to a
+// process's files (exe, cwd, root, fd/N) are magic links.
+const minifs::PathHooks* procfs_path_hooks();
 
 // /dev/stdin, /dev/fd/N, /proc/self/fd/N and the like name an open descriptor: Linux
 // reopens what it refers to. Returns the descriptor number, or -1 for other paths.

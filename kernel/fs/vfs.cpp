@@ -5,6 +5,7 @@
 #include "kernel/lib/errno.h"
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
+#include "kernel/mm/address_space.h"
 #include "kernel/mm/memory.h"
 #include "kernel/mm/user_access.h"
 #include "kernel/platform/hypercall.h"
@@ -38,6 +39,10 @@ void vfs_init(const uint8_t* image, size_t len, const char* mounts, size_t mount
     minifs::Config config;
     config.allocator = {kmalloc, kfree, fs_page, fs_unpage};
     config.now_ns = realtime_ns;
+    // Shared file mappings map file pages: out of the page tables before the file frees them.
+    config.releasing_pages = [](minifs::Inode* inode, uint64_t first, uint64_t end) {
+        current_address_space().unmap_file_pages(inode, first, end);
+    };
     // Like tmpfs: the file system may take half of the guest's memory.
     config.budget_bytes = frames_total_count() * kPageSize / 2;
     if (int r = g_fs.init(config); r < 0) panic("minifs: cannot initialise (%d)", r);
@@ -259,6 +264,22 @@ int64_t vfs_cwd_path(char* buf, size_t size) {
 int64_t copy_path_from_user(uint64_t addr, char* buf) {
     int64_t n = copy_string_from_user(buf, kPathBuffer, addr);
     return n;
+}
+
+void vfs_statfs(LinuxStatfs& out) {
+    constexpr int64_t kTmpfsMagic = 0x01021994, kStValid = 0x20, kStRelatime = 0x1000;
+    const minifs::FsStats s = g_fs.stats();
+    const uint64_t free = s.used_bytes < s.budget_bytes ? s.budget_bytes - s.used_bytes : 0;
+    memset(&out, 0, sizeof out);
+    out.type = kTmpfsMagic;
+    out.bsize = out.frsize = int64_t(kPageSize);
+    out.blocks = int64_t(s.budget_bytes / kPageSize);
+    out.bfree = out.bavail = int64_t(free / kPageSize);
+    // Inodes cost metadata from the same budget: as many more as the free space holds.
+    out.ffree = int64_t(free / sizeof(minifs::Inode));
+    out.files = int64_t(s.inodes) + out.ffree;
+    out.namelen = int64_t(minifs::kNameMax);
+    out.flags = kStValid | kStRelatime;  // rw,relatime, as /proc/mounts says
 }
 
 int64_t vfs_path_of(minifs::Inode* dir, char* buf, size_t size) {

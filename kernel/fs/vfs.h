@@ -8,6 +8,8 @@
 
 namespace utx::kernel {
 
+struct LinuxStatfs;
+
 // Sets up minifs over guest memory, unpacks the cpio image and marks the host mounts
 // (NUL-separated guest paths); the working directory must exist. Panics with the reason
 // when the image is broken (the VMM's fault).
@@ -70,6 +72,10 @@ int64_t vfs_route(int64_t dirfd, const char* path, size_t len, OnMinifs&& on_min
 // Copies a user path (PATH_MAX, ENAMETOOLONG, EFAULT); returns its length.
 int64_t copy_path_from_user(uint64_t addr, char* buf);
 inline constexpr size_t kPathBuffer = 4096;
+
+// statfs(2) of the root file system: tmpfs-like, with blocks and inodes from minifs's
+// byte budget.
+void vfs_statfs(LinuxStatfs& out);
 
 // The absolute path of a directory (for getcwd), or -ENOENT once it is removed.
 int64_t vfs_path_of(minifs::Inode* dir, char* buf, size_t size);

@@ -1,10 +1,12 @@
 #include "kernel/mm/address_space.h"
 
+#include "kernel/fs/vfs.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/memory.h"
 #include "kernel/process.h"
+#include "minifs/fs.h"
 
 namespace utx::kernel {
 namespace {
@@ -18,6 +20,31 @@ constexpr int kMadvDontNeed = 4, kMadvFree = 8, kMadvRemove = 9;
 
 AddressSpace g_address_space;
 constexpr uint64_t kStackGuardGap = 256 * kPageSize;
+
+// Whether `b` continues `a` (which ends where b starts) as one mapping: the same kind and,
+// for a file, the next pages of it.
+bool continues(const Vma& a, const Vma& b) {
+    return a.end == b.start && a.prot == b.prot && a.flags == b.flags && a.file == b.file &&
+           (!a.file || a.pgoff + (a.end - a.start) / kPageSize == b.pgoff);
+}
+
+// A VMA's share of its file: each holds one reference.
+void hold_file(const Vma& v) {
+    if (v.file) vfs().ref(v.file);
+}
+void drop_file(const Vma& v) {
+    if (v.file) vfs().unref(v.file);
+}
+
+// `v` over [start, end) instead, with the file pages that fall there and its own reference.
+Vma part_of(const Vma& v, uint64_t start, uint64_t end) {
+    Vma part = v;
+    part.start = start;
+    part.end = end;
+    if (v.file) part.pgoff = v.pgoff + (start - v.start) / kPageSize;
+    hold_file(part);
+    return part;
+}
 
 }  // namespace
 
@@ -47,24 +74,28 @@ int AddressSpace::find(uint64_t addr) const {
 bool AddressSpace::insert(const Vma& v) {
     size_t i = 0;
     while (i < count_ && vmas_[i].start < v.start) ++i;
-    // Merge with neighbours of the same kind.
-    if (i > 0 && vmas_[i - 1].end == v.start && vmas_[i - 1].prot == v.prot &&
-        vmas_[i - 1].flags == v.flags) {
+    // Merge with neighbours of the same kind; the merged mapping keeps one file reference.
+    if (i > 0 && continues(vmas_[i - 1], v)) {
         vmas_[i - 1].end = v.end;
-        if (i < count_ && vmas_[i].start == v.end && vmas_[i].prot == v.prot &&
-            vmas_[i].flags == v.flags) {
+        drop_file(v);
+        if (i < count_ && continues(vmas_[i - 1], vmas_[i])) {
             vmas_[i - 1].end = vmas_[i].end;
+            drop_file(vmas_[i]);
             memmove(&vmas_[i], &vmas_[i + 1], (count_ - i - 1) * sizeof(Vma));
             --count_;
         }
         return true;
     }
-    if (i < count_ && vmas_[i].start == v.end && vmas_[i].prot == v.prot &&
-        vmas_[i].flags == v.flags) {
+    if (i < count_ && continues(v, vmas_[i])) {
         vmas_[i].start = v.start;
+        vmas_[i].pgoff = v.pgoff;
+        drop_file(v);
         return true;
     }
-    if (count_ == kMaxVmas) return false;
+    if (count_ == kMaxVmas) {
+        drop_file(v);
+        return false;
+    }
     memmove(&vmas_[i + 1], &vmas_[i], (count_ - i) * sizeof(Vma));
     vmas_[i] = v;
     ++count_;
@@ -78,14 +109,27 @@ bool AddressSpace::split_at(uint64_t addr) {
     memmove(&vmas_[i + 1], &vmas_[i], (count_ - size_t(i)) * sizeof(Vma));
     ++count_;
     vmas_[i].end = addr;
-    vmas_[i + 1].start = addr;
+    vmas_[i + 1] = part_of(vmas_[i + 1], addr, vmas_[i + 1].end);
     return true;
 }
 
-void AddressSpace::unmap_pages(uint64_t start, uint64_t end) {
+void AddressSpace::unmap_pages(uint64_t start, uint64_t end, bool free_frames) {
     for (uint64_t va = start; va < end; va += kPageSize) {
         uint64_t pa = pt_.unmap(va);
-        if (pa) frame_free(pa);
+        if (pa && free_frames) frame_free(pa);
+    }
+}
+
+void AddressSpace::unmap_file_pages(const minifs::Inode* file, uint64_t first, uint64_t end) {
+    for (size_t i = 0; i < count_; ++i) {
+        const Vma& v = vmas_[i];
+        if (v.file != file) continue;
+        const uint64_t pages = (v.end - v.start) / kPageSize;
+        const uint64_t lo = first > v.pgoff ? first : v.pgoff;
+        const uint64_t hi = end < v.pgoff + pages ? end : v.pgoff + pages;
+        if (lo < hi)
+            unmap_pages(v.start + (lo - v.pgoff) * kPageSize, v.start + (hi - v.pgoff) * kPageSize,
+                        false);
     }
 }
 
@@ -95,7 +139,8 @@ void AddressSpace::remove(uint64_t start, uint64_t end) {
     size_t w = 0;
     for (size_t r = 0; r < count_; ++r) {
         if (vmas_[r].start >= start && vmas_[r].end <= end) {
-            unmap_pages(vmas_[r].start, vmas_[r].end);
+            unmap_pages(vmas_[r].start, vmas_[r].end, !vmas_[r].file);
+            drop_file(vmas_[r]);  // after the pages are out of the tables: it may free them
             continue;
         }
         vmas_[w++] = vmas_[r];
@@ -122,14 +167,15 @@ uint64_t AddressSpace::find_gap(uint64_t len) const {
 }
 
 bool AddressSpace::add_region(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags) {
-    return insert(Vma{start, end, prot, flags});
+    return insert(Vma{start, end, prot, flags, nullptr, 0});
 }
 
-int64_t AddressSpace::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags) {
+int64_t AddressSpace::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+                           const FileBacking* backing) {
     uint32_t type = flags & kMapSharedValidate;
     if (len == 0 || (type != kMapPrivate && type != kMapShared && type != kMapSharedValidate))
         return -EINVAL;
-    if (!(flags & kMapAnonymous)) return -EBADF;
+    if (!(flags & kMapAnonymous) && !backing) return -EBADF;
     if (len > kUserTop) return -ENOMEM;
     len = page_up(len);
     bool fixed = flags & (kMapFixed | kMapFixedNoReplace);
@@ -147,7 +193,14 @@ int64_t AddressSpace::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t 
         if (!addr) return -ENOMEM;
     }
     uint32_t vflags = flags & kMapGrowsDown ? kVmaGrowsDown : 0;
-    if (!insert(Vma{addr, addr + len, prot & 7, vflags})) return -ENOMEM;
+    Vma v{addr, addr + len, prot & 7, vflags, nullptr, 0};
+    if (backing) {
+        v.file = backing->file;
+        v.pgoff = backing->pgoff;
+        if (backing->may_write) v.flags |= kVmaMayWrite;
+        hold_file(v);
+    }
+    if (!insert(v)) return -ENOMEM;
     if (flags & kMapPopulate)
         for (uint64_t va = addr; va < addr + len; va += kPageSize)
             if (!present_page(va, false)) break;
@@ -167,11 +220,12 @@ int64_t AddressSpace::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
     uint64_t end = addr + page_up(len);
     if (end < addr || end > kUserTop) return -ENOMEM;
     if (len == 0) return 0;
-    for (uint64_t a = addr; a < end;) {
-        int i = find(a);
-        if (i < 0) return -ENOMEM;
-        a = vmas_[i].end;
-    }
+    if (!fully_mapped(addr, end)) return -ENOMEM;
+    // A shared mapping of a file opened read-only can never be written through.
+    for (size_t i = 0; i < count_ && (prot & kProtWrite); ++i)
+        if (vmas_[i].start < end && addr < vmas_[i].end && vmas_[i].file &&
+            !(vmas_[i].flags & kVmaMayWrite))
+            return -EACCES;
     if (!split_at(addr) || !split_at(end)) return -ENOMEM;
     for (size_t i = 0; i < count_; ++i) {
         Vma& v = vmas_[i];
@@ -204,7 +258,7 @@ int64_t AddressSpace::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_l
         if (old_addr + old_len == v.end && range_free(v.end, old_addr + new_len) &&
             old_addr + new_len <= kUserTop) {
             remove(v.end, old_addr + new_len);  // no-op, keeps invariants
-            insert(Vma{v.end, old_addr + new_len, v.prot, v.flags});
+            insert(part_of(v, v.end, old_addr + new_len));
             return int64_t(old_addr);
         }
         if (!(flags & kMremapMayMove)) return -ENOMEM;
@@ -212,11 +266,16 @@ int64_t AddressSpace::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_l
         if (!new_addr) return -ENOMEM;
     }
     remove(new_addr, new_addr + new_len);
-    if (!insert(Vma{new_addr, new_addr + new_len, v.prot, v.flags})) return -ENOMEM;
+    // The moved mapping starts with the file page that was at old_addr.
+    Vma moved = part_of(v, old_addr, old_addr + new_len);
+    moved.start = new_addr;
+    moved.end = new_addr + new_len;
+    if (!insert(moved)) return -ENOMEM;
     uint64_t move = old_len < new_len ? old_len : new_len;
     for (uint64_t off = 0; off < move; off += kPageSize) {
         uint64_t pa = pt_.unmap(old_addr + off);
-        if (pa && !pt_.map(new_addr + off, pa, pte_flags_for(v.prot))) frame_free(pa);
+        // A file page left unmapped is faulted in again; anonymous memory would be lost.
+        if (pa && !pt_.map(new_addr + off, pa, pte_flags_for(v.prot)) && !v.file) frame_free(pa);
     }
     remove(old_addr, old_addr + old_len);
     return int64_t(new_addr);
@@ -230,8 +289,15 @@ int64_t AddressSpace::madvise(uint64_t addr, uint64_t len, int advice) {
         for (uint64_t a = addr; a < end;) {
             int i = find(a);
             if (i < 0) return -ENOMEM;
-            uint64_t stop = vmas_[i].end < end ? vmas_[i].end : end;
-            unmap_pages(a, stop);
+            const Vma& v = vmas_[i];
+            uint64_t stop = v.end < end ? v.end : end;
+            if (advice == kMadvRemove && v.file) {
+                // The file's own pages go (a hole punched, as tmpfs does), not just ours.
+                if (!(v.flags & kVmaMayWrite)) return -EACCES;
+                const uint64_t first = v.pgoff + (a - v.start) / kPageSize;
+                vfs().punch_hole(v.file, first * kPageSize, stop - a);
+            }
+            unmap_pages(a, stop, !v.file);
             a = stop;
         }
     }
@@ -243,7 +309,8 @@ uint64_t AddressSpace::brk(uint64_t new_brk) {
     uint64_t old_top = page_up(brk_), new_top = page_up(new_brk);
     if (new_top > old_top) {
         if (new_top > mmap_base_ || !range_free(old_top, new_top)) return brk_;
-        if (!insert(Vma{old_top, new_top, kProtRead | kProtWrite, kVmaHeap})) return brk_;
+        if (!insert(Vma{old_top, new_top, kProtRead | kProtWrite, kVmaHeap, nullptr, 0}))
+            return brk_;
     } else if (new_top < old_top) {
         remove(new_top, old_top);
     }
@@ -281,6 +348,7 @@ AddressSpace::Fault AddressSpace::handle_fault(uint64_t addr, bool write, bool e
         return Fault::Invalid;
     uint64_t va = page_down(addr);
     if (pt_.lookup(va)) return Fault::Resolved;  // another path mapped it already
+    if (v.file) return map_file_page(v, va);
     uint64_t pa = frame_alloc();
     if (!pa) return Fault::OutOfMemory;
     if (!pt_.map(va, pa, pte_flags_for(v.prot))) {
@@ -288,6 +356,27 @@ AddressSpace::Fault AddressSpace::handle_fault(uint64_t addr, bool write, bool e
         return Fault::OutOfMemory;
     }
     return Fault::Resolved;
+}
+
+AddressSpace::Fault AddressSpace::map_file_page(const Vma& v, uint64_t va) {
+    const uint64_t index = v.pgoff + (va - v.start) / kPageSize;
+    // Past the page that holds the end of the file is SIGBUS, as on Linux.
+    if (index >= (v.file->size + kPageSize - 1) / kPageSize) return Fault::Bus;
+    // A hole gets its page now; with no space left for it tmpfs answers SIGBUS too.
+    auto page = vfs().page_for_write(v.file, index);
+    if (!page.ok()) return Fault::Bus;
+    if (!pt_.map(va, virt_to_phys(reinterpret_cast<uint64_t>(*page)), pte_flags_for(v.prot)))
+        return Fault::OutOfMemory;
+    return Fault::Resolved;
+}
+
+bool AddressSpace::fully_mapped(uint64_t start, uint64_t end) const {
+    for (uint64_t a = start; a < end;) {
+        int i = find(a);
+        if (i < 0) return false;
+        a = vmas_[i].end;
+    }
+    return true;
 }
 
 bool AddressSpace::prepare_access(uint64_t addr, uint64_t len, bool write) {

@@ -6,6 +6,10 @@
 
 #include "kernel/arch/x86_64/paging.h"
 
+namespace utx::minifs {
+struct Inode;
+}
+
 namespace utx::kernel {
 
 inline constexpr uint64_t kUserTop = 0x7fff'ffff'f000ULL;
@@ -13,11 +17,23 @@ inline constexpr uint64_t kMmapMin = 0x10000;  // vm.mmap_min_addr
 
 inline constexpr uint32_t kProtRead = 1, kProtWrite = 2, kProtExec = 4;
 inline constexpr uint32_t kVmaGrowsDown = 1, kVmaHeap = 2, kVmaStack = 4;
+inline constexpr uint32_t kVmaMayWrite = 8;  // a shared file mapping whose file is writable
 
 struct Vma {
     uint64_t start, end;
     uint32_t prot;
     uint32_t flags;
+    // A shared file mapping maps the file's own pages (minifs page_for_write), from file page
+    // `pgoff` at `start`, and holds a reference to the file; null for anonymous memory.
+    minifs::Inode* file;
+    uint64_t pgoff;
+};
+
+// What mmap maps for MAP_SHARED of a file: its pages from `pgoff`.
+struct FileBacking {
+    minifs::Inode* file;
+    uint64_t pgoff;
+    bool may_write;  // opened for writing: PROT_WRITE may be had, now or by mprotect
 };
 
 class AddressSpace {
@@ -25,8 +41,10 @@ public:
     bool init(uint64_t boot_pml4);
     PageTable& page_table() { return pt_; }
 
-    // Linux mmap semantics for anonymous private memory. Returns the address or -errno.
-    int64_t mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags);
+    // Linux mmap semantics for anonymous memory, or with `backing` a shared mapping of a
+    // file's pages. Returns the address or -errno.
+    int64_t mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+                 const FileBacking* backing = nullptr);
     int64_t munmap(uint64_t addr, uint64_t len);
     int64_t mprotect(uint64_t addr, uint64_t len, uint32_t prot);
     int64_t mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, uint32_t flags,
@@ -39,9 +57,16 @@ public:
     void set_brk_start(uint64_t start) { brk_start_ = brk_ = start; }
     void set_mmap_base(uint64_t base) { mmap_base_ = base; }
 
-    enum class Fault { Resolved, Invalid, OutOfMemory };
-    // Resolves a page fault at `addr`: Invalid is SIGSEGV, OutOfMemory the OOM kill.
+    enum class Fault { Resolved, Invalid, OutOfMemory, Bus };
+    // Resolves a page fault at `addr`: Invalid is SIGSEGV, OutOfMemory the OOM kill, Bus
+    // SIGBUS (a shared file mapping past the end of its file, or the file out of space).
     Fault handle_fault(uint64_t addr, bool write, bool exec);
+    // Takes pages [first, end) of `file` out of the shared mappings of it: the file is about
+    // to free them (minifs Config::releasing_pages). A later access faults in what the file
+    // then holds there.
+    void unmap_file_pages(const minifs::Inode* file, uint64_t first, uint64_t end);
+    // Whether every page of [start, end) lies in a mapping.
+    bool fully_mapped(uint64_t start, uint64_t end) const;
     // Makes [addr, addr+len) present and accessible for a kernel copy; false → EFAULT.
     bool prepare_access(uint64_t addr, uint64_t len, bool write);
     // Physical page backing a user page, faulting it in; 0 when invalid.
@@ -52,9 +77,11 @@ public:
 
 private:
     int find(uint64_t addr) const;
-    bool insert(const Vma& v);
+    bool insert(const Vma& v);     // takes over v's file reference, even when it fails
     bool split_at(uint64_t addr);  // ensures a VMA boundary at addr
-    void unmap_pages(uint64_t start, uint64_t end);
+    // Clears the page table entries; frees the frames unless a file owns them.
+    void unmap_pages(uint64_t start, uint64_t end, bool free_frames);
+    Fault map_file_page(const Vma& v, uint64_t va);
     bool range_free(uint64_t start, uint64_t end) const;
     uint64_t find_gap(uint64_t len) const;
     void remove(uint64_t start, uint64_t end);

@@ -49,19 +49,25 @@ uint64_t frame_alloc() {
 
 uint64_t frames_alloc_contiguous(uint64_t count) {
     if (count == 0 || g_free < count) return 0;
-    // First fit over the bitmap; kernel stacks and large buffers are few and small.
+    // First fit, from the hint round to it again; a run does not wrap past the last frame.
     uint64_t run = 0;
-    for (uint64_t f = 0; f < g_frames; ++f) {
-        if (g_bitmap[f / 64] == ~0ULL && f % 64 == 0) {
+    for (uint64_t i = 0; i < g_frames; ++i) {
+        const uint64_t f = (g_hint + i) % g_frames;
+        if (f == 0) run = 0;
+        if (f % 64 == 0 && g_bitmap[f / 64] == ~0ULL && f + 64 <= g_frames) {
             run = 0;
-            f += 63;
+            i += 63;  // a full word: skip it whole
             continue;
         }
-        run = used(f) ? 0 : run + 1;
-        if (run < count) continue;
+        if (used(f)) {
+            run = 0;
+            continue;
+        }
+        if (++run < count) continue;
         const uint64_t first = f + 1 - count;
-        for (uint64_t i = first; i <= f; ++i) set_used(i);
+        for (uint64_t g = first; g <= f; ++g) set_used(g);
         g_free -= count;
+        g_hint = f;
         memset(phys_to_virt(first * kPageSize), 0, count * kPageSize);
         return first * kPageSize;
     }
@@ -73,6 +79,9 @@ void frame_free(uint64_t pa) {
     KASSERT(f < g_frames && used(f));
     set_free(f);
     ++g_free;
+    // Reuse freed frames first: a frame the guest never touched costs the host a page fault
+    // (and its memory) the first time, one it freed is already backed.
+    if (f < g_hint) g_hint = f;
 }
 
 uint64_t frames_free_count() { return g_free; }

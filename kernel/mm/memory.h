@@ -21,7 +21,8 @@ uint64_t virt_to_phys(uint64_t va);
 // Frame allocator over the RAM that BootInfo leaves free.
 void frames_init(uint64_t mem_size, uint64_t first_free);
 uint64_t frame_alloc();            // zeroed frame, 0 when memory is exhausted
-// `count` physically contiguous zeroed frames (the first one's address), or 0.
+// `count` physically contiguous zeroed frames (the address of the first), 0 when no free
+// run is that long.
 uint64_t frames_alloc_contiguous(uint64_t count);
 void frame_free(uint64_t pa);
 uint64_t frames_free_count();

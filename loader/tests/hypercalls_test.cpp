@@ -227,6 +227,21 @@ TEST(Hypercalls, TcgetsOnATerminalFillsTheKernelTermios) {
     g.expect_served(0);
 }
 
+TEST(Hypercalls, FionreadCountsWhatWaitsOnStdin) {
+    Guest g;
+    StdioPipe p(0);
+    ASSERT_EQ(write(p.other(), "12345", 5), 5);
+    g.make(abi::kHcIoctl, {0, FIONREAD}, {{kDataGpa, sizeof(int)}});
+    g.handler.handle(0);
+    g.expect_served(0);
+    int available = 0;
+    std::memcpy(&available, g.get(kDataGpa, sizeof available).data(), sizeof available);
+    EXPECT_EQ(available, 5);
+    g.make(abi::kHcIoctl, {0, FIONREAD}, {{kDataGpa, 2}});
+    g.handler.handle(0);
+    g.expect_served(-ENOTTY);  // not the size of an int: not a request we serve
+}
+
 TEST(Hypercalls, IoctlLseekFcntlOnAPipe) {
     Guest g;
     StdioPipe p(1);

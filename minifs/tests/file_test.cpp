@@ -1,4 +1,6 @@
 // minifs/tests/file_test.cpp: file data: holes, sparse accounting, truncate, allocate.
+#include <algorithm>
+
 #include "minifs/tests/test_support.h"
 
 namespace utx::minifs::testing {
@@ -192,6 +194,63 @@ TEST_F(FileTest, AllocateBacksPagesAndMaybeTheSize) {
     EXPECT_EQ(contents(f), std::string(110, '\0'));
     EXPECT_EQ(fs.allocate(f, 0, 0, false), -kEINVAL);
     EXPECT_EQ(fs.allocate(f, kMaxFileSize, 1, false), -kEFBIG);
+}
+
+TEST_F(FileTest, PunchHoleZeroesTheEdgesAndFreesWholePages) {
+    Inode* f = *fs.create(root(), "f", 0644, {});
+    std::string data(5 * 4096, 'x');
+    ASSERT_EQ(fs.write(f, 0, data.data(), data.size()), int64_t(data.size()));
+    ASSERT_EQ(fs.stats().data_pages, 5u);
+    // [100, 3*4096+10): the head of page 0 and the tail of page 3 stay, pages 1 and 2 go.
+    ASSERT_EQ(fs.punch_hole(f, 100, 3 * 4096 - 90), 0);
+    EXPECT_EQ(fs.stats().data_pages, 3u);
+    EXPECT_EQ(f->size, data.size());
+    std::string expect = data;
+    std::fill(expect.begin() + 100, expect.begin() + 3 * 4096 + 10, '\0');
+    EXPECT_EQ(contents(f), expect);
+    // Within one page: only the bytes, the page stays.
+    ASSERT_EQ(fs.punch_hole(f, 4 * 4096 + 1, 2), 0);
+    EXPECT_EQ(fs.stats().data_pages, 3u);
+    expect[4 * 4096 + 1] = expect[4 * 4096 + 2] = '\0';
+    EXPECT_EQ(contents(f), expect);
+    // Pages past the end that allocate() made, and holes, are no trouble.
+    ASSERT_EQ(fs.allocate(f, 8 * 4096, 2 * 4096, true), 0);
+    EXPECT_EQ(fs.stats().data_pages, 5u);
+    ASSERT_EQ(fs.punch_hole(f, 6 * 4096, 10 * 4096), 0);
+    EXPECT_EQ(fs.stats().data_pages, 3u);
+    EXPECT_EQ(f->size, data.size());
+    EXPECT_EQ(fs.punch_hole(f, 0, 0), -kEINVAL);
+    EXPECT_EQ(fs.punch_hole(f, kMaxFileSize, 1), -kEFBIG);
+    Inode* d = *fs.mkdir(root(), "d", 0755, {});
+    EXPECT_EQ(fs.punch_hole(d, 0, 1), -kEISDIR);
+}
+
+TEST_F(FileTest, TheEmbedderHearsOfPagesBeforeTheyGo) {
+    struct Call {
+        Inode* inode;
+        uint64_t first, end;
+    };
+    static std::vector<Call> calls;
+    calls.clear();
+    fs.destroy();
+    Config config = test_config();
+    config.releasing_pages = [](Inode* inode, uint64_t first, uint64_t end) {
+        calls.push_back({inode, first, end});
+    };
+    ASSERT_EQ(fs.init(config), 0);
+    Inode* f = *fs.create(root(), "f", 0644, {});
+    std::string data(4 * 4096, 'x');
+    ASSERT_EQ(fs.write(f, 0, data.data(), data.size()), int64_t(data.size()));
+    ASSERT_EQ(fs.punch_hole(f, 100, 4096 + 4000), 0);  // page 1 only is whole
+    ASSERT_EQ(fs.punch_hole(f, 0, 10), 0);              // no whole page: nothing goes
+    ASSERT_EQ(fs.truncate(f, 5000), 0);                 // pages 2 and up
+    ASSERT_EQ(fs.truncate(f, 9000), 0);                 // growing frees nothing
+    ASSERT_EQ(calls.size(), 2u);
+    EXPECT_EQ(calls[0].inode, f);
+    EXPECT_EQ(calls[0].first, 1u);
+    EXPECT_EQ(calls[0].end, 2u);
+    EXPECT_EQ(calls[1].first, 2u);
+    EXPECT_EQ(calls[1].end, ~0ull);
 }
 
 TEST_F(FileTest, PagesForMappings) {

@@ -165,6 +165,30 @@ TEST_F(NamespaceTest, UnlinkWhileOpenKeepsTheData) {
     EXPECT_EQ(fs.stats().data_pages, 0u);
 }
 
+TEST_F(NamespaceTest, UnnamedFilesLiveByTheirReferences) {
+    uint64_t inodes = fs.stats().inodes;
+    Inode* shared = *fs.mkdir(root(), "shared", 02775, {0, 50});
+    Inode* f = *fs.create_unnamed(shared, 0600, {1000, 100});
+    fs.ref(f);
+    EXPECT_EQ(f->nlink, 0u);
+    EXPECT_EQ(f->mode, kTypeRegular | 0600);
+    EXPECT_EQ(f->gid, 50u);  // the set-group-ID directory's group
+    EXPECT_TRUE(names(shared).empty());
+    EXPECT_EQ(fs.write(f, 0, "data", 4), 4);
+    EXPECT_EQ(contents(f), "data");
+    Inode* m = *fs.create_unnamed(nullptr, 0777, {});  // memfd: in no directory
+    fs.ref(m);
+    EXPECT_EQ(fs.stats().inodes, inodes + 3);
+    fs.unref(f);
+    fs.unref(m);
+    EXPECT_EQ(fs.stats().inodes, inodes + 1);
+    EXPECT_EQ(fs.stats().data_pages, 0u);
+    fs.ref(shared);
+    ASSERT_EQ(fs.rmdir(root(), "shared"), 0);
+    EXPECT_EQ(fs.create_unnamed(shared, 0600, {}).error(), -kENOENT);
+    fs.unref(shared);
+}
+
 TEST_F(NamespaceTest, RmdirErrors) {
     Inode* d = *fs.mkdir(root(), "d", 0755, {});
     ASSERT_TRUE(fs.create(d, "f", 0644, {}).ok());

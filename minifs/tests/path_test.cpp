@@ -108,6 +108,92 @@ TEST_F(PathTest, RootOfTheContextStopsDotDot) {
     EXPECT_EQ(resolve(fs, jail, root(), "/bin/out/bin", kFollowLast).error(), -kENOENT);
 }
 
+TEST_F(PathTest, ResolveNoSymlinksAndMagicLinks) {
+    ASSERT_TRUE(fs.symlink(root(), "l", "usr/bin", {}).ok());
+    ASSERT_TRUE(fs.symlink(bin, "magic", "sh", {}).ok());
+    static const PathHooks hooks{[](const Inode*, Name name) { return name.equals("magic"); },
+                                 nullptr};
+    ctx.hooks = &hooks;
+    EXPECT_EQ(get("/usr/bin/magic"), sh);  // no restriction: followed as text
+    ctx.resolve = kResolveNoSymlinks;
+    EXPECT_EQ(err("/l/sh"), -kELOOP);
+    EXPECT_EQ(err("/l"), -kELOOP);
+    EXPECT_EQ(get("/l", 0), *fs.lookup(root(), "l"));  // not followed: fine
+    EXPECT_EQ(get("/usr/bin/sh"), sh);
+    ctx.resolve = kResolveNoMagicLinks;
+    EXPECT_EQ(get("/l/sh"), sh);
+    EXPECT_EQ(err("/usr/bin/magic"), -kELOOP);
+    ctx.resolve = kResolveInRoot;
+    EXPECT_EQ(err("/usr/bin/magic"), -kEXDEV);
+}
+
+TEST_F(PathTest, ResolveBeneathAndInRoot) {
+    ASSERT_TRUE(fs.symlink(bin, "abs", "/usr/bin/sh", {}).ok());
+    ASSERT_TRUE(fs.symlink(bin, "rel", "../bin/sh", {}).ok());
+    ASSERT_TRUE(fs.symlink(bin, "out", "../../usr", {}).ok());
+    PathContext beneath{bin, Cred{}, true, kResolveBeneath};
+    EXPECT_EQ(*resolve(fs, beneath, bin, "sh", 0), sh);
+    EXPECT_EQ(resolve(fs, beneath, bin, "./sh/../sh", 0).error(), -kENOTDIR);
+    EXPECT_EQ(resolve(fs, beneath, bin, "/usr", 0).error(), -kEXDEV);
+    EXPECT_EQ(resolve(fs, beneath, bin, "..", 0).error(), -kEXDEV);
+    EXPECT_EQ(resolve(fs, beneath, bin, "abs", kFollowLast).error(), -kEXDEV);
+    EXPECT_EQ(resolve(fs, beneath, bin, "rel", kFollowLast).error(), -kEXDEV);
+    EXPECT_EQ(resolve(fs, beneath, bin, "out", kFollowLast).error(), -kEXDEV);
+    EXPECT_EQ(*resolve(fs, beneath, bin, "abs", 0), *fs.lookup(bin, "abs"));
+    Inode* sub = *fs.mkdir(bin, "sub", 0755, {});
+    EXPECT_EQ(*resolve(fs, beneath, bin, "sub/..", 0), bin);
+    EXPECT_EQ(*resolve(fs, beneath, bin, "sub/../sh", 0), sh);
+    PathContext beneath_sub{sub, Cred{}, true, kResolveBeneath};
+    EXPECT_EQ(resolve(fs, beneath_sub, sub, "../sh", 0).error(), -kEXDEV);
+    PathContext in_root{usr, Cred{}, true, kResolveInRoot};
+    EXPECT_EQ(*resolve(fs, in_root, usr, "/bin/sh", 0), sh);
+    EXPECT_EQ(*resolve(fs, in_root, usr, "../../bin/sh", 0), sh);
+    EXPECT_EQ(resolve(fs, in_root, usr, "bin/abs", kFollowLast).error(), -kENOENT);  // /usr/usr
+    ASSERT_TRUE(fs.symlink(usr, "top", "/bin", {}).ok());
+    EXPECT_EQ(*resolve(fs, in_root, usr, "top/sh", 0), sh);
+}
+
+TEST_F(PathTest, ResolveNoXdev) {
+    Inode* proc = mkdir("proc");
+    Inode* self = mkdir("proc/self");
+    ASSERT_TRUE(fs.symlink(self, "up", "/usr", {}).ok());
+    ASSERT_TRUE(fs.symlink(root(), "p", "proc", {}).ok());
+    static Inode* mount;
+    mount = proc;
+    static const PathHooks hooks{nullptr, [](const Inode* d) { return d == mount; }};
+    ctx.hooks = &hooks;
+    ctx.resolve = kResolveNoXdev;
+    EXPECT_EQ(err("/proc/self"), -kEXDEV);
+    EXPECT_EQ(err("/proc"), -kEXDEV);
+    EXPECT_EQ(err("/p/self"), -kEXDEV);
+    EXPECT_EQ(get("/usr/bin/sh"), sh);
+    EXPECT_EQ(*resolve(fs, ctx, self, "..", 0), proc);
+    EXPECT_EQ(resolve(fs, ctx, self, "../..", 0).error(), -kEXDEV);
+    EXPECT_EQ(resolve(fs, ctx, self, "up", kFollowLast).error(), -kEXDEV);
+    EXPECT_EQ(*resolve(fs, ctx, self, "/usr", 0), usr);  // an absolute path argument is fine
+    ctx.resolve = 0;
+    EXPECT_EQ(get("/proc/self/up"), usr);
+}
+
+TEST_F(PathTest, OpenPathGivesTheSymlinkItselfAndTmpfileAt) {
+    ASSERT_TRUE(fs.symlink(root(), "l", "usr/bin/sh", {}).ok());
+    EXPECT_EQ((*open_at(fs, ctx, root(), "/l", kOpenPath | kOpenNoFollow, 0)).inode,
+              *fs.lookup(root(), "l"));
+    EXPECT_EQ((*open_at(fs, ctx, root(), "/l", kOpenPath, 0)).inode, sh);
+    Inode* t = *tmpfile_at(fs, ctx, root(), "/usr/bin", 0, 0640);
+    fs.ref(t);
+    EXPECT_EQ(t->nlink, 0u);
+    EXPECT_EQ(t->mode, kTypeRegular | 0640);
+    EXPECT_EQ(names(bin), std::vector<std::string>{"sh"});
+    fs.unref(t);
+    EXPECT_EQ(tmpfile_at(fs, ctx, root(), "/usr/bin/sh", 0, 0640).error(), -kENOTDIR);
+    EXPECT_EQ(tmpfile_at(fs, ctx, root(), "/nope", 0, 0640).error(), -kENOENT);
+    ASSERT_TRUE(fs.symlink(root(), "b", "usr/bin", {}).ok());
+    EXPECT_EQ(tmpfile_at(fs, ctx, root(), "/b", kOpenNoFollow, 0640).error(), -kENOTDIR);
+    ctx.cred = Cred{1000, 1000};
+    EXPECT_EQ(tmpfile_at(fs, ctx, root(), "/usr/bin", 0, 0640).error(), -kEACCES);
+}
+
 TEST_F(PathTest, ResolveParent) {
     ParentLookup p = *resolve_parent(fs, ctx, root(), "/usr/bin/new");
     EXPECT_EQ(p.dir, bin);

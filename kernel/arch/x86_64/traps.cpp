@@ -52,6 +52,7 @@ extern "C" void trap_dispatch(TrapFrame* f) {
             if (!present || write || exec)
                 result = current_address_space().handle_fault(cr2, write, exec);
             if (result == Fault::Resolved) return;
+            if (result == Fault::Bus) process_kill(kSigBus, cr2, f->rip);
             if (result == Fault::OutOfMemory) {
                 // Linux's OOM killer would pick this process: it is the only one.
                 klog("utx-run: out of guest memory (%lu MiB); raise -m\n",
