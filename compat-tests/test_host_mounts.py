@@ -157,3 +157,14 @@ def test_proc_mounts_lists_the_host_mounts(tmp_path):
     assert r.status == 0, r.describe()
     assert r.stdout.splitlines()[-2:] == [b"hostfs /data hostfs ro,relatime 0 0",
                                           b"hostfs /rw hostfs rw,relatime 0 0"], r.describe()
+
+
+def test_mmap_of_a_host_file(flavor, tmp_path):
+    """Private and read-only shared mappings of a file beneath a host mount."""
+    prog = program(flavor, "mmap_file")
+    native_dir, mount = tmp_path / "native", tmp_path / "mount"
+    native_dir.mkdir()
+    mount.mkdir()
+    native = run_native(prog, [native_dir])
+    expect_native(native)
+    assert_same(native, run_utx(prog, ["/m"], options=["-v", f"{mount}:/m"]))

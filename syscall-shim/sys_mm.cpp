@@ -1,6 +1,7 @@
 // syscall-shim/sys_mm.cpp: the address space calls, on kernel/mm/address_space.
 #include "kernel/mm/address_space.h"
 #include "kernel/fs/file.h"
+#include "kernel/fs/hostfs.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/mm/memory.h"
 #include "minifs/fs.h"
@@ -12,6 +13,34 @@ namespace {
 
 constexpr uint32_t kMapAnonymous = 0x20, kMapTypeMask = 0x03;
 
+// A file beneath a host mount: its pages are copied in at mmap time, so a private mapping
+// is exact and a read-only shared one shows the file as it was then. A writable shared
+// mapping would have to write back to the host: not yet (ENODEV).
+int64_t map_host_file(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+                      OpenFile& f, uint64_t offset) {
+    const bool shared = (flags & kMapTypeMask) != 0x02;
+    if (shared && (prot & kProtWrite)) return -ENODEV;
+    AddressSpace& as = current_address_space();
+    const uint32_t private_flags = (flags & ~kMapTypeMask) | 0x02 | kMapAnonymous;
+    int64_t start = as.mmap(addr, len, prot, private_flags);
+    if (start < 0) return start;
+    for (uint64_t off = 0; off < page_up(len); off += kPageSize) {
+        uint64_t pa = as.present_page(uint64_t(start) + off, false);
+        if (!pa) {
+            as.munmap(uint64_t(start), len);
+            return -ENOMEM;
+        }
+        IoBuffer page{reinterpret_cast<uint64_t>(phys_to_virt(pa)), kPageSize};
+        const int64_t n = hostfs_io(abi::kFsRead, f, int64_t(offset + off), &page, 1);
+        if (n < 0) {
+            as.munmap(uint64_t(start), len);
+            return n;
+        }
+        if (n < int64_t(kPageSize)) break;  // the end of the file: the rest stays zero
+    }
+    return start;
+}
+
 // A file mapping. A shared one maps the file's own pages, so that it and read/write see the
 // same bytes; a private one gets a copy of them made now.
 int64_t map_file(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags, uint64_t fd,
@@ -21,6 +50,8 @@ int64_t map_file(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags, uin
     if ((f->flags & kOAccMode) == kOWrOnly) return -EACCES;
     if (f->kind == FileKind::Device && f->device == kDevZero)
         return current_address_space().mmap(addr, len, prot, flags | kMapAnonymous);
+    if (f->kind == FileKind::HostFile && (f->host_mode & 0170000) == 0100000)
+        return map_host_file(addr, len, prot, flags, *f, offset);
     if (f->kind != FileKind::Inode || !f->inode->is_regular()) return -ENODEV;
     if ((flags & kMapTypeMask) != 0x02) {
         const bool may_write = (f->flags & kOAccMode) == kORdWr;

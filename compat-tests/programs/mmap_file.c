@@ -10,8 +10,9 @@
 
 #include "check.h"
 
-int main(void) {
-    char path[] = "/tmp/utx-mmap-XXXXXX";
+int main(int argc, char **argv) {
+    char path[4096];  // in /tmp, or in the directory given (a host mount under utx)
+    snprintf(path, sizeof path, "%s/utx-mmap-XXXXXX", argc > 1 ? argv[1] : "/tmp");
     int fd = mkstemp(path);
     expect("mkstemp", fd >= 0);
     static char data[10000];
