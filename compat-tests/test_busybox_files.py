@@ -12,6 +12,10 @@ directory (st_size 40 + 20 per entry, st_blocks 0) and of a symlink (no blocks),
 `ls -l`, `du` and `stat` print. /tmp need not be one (on the project's machines it is
 ext4), /dev/shm is.
 
+Every applet runs a second time with the guest working on host files: a second, identical
+tree Q mounted at P (`-v Q:P`); applets that change the tree must leave Q as the native run
+leaves P.
+
 Applets that only change the tree (cp, mv, rm, mkdir, ln, tar x) cannot be followed by a
 second applet in the same VM (there is no fork yet), so they report what they do with -v
 and their exit status and error messages are compared; the tree they leave natively is
@@ -98,51 +102,71 @@ def _is_tmpfs(path):
     return out.returncode == 0 and out.stdout.strip() == "tmpfs"
 
 
-@pytest.fixture
-def tree():
-    """P, a fresh directory on a tmpfs holding fx/, the tree above; removed afterwards."""
+def build_tree():
+    """P, a fresh directory on a tmpfs holding fx/, the tree above."""
     if not BUSYBOX.is_file():
         pytest.fail(f"{BUSYBOX} missing: apt-get install busybox-static")
     if not _is_tmpfs(TMPFS):
         pytest.fail(f"{TMPFS} is not a tmpfs: these tests compare minifs with tmpfs")
     top = Path(tempfile.mkdtemp(prefix="utx-files.", dir=TMPFS))
+    fx = top / "fx"
+    fx.mkdir(0o755)
+    for i, (rel, kind, mode, data) in enumerate(TREE):
+        path = fx / rel
+        if kind == "hardlink":
+            os.link(fx / data, path)  # the times and mode are its target's
+            continue
+        if kind == "dir":
+            path.mkdir()
+        elif kind == "symlink":
+            path.symlink_to(data)
+        else:
+            path.write_bytes(data)
+        if mode is not None:
+            os.chmod(path, mode)
+        # Distinct times (atime = mtime, as an unpacked cpio archive has them), set
+        # before the directories' own, which every entry made inside them changes.
+        os.utime(path, (BASE_TIME + 3600 * i,) * 2, follow_symlinks=False)
+    for rel in [*reversed(DIRS), "."]:
+        os.utime(fx / rel, (BASE_TIME - 3600,) * 2)
+    os.chmod(top, 0o755)
+    os.utime(top, (BASE_TIME - 7200,) * 2)
+    return top
+
+
+@pytest.fixture
+def tree():
+    """The tree, removed afterwards."""
+    top = build_tree()
     try:
-        fx = top / "fx"
-        fx.mkdir(0o755)
-        for i, (rel, kind, mode, data) in enumerate(TREE):
-            path = fx / rel
-            if kind == "hardlink":
-                os.link(fx / data, path)  # the times and mode are its target's
-                continue
-            if kind == "dir":
-                path.mkdir()
-            elif kind == "symlink":
-                path.symlink_to(data)
-            else:
-                path.write_bytes(data)
-            if mode is not None:
-                os.chmod(path, mode)
-            # Distinct times (atime = mtime, as an unpacked cpio archive has them), set
-            # before the directories' own, which every entry made inside them changes.
-            os.utime(path, (BASE_TIME + 3600 * i,) * 2, follow_symlinks=False)
-        for rel in [*reversed(DIRS), "."]:
-            os.utime(fx / rel, (BASE_TIME - 3600,) * 2)
-        os.chmod(top, 0o755)
-        os.utime(top, (BASE_TIME - 7200,) * 2)
         yield top
     finally:
         shutil.rmtree(top, ignore_errors=True)
 
 
-def run_both(top, args, *, status=0, stderr=b"", changes_tree=False):
+@pytest.fixture
+def host_tree(tree):
+    """(P, Q): the native tree P and a second, identical one Q that utx-run mounts at P
+    (-v Q:P), so that the guest works on host files at the same paths."""
+    other = build_tree()
+    try:
+        yield tree, other
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+
+
+def run_both(top, args, *, status=0, stderr=b"", changes_tree=False, mounted=None):
     """Runs the applet natively and under utx-run; returns the native result, checked as
     the test's own sanity check first. An applet that changes the tree runs in the guest
     first, since utx-run copies the tree as it starts. The others run natively first, as
     the copy reads every file and directory on the host, which moves their access times
-    (the guest's copies get their access times from the modification times)."""
+    (the guest's copies get their access times from the modification times).
+    With `mounted` (a second tree), the guest works on that one through a host mount at
+    the same path instead of on a copy in its minifs."""
+    where = ["-v", f"{mounted}:{top}"] if mounted else ["--copy", f"{top}:{top}"]
+
     def guest():
-        return run_utx(BUSYBOX, args, env=ENV,
-                       options=["--copy", f"{top}:{top}", "-w", f"{top}/fx"])
+        return run_utx(BUSYBOX, args, env=ENV, options=[*where, "-w", f"{top}/fx"])
     utx = guest() if changes_tree else None
     native = run_native(BUSYBOX, args, env=ENV, cwd=top / "fx")
     expect_native(native, status=status, stderr=stderr)
@@ -212,6 +236,12 @@ def test_reading_applet(tree, args, status, stderr):
     native = run_both(tree, args, status=status, stderr=stderr)
     if status == 0:
         assert native.stdout, "the applet printed nothing natively: a broken test"
+
+
+@pytest.mark.parametrize("args,status,stderr", READING)
+def test_reading_applet_on_a_host_mount(host_tree, args, status, stderr):
+    top, mounted = host_tree
+    run_both(top, args, status=status, stderr=stderr, mounted=mounted)
 
 
 def test_large_directory(tree):
@@ -349,3 +379,12 @@ CHANGING = [
 def test_changing_applet(tree, args, status, stderr, check):
     run_both(tree, args, status=status, stderr=stderr, changes_tree=True)
     assert check(tree / "fx"), "the native run did not leave the tree expected: a broken test"
+
+
+@pytest.mark.parametrize("args,status,stderr,check", CHANGING)
+def test_changing_applet_on_a_host_mount(host_tree, args, status, stderr, check):
+    """The same, on host files: what the guest did is on the host when utx-run exits."""
+    top, mounted = host_tree
+    run_both(top, args, status=status, stderr=stderr, changes_tree=True, mounted=mounted)
+    assert check(top / "fx"), "the native run did not leave the tree expected: a broken test"
+    assert check(mounted / "fx"), "utx-run did not leave the same tree on the host"

@@ -20,3 +20,14 @@ def test_thread_stress_gives_memory_back():
     assert r.status == 0, r.describe()
     lost = int(re.search(rb"lost KiB: (-?\d+)", r.stdout).group(1))
     assert lost <= 64, f"{lost} KiB of guest memory not given back\n{r.describe()}"
+
+
+def test_trace_names_the_thread_on_every_line():
+    r = run_utx(program("glibc-static", "threads"), options=["--trace"])
+    assert r.status == 0, r.describe()
+    lines = r.stderr.decode().splitlines()
+    calls = [l for l in lines if re.match(r"^\[pid \d+\] [a-z_0-9]+\(", l)]
+    count = int(re.search(r"^utx-run: (\d+) system calls$", r.stderr.decode(), re.M).group(1))
+    assert len(calls) == count, r.describe()  # one line a call; exit's before it runs
+    tids = {int(re.match(r"^\[pid (\d+)\]", l).group(1)) for l in calls}
+    assert 1 in tids and len(tids) > 64, f"threads seen in the trace: {sorted(tids)[:10]}…"

@@ -1,6 +1,8 @@
 // syscall-shim/trace.cpp: strace-style lines: name(decoded arguments) = result or errno.
 #include "syscall-shim/trace.h"
 
+#include "kernel/sched/sched.h"
+
 #include "kernel/lib/format.h"
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
@@ -112,7 +114,7 @@ void trace_enter(uint64_t nr, const SyscallArgs& args) {
     // Calls that do not return are printed before they run.
     if (name && (strcmp(name, "exit") == 0 || strcmp(name, "exit_group") == 0)) {
         StringBuilder b(g_line, sizeof g_line);
-        b.append("%s(", name);
+        b.append("[pid %d] %s(", current_thread().tid, name);
         append_args(b, signature_for(name), args, false, 0);
         b.append(") = ?\n");
         emit(b);
@@ -122,6 +124,7 @@ void trace_enter(uint64_t nr, const SyscallArgs& args) {
 void trace_exit(uint64_t nr, const SyscallArgs& args, int64_t result) {
     const char* name = syscall_name(nr);
     StringBuilder b(g_line, sizeof g_line);
+    b.append("[pid %d] ", current_thread().tid);  // the thread, as strace -f shows it
     if (name) b.append("%s(", name);
     else b.append("syscall_%lu(", (unsigned long)nr);
     append_args(b, signature_for(name), args, true, result);

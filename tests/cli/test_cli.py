@@ -252,12 +252,12 @@ def test_trace_echo():
     assert p.returncode == 0, p.stderr
     assert p.stdout == b"hi\n"
     stderr = p.stderr.decode()
-    assert re.search(r'^write\(1, "hi\\n", 3\) = 3$', stderr, re.M), stderr
+    assert re.search(r'^\[pid 1\] write\(1, "hi\\n", 3\) = 3$', stderr, re.M), stderr
     m = re.search(r"^utx-run: (\d+) system calls$", stderr, re.M)
     assert m, stderr
     # At least the write and the exit_group, and one line traced per call counted.
     assert int(m.group(1)) >= 2
-    traced = [l for l in stderr.splitlines() if re.match(r"^[a-z_0-9]+\(.*\) = ", l)]
+    traced = [l for l in stderr.splitlines() if re.match(r"^\[pid \d+\] [a-z_0-9]+\(.*\) = ", l)]
     assert len(traced) == int(m.group(1)), stderr
 
 
