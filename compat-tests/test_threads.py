@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from conftest import check_program, program, run_utx
 
 
@@ -31,3 +33,8 @@ def test_trace_names_the_thread_on_every_line():
     assert len(calls) == count, r.describe()  # one line a call; exit's before it runs
     tids = {int(re.match(r"^\[pid (\d+)\]", l).group(1)) for l in calls}
     assert 1 in tids and len(tids) > 64, f"threads seen in the trace: {sorted(tids)[:10]}…"
+
+
+@pytest.mark.parametrize("flavor", ["glibc-static", "glibc-static-pie"])  # libgomp is glibc's
+def test_openmp(flavor):
+    check_program(flavor, "openmp")
