@@ -59,8 +59,13 @@ struct BootInfo {
     uint64_t reserved[13];
 };
 
+// Signals sent to utx-run for the program (bit N-1 for signal N): the VMM ORs them in and
+// raises an NMI; the kernel takes them with an atomic exchange. The last word of BootInfo's
+// page.
+inline constexpr uint64_t kHostSignalsGpa = kBootInfoGpa + 4096 - 8;
+
 inline constexpr uint64_t kBootInfoKernelEntryOffset = 16;
 static_assert(__builtin_offsetof(BootInfo, kernel_entry) == kBootInfoKernelEntryOffset);
-static_assert(sizeof(BootInfo) <= 4096);
+static_assert(sizeof(BootInfo) <= 4096 - 8);  // kHostSignalsGpa follows
 
 }  // namespace utx::abi

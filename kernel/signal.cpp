@@ -3,6 +3,7 @@
 #include "kernel/lib/errno.h"
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
+#include "kernel/mm/memory.h"
 #include "kernel/mm/user_access.h"
 #include "kernel/process.h"
 #include "kernel/time.h"
@@ -224,6 +225,17 @@ void signal_fault(int sig, int32_t code, uint64_t addr, const TrapFrame& f) {
         process_kill(sig, addr, f.rip);
     t.pending_info[sig - 1] = SignalInfo{code, 0, 0, addr};
     t.pending |= sigbit(sig);
+}
+
+void signal_take_host() {
+    auto* word = static_cast<uint64_t*>(phys_to_virt(abi::kHostSignalsGpa));
+    if (!__atomic_load_n(word, __ATOMIC_RELAXED)) return;
+    uint64_t bits = __atomic_exchange_n(word, 0, __ATOMIC_SEQ_CST);
+    while (bits) {
+        const int sig = __builtin_ctzll(bits) + 1;
+        bits &= bits - 1;
+        if (sig <= kNumSignals) signal_send_process(sig, SignalInfo{kSiUser, 0, 0, 0});
+    }
 }
 
 void signal_set_alarm_interval(uint64_t interval_ns) { g_alarm_interval_ns = interval_ns; }

@@ -31,6 +31,10 @@ void signal_send_thread(Thread& t, int sig, const SignalInfo& info);
 // A fault in the application: delivered to its handler next, or, blocked or ignored, the
 // default action at once (as Linux's force_sig).
 void signal_fault(int sig, int32_t code, uint64_t addr, const TrapFrame& f);
+// Signals sent to utx-run for the program (abi::kHostSignalsGpa): sent to the process, as
+// from outside its pid namespace (si_pid 0). Cheap when there are none; called where the
+// kernel may act on them: on the way back to user mode and when the idle vCPU wakes.
+void signal_take_host();
 // SIGALRM of ITIMER_REAL (from the scheduler's timer); re-arms a periodic itimer.
 void signal_alarm();
 // The ITIMER_REAL interval (0: one-shot) for signal_alarm.

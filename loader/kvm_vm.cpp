@@ -15,10 +15,13 @@
 #include "abi/boot_info.h"
 #include "abi/hypercall.h"
 #include "loader/backend.h"
+#include "loader/host_signals.h"
 #include "loader/unique_fd.h"
 
 namespace utx::loader {
 namespace {
+
+kvm_run* g_run;  // the vCPU's run area, for the signal handler (immediate_exit)
 
 constexpr uint64_t kCr0Pe = 1, kCr0Mp = 2, kCr0Et = 0x10, kCr0Ne = 0x20, kCr0Wp = 0x10000,
                    kCr0Pg = 0x80000000;
@@ -111,9 +114,21 @@ public:
         return true;
     }
 
-    // Runs until the guest exits or fails; the outcome is left in `handler`.
-    void run(HypercallHandler& handler) {
+    // Runs until the guest exits or fails; the outcome is left in `handler`. Signals sent
+    // to utx-run end KVM_RUN (immediate_exit, set by the handler, closes the race with
+    // entering it) and go to the guest with an NMI.
+    void run(HypercallHandler& handler, const GuestMemory& mem) {
+        g_run = run_;
+        host_signals_install(-1, [] { g_run->immediate_exit = 1; });
         while (!handler.finished()) {
+            run_->immediate_exit = 0;  // a signal from here on makes KVM_RUN return at once
+            if (uint64_t bits = host_signals_take()) {
+                host_signals_post(mem, bits);
+                if (ioctl(fd_.get(), KVM_NMI, 0) < 0) {
+                    handler.fail("KVM_NMI: " + errno_text());
+                    return;
+                }
+            }
             if (ioctl(fd_.get(), KVM_RUN, 0) < 0) {
                 if (errno == EINTR || errno == EAGAIN) continue;
                 handler.fail("KVM_RUN: " + errno_text());
@@ -202,7 +217,7 @@ bool run_kvm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config
         !vcpu.enter_long_mode(layout, error))
         return false;
     (void)config;
-    vcpu.run(handler);
+    vcpu.run(handler, mem);
     return true;
 }
 

@@ -5,8 +5,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,9 +21,9 @@
 #include "abi/hypercall.h"
 #include "loader/backend.h"
 #include "loader/embedded.h"
+#include "loader/host_signals.h"
 #include "loader/unique_fd.h"
 
-extern char** environ;
 
 namespace utx::loader {
 namespace {
@@ -54,6 +54,14 @@ bool run_qemu(GuestMemory& mem, const BootLayout&, const RunConfig& config,
     int errpipe[2];
     if (pipe2(errpipe, O_CLOEXEC) != 0) return error = "pipe: " + errno_text(), false;
     UniqueFd err_read(errpipe[0]), err_write(errpipe[1]);
+    // QEMU's monitor (QMP), to raise an NMI in the guest for a signal sent to utx-run.
+    int mon[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, mon) != 0)
+        return error = "socketpair: " + errno_text(), false;
+    UniqueFd monitor(mon[0]), qemu_monitor(mon[1]);
+    int wake[2];
+    if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) return error = "pipe: " + errno_text(), false;
+    UniqueFd wake_read(wake[0]), wake_write(wake[1]);
 
     // The child sees these three at fixed numbers 3, 4 and 5.
     const std::string mib = std::to_string(mem.size() >> 20) + "M";
@@ -69,40 +77,75 @@ bool run_qemu(GuestMemory& mem, const BootLayout&, const RunConfig& config,
         "-bios", "/proc/self/fd/4",
         "-chardev", "socket,id=hc,fd=5",
         "-device", "isa-debugcon,iobase=" + std::to_string(abi::kHypercallPort) + ",chardev=hc",
+        "-chardev", "socket,id=mon,fd=6", "-mon", "chardev=mon,mode=control",
     };
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
 
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, err_write.get(), 2);
-    posix_spawn_file_actions_adddup2(&fa, mem.memfd(), 3);
-    posix_spawn_file_actions_adddup2(&fa, rom.get(), 4);
-    posix_spawn_file_actions_adddup2(&fa, qemu_end.get(), 5);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "qemu-system-x86_64", &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        error = rc == ENOENT ? "qemu-system-x86_64 is not installed (apt-get install "
-                               "qemu-system-x86)"
-                             : "cannot start qemu-system-x86_64: " + std::string(strerror(rc));
+    // QEMU runs in a process group of its own, so that Ctrl-C on the terminal reaches
+    // utx-run only (which passes it to the guest), and dies with utx-run, however that ends.
+    int status_pipe[2];  // the child's exec error, if any
+    if (pipe2(status_pipe, O_CLOEXEC) != 0) return error = "pipe: " + errno_text(), false;
+    UniqueFd status_read(status_pipe[0]), status_write(status_pipe[1]);
+    const pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) return error = "fork: " + errno_text(), false;
+    if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(127);
+        int null_in = open("/dev/null", O_RDONLY), null_out = open("/dev/null", O_WRONLY);
+        const int from[] = {null_in, null_out, err_write.get(), mem.memfd(), rom.get(),
+                            qemu_end.get(), qemu_monitor.get()};
+        // Above every target number first, so that no dup2 overwrites a source still needed.
+        int moved[7];
+        for (int i = 0; i < 7; ++i) moved[i] = fcntl(from[i], F_DUPFD, 16);
+        for (int i = 0; i < 7; ++i) dup2(moved[i], i);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE})
+            signal(sig, SIG_DFL);
+        execvp("qemu-system-x86_64", argv.data());
+        int e = errno;
+        (void)!write(status_write.get(), &e, sizeof e);
+        _exit(127);
+    }
+    status_write.reset();
+    int exec_errno = 0;
+    if (read(status_read.get(), &exec_errno, sizeof exec_errno) == sizeof exec_errno) {
+        waitpid(pid, nullptr, 0);
+        error = exec_errno == ENOENT ? "qemu-system-x86_64 is not installed (apt-get install "
+                                       "qemu-system-x86)"
+                                     : "cannot start qemu-system-x86_64: " +
+                                           std::string(strerror(exec_errno));
         return false;
     }
     qemu_end.reset();
+    qemu_monitor.reset();
     err_write.reset();
+    // QMP wants its capabilities negotiated before any command; QEMU reads this once ready.
+    const char hello[] = "{\"execute\":\"qmp_capabilities\"}\n";
+    (void)!write(monitor.get(), hello, sizeof hello - 1);
+    host_signals_install(wake_write.get(), nullptr);
 
     std::string qemu_stderr;
     bool qemu_gone = false;
     while (!handler.finished() && !qemu_gone) {
-        pollfd fds[2] = {{doorbell.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0}};
-        if (poll(fds, 2, -1) < 0) {
+        if (uint64_t bits = host_signals_take()) {
+            host_signals_post(mem, bits);
+            const char nmi[] = "{\"execute\":\"inject-nmi\"}\n";
+            (void)!write(monitor.get(), nmi, sizeof nmi - 1);
+        }
+        pollfd fds[4] = {{doorbell.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0},
+                         {wake_read.get(), POLLIN, 0}, {monitor ? monitor.get() : -1, POLLIN, 0}};
+        if (poll(fds, 4, -1) < 0) {
             if (errno == EINTR) continue;
             handler.fail("poll: " + errno_text());
             break;
         }
+        char drain[4096];
+        if (fds[2].revents & POLLIN) (void)!read(wake_read.get(), drain, sizeof drain);
+        if (fds[3].revents & POLLIN) (void)!read(monitor.get(), drain, sizeof drain);  // QMP replies
+        else if (fds[3].revents & (POLLHUP | POLLERR)) monitor.reset();
         if (fds[1].revents) {
             char buf[4096];
             ssize_t n = read(err_read.get(), buf, sizeof buf);

@@ -163,8 +163,11 @@ void schedule() {
             return;
         }
         arm_timer();
-        // sti takes effect after the next instruction: no wake-up is lost before hlt.
-        asm volatile("sti; hlt; cli" ::: "memory");
+        // sti takes effect after the next instruction: no wake-up is lost before hlt. An
+        // NMI (signals from the VMM) is not held back by sti, so one that comes just before
+        // the hlt moves the return address past it (traps.cpp) instead of being slept on.
+        asm volatile("sti\n.globl idle_halt\nidle_halt: hlt\ncli" ::: "memory");
+        signal_take_host();
     }
 }
 

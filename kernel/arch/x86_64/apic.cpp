@@ -8,7 +8,7 @@ namespace {
 
 constexpr uint32_t kMsrApicBase = 0x1b, kMsrTscDeadline = 0x6e0;
 constexpr uint64_t kApicVirt = 0xffff'c000'0000'0000ULL;  // outside the direct map
-constexpr uint32_t kRegEoi = 0xb0, kRegSpurious = 0xf0, kRegLvtTimer = 0x320,
+constexpr uint32_t kRegEoi = 0xb0, kRegSpurious = 0xf0, kRegLvtTimer = 0x320, kRegLvtLint1 = 0x360,
                    kRegInitialCount = 0x380, kRegCurrentCount = 0x390, kRegDivide = 0x3e0;
 constexpr uint32_t kLvtMasked = 1u << 16, kLvtTscDeadline = 2u << 17;
 
@@ -46,6 +46,9 @@ bool apic_init(uint64_t tsc_khz) {
     if (!current_address_space().page_table().map(kApicVirt, phys, kPteWrite | kPteNoCache))
         return false;
     reg(kRegSpurious) = 0x100 | kSpuriousVector;
+    // LINT1 delivers NMIs, as on a PC: QEMU's inject-nmi (signals sent to utx-run) comes
+    // that way; masked, as the APIC starts, it would be dropped.
+    reg(kRegLvtLint1) = 0x400;
     reg(kRegDivide) = 0xb;  // divide by 1
     if (g_tsc_deadline) {
         reg(kRegLvtTimer) = kTimerVector | kLvtTscDeadline;

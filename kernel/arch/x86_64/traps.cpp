@@ -10,6 +10,8 @@
 #include "kernel/sched/sched.h"
 #include "kernel/signal.h"
 
+extern "C" char idle_halt[];  // the idle loop's hlt (kernel/sched/sched.cpp)
+
 namespace {
 
 const char* vector_name(uint64_t v) {
@@ -38,6 +40,17 @@ extern "C" void trap_dispatch(TrapFrame* f) {
         return;
     }
     if (f->vector == kSpuriousVector) return;
+    if (f->vector == 2) {
+        // The VMM's NMI: signals sent to utx-run. In the kernel, wherever it was, they wait
+        // for the next way out to user mode or the idle loop, which look for them.
+        if (f->cs & 3) {
+            signal_take_host();
+            signal_deliver(*f, false);
+        } else if (f->rip == reinterpret_cast<uint64_t>(idle_halt)) {
+            f->rip += 1;  // not into the hlt: the idle loop looks for the signals first
+        }
+        return;
+    }
     const bool from_user = f->cs & 3;
     uint64_t cr2 = f->vector == 14 ? read_cr2() : 0;
     if (!from_user) {
