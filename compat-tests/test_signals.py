@@ -10,6 +10,10 @@ def test_signals(flavor):
     check_program(flavor, "signals")
 
 
+def test_posix_timers(flavor):
+    check_program(flavor, "posix_timers")
+
+
 @pytest.mark.parametrize("sig,status", [(1, 129), (6, 134), (10, 138), (11, 139), (14, 142),
                                         (15, 143), (9, 137)])
 def test_default_action_exit_status(flavor, sig, status):

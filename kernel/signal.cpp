@@ -52,6 +52,10 @@ struct SigInfoUser {
             int32_t pid;
             uint32_t uid;
         } kill;
+        struct {
+            int32_t tid, overrun;
+            uint64_t value;
+        } timer;
         uint64_t addr;
         uint8_t raw[112];
     };
@@ -66,6 +70,7 @@ struct RtSigFrame {
 uint64_t g_process_pending;
 SignalInfo g_process_info[kNumSignals];
 uint64_t g_alarm_interval_ns;
+KTimer g_real_timer;
 alignas(64) uint8_t g_fpu_image[8192];  // the application's FPU state on its way to or from a frame
 alignas(64) uint8_t g_fpu_init[1024];   // XSAVE header all zero: every component's init state
 
@@ -161,6 +166,8 @@ bool build_frame(Thread& t, int sig, const SignalInfo& info, const SigAction& ac
     frame.info.code = info.code;
     if (sig == kSigSegv || sig == kSigBus || sig == kSigIll || sig == kSigFpe || sig == kSigTrap) {
         frame.info.addr = info.addr;
+    } else if (info.code == kSiTimer) {
+        frame.info.timer = {info.timerid, info.overrun, info.value};
     } else {
         frame.info.kill.pid = info.pid;
         frame.info.kill.uid = info.uid;
@@ -223,7 +230,7 @@ void signal_fault(int sig, int32_t code, uint64_t addr, const TrapFrame& f) {
     // Blocked or ignored, a fault cannot be survived: the default action (force_sig).
     if (h == kSigDfl || h == kSigIgn || (t.signal_mask & sigbit(sig)))
         process_kill(sig, addr, f.rip);
-    t.pending_info[sig - 1] = SignalInfo{code, 0, 0, addr};
+    t.pending_info[sig - 1] = SignalInfo{code, 0, 0, addr, 0, 0, 0};
     t.pending |= sigbit(sig);
 }
 
@@ -234,16 +241,24 @@ void signal_take_host() {
     while (bits) {
         const int sig = __builtin_ctzll(bits) + 1;
         bits &= bits - 1;
-        if (sig <= kNumSignals) signal_send_process(sig, SignalInfo{kSiUser, 0, 0, 0});
+        if (sig <= kNumSignals) signal_send_process(sig, SignalInfo{kSiUser, 0, 0, 0, 0, 0, 0});
     }
 }
 
-void signal_set_alarm_interval(uint64_t interval_ns) { g_alarm_interval_ns = interval_ns; }
-uint64_t signal_alarm_interval() { return g_alarm_interval_ns; }
+void signal_set_real_timer(uint64_t value_ns, uint64_t interval_ns) {
+    g_real_timer.fire = [](KTimer* t) {
+        if (g_alarm_interval_ns) ktimer_arm(*t, monotonic_ns() + g_alarm_interval_ns);
+        signal_send_process(kSigAlrm, SignalInfo{kSiKernel, 0, 0, 0, 0, 0, 0});
+    };
+    g_alarm_interval_ns = value_ns ? interval_ns : 0;
+    if (value_ns) ktimer_arm(g_real_timer, monotonic_ns() + value_ns);
+    else ktimer_cancel(g_real_timer);
+}
 
-void signal_alarm() {
-    if (g_alarm_interval_ns) sched_set_alarm(monotonic_ns() + g_alarm_interval_ns);
-    signal_send_process(kSigAlrm, SignalInfo{kSiKernel, 0, 0, 0});
+void signal_real_timer(uint64_t& value_left_ns, uint64_t& interval_ns) {
+    const uint64_t at = ktimer_deadline_ns(g_real_timer), now = monotonic_ns();
+    value_left_ns = at ? (at > now ? at - now : 1000) : 0;
+    interval_ns = g_alarm_interval_ns;
 }
 
 bool signal_interrupts(const Thread& t) {
@@ -264,6 +279,7 @@ int signal_dequeue(Thread& t, uint64_t set, SignalInfo& info) {
         info = g_process_info[sig - 1];
         g_process_pending &= ~sigbit(sig);
     }
+    if (info.code == kSiTimer) info.overrun = posix_timer_take_overrun(info.timerid);
     return sig;
 }
 

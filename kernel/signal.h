@@ -35,14 +35,16 @@ void signal_fault(int sig, int32_t code, uint64_t addr, const TrapFrame& f);
 // from outside its pid namespace (si_pid 0). Cheap when there are none; called where the
 // kernel may act on them: on the way back to user mode and when the idle vCPU wakes.
 void signal_take_host();
-// SIGALRM of ITIMER_REAL (from the scheduler's timer); re-arms a periodic itimer.
-void signal_alarm();
-// The ITIMER_REAL interval (0: one-shot) for signal_alarm.
-void signal_set_alarm_interval(uint64_t interval_ns);
-uint64_t signal_alarm_interval();
+// ITIMER_REAL (and alarm): SIGALRM to the process after `value_ns` (0: disarmed), then
+// every `interval_ns` (0: once).
+void signal_set_real_timer(uint64_t value_ns, uint64_t interval_ns);
+void signal_real_timer(uint64_t& value_left_ns, uint64_t& interval_ns);
 
 // Whether a signal the thread does not block is pending (it ends waits).
 bool signal_interrupts(const Thread& t);
+// A POSIX timer's signal is being taken: the expirations it missed meanwhile, which
+// timer_getoverrun then reports (syscall-shim/sys_timer.cpp).
+int32_t posix_timer_take_overrun(int32_t id);
 // Signals pending on the thread or the process.
 uint64_t signal_pending(const Thread& t);
 // Takes a pending signal out of `set` for rt_sigtimedwait / signalfd; 0 when none.

@@ -82,6 +82,7 @@ extern "C" uint64_t syscall_dispatch(TrapFrame* f) {
     f->rax = uint64_t(result);
     constexpr uint64_t kRtSigreturn = 15;
     const bool full = nr == kRtSigreturn;
+    signal_take_host();
     const Thread& t = current_thread();
     if (result == -ERESTARTSYS || ((t.pending | signal_pending(t)) & ~t.signal_mask) ||
         t.has_saved_mask)

@@ -14,7 +14,7 @@ namespace {
 constexpr uint64_t kNsPerSec = 1'000'000'000, kNsPerUsec = 1000;
 
 SignalInfo from_caller(int32_t code) {
-    return SignalInfo{code, current_process().pid, current_process().uid, 0};
+    return SignalInfo{code, current_process().pid, current_process().uid, 0, 0, 0, 0};
 }
 
 bool valid_signal(uint64_t sig) { return sig <= uint64_t(kNumSignals); }
@@ -193,6 +193,10 @@ int64_t sys_rt_sigtimedwait(SyscallArgs& a) {
         memcpy(siginfo, head, sizeof head);
         if (sig == kSigSegv || sig == kSigBus || sig == kSigFpe || sig == kSigIll) {
             memcpy(siginfo + 16, &info.addr, 8);
+        } else if (info.code == kSiTimer) {
+            memcpy(siginfo + 16, &info.timerid, 4);
+            memcpy(siginfo + 20, &info.overrun, 4);
+            memcpy(siginfo + 24, &info.value, 8);
         } else {
             memcpy(siginfo + 16, &info.pid, 4);
             memcpy(siginfo + 20, &info.uid, 4);
@@ -220,16 +224,15 @@ Timeval to_timeval(uint64_t ns) {
 }
 
 Itimerval current_real_timer() {
-    const uint64_t at = sched_alarm(), now = monotonic_ns();
-    Itimerval v{to_timeval(signal_alarm_interval()), {0, 0}};
-    if (at) v.value = to_timeval(at > now ? at - now : 1000);
+    uint64_t left, interval;
+    signal_real_timer(left, interval);
+    Itimerval v{to_timeval(interval), to_timeval(left)};
     if (v.value.usec == 1'000'000) v.value = {v.value.sec + 1, 0};
     return v;
 }
 
 void set_real_timer(uint64_t value_ns, uint64_t interval_ns) {
-    signal_set_alarm_interval(value_ns ? interval_ns : 0);
-    sched_set_alarm(value_ns ? monotonic_ns() + value_ns : 0);
+    signal_set_real_timer(value_ns, interval_ns);
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ OpenFile* alloc_file(FileKind kind, uint32_t flags) {
 int64_t check_epipe(int64_t r) {
     if (r == -EPIPE)
         signal_send_thread(current_thread(), kSigPipe,
-                           SignalInfo{kSiUser, current_process().pid, current_process().uid, 0});
+                           SignalInfo{kSiUser, current_process().pid, current_process().uid, 0, 0, 0, 0});
     return r;
 }
 

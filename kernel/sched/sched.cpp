@@ -28,9 +28,7 @@ size_t g_live;
 int g_next_tid = 2;
 size_t g_fpu_size;       // bytes of the save area
 bool g_xsave;
-uint64_t g_alarm_tsc;    // ITIMER_REAL expiry (0: none)
-
-uint64_t g_alarm_ns() { return g_alarm_tsc ? monotonic_ns_at(g_alarm_tsc) : 0; }
+KTimer* g_ktimers;       // armed kernel timers, soonest first
 
 void fpu_save(uint8_t* area) {
     if (g_xsave) asm volatile("xsave64 (%0)" : : "r"(area), "a"(~0u), "d"(~0u) : "memory");
@@ -96,9 +94,11 @@ void make_runnable(Thread* t) {
 // Timed waits whose deadline has passed end now, and the alarm rings.
 void expire_deadlines() {
     const uint64_t now = rdtsc();
-    if (g_alarm_tsc && g_alarm_tsc <= now) {
-        g_alarm_tsc = 0;
-        signal_alarm();  // may set the next period through sched_set_alarm
+    while (g_ktimers && g_ktimers->deadline_tsc <= now) {
+        KTimer* t = g_ktimers;
+        g_ktimers = t->next;
+        t->deadline_tsc = 0;
+        t->fire(t);  // may arm it (or another) again
     }
     while (g_timed && g_timed->deadline_tsc <= now) {
         Thread* t = g_timed;
@@ -111,7 +111,7 @@ void expire_deadlines() {
 // another thread waits to run; off otherwise, so that a lone thread never exits the VM.
 void arm_timer() {
     uint64_t when = g_timed ? g_timed->deadline_tsc : 0;
-    if (g_alarm_tsc && (!when || g_alarm_tsc < when)) when = g_alarm_tsc;
+    if (g_ktimers && (!when || g_ktimers->deadline_tsc < when)) when = g_ktimers->deadline_tsc;
     if (g_run_head) {
         const uint64_t slice = tsc_deadline_for(monotonic_ns() + kTimeSliceNs);
         if (!when || slice < when) when = slice;
@@ -272,13 +272,30 @@ void thread_interrupt(Thread* t) {
     make_runnable(t);
 }
 
-void sched_set_alarm(uint64_t deadline_ns) {
-    g_alarm_tsc = deadline_ns ? tsc_deadline_for(deadline_ns) : 0;
-    if (deadline_ns && !g_alarm_tsc) g_alarm_tsc = 1;
+void ktimer_cancel(KTimer& t) {
+    if (!t.deadline_tsc) return;
+    for (KTimer** p = &g_ktimers; *p; p = &(*p)->next)
+        if (*p == &t) {
+            *p = t.next;
+            break;
+        }
+    t.deadline_tsc = 0;
+}
+
+void ktimer_arm(KTimer& t, uint64_t deadline_ns) {
+    ktimer_cancel(t);
+    t.deadline_tsc = tsc_deadline_for(deadline_ns);
+    if (!t.deadline_tsc) t.deadline_tsc = 1;  // already due
+    KTimer** p = &g_ktimers;
+    while (*p && (*p)->deadline_tsc <= t.deadline_tsc) p = &(*p)->next;
+    t.next = *p;
+    *p = &t;
     arm_timer();
 }
 
-uint64_t sched_alarm() { return g_alarm_ns(); }
+uint64_t ktimer_deadline_ns(const KTimer& t) {
+    return t.deadline_tsc ? monotonic_ns_at(t.deadline_tsc) : 0;
+}
 
 size_t fpu_state_size() { return g_fpu_size; }
 bool fpu_uses_xsave() { return g_xsave; }

@@ -21,6 +21,9 @@ struct SignalInfo {
     int32_t pid;     // sender (kill, tgkill)
     uint32_t uid;
     uint64_t addr;   // si_addr of a fault
+    int32_t timerid;  // SI_TIMER: the POSIX timer, its overruns and sigev_value
+    int32_t overrun;
+    uint64_t value;
 };
 inline constexpr int kNumSignals = 64;
 
@@ -92,10 +95,17 @@ void wait_queue_append(WaitQueue& q, Thread* t);
 void sched_yield_now();
 // The LAPIC timer fired while the application ran: deadlines and the time slice.
 void sched_timer_tick();
-// The process's ITIMER_REAL/alarm expiry (CLOCK_MONOTONIC ns, 0: none); on expiry the
-// scheduler calls signal_alarm().
-void sched_set_alarm(uint64_t deadline_ns);
-uint64_t sched_alarm();
+// A kernel timer: fire(timer) runs from the scheduler (in the kernel, interrupts off, on
+// whatever thread is current) once CLOCK_MONOTONIC reaches its deadline. It may re-arm
+// itself. ITIMER_REAL, POSIX timers.
+struct KTimer {
+    void (*fire)(KTimer*);
+    uint64_t deadline_tsc;  // 0: not armed
+    KTimer* next;
+};
+void ktimer_arm(KTimer& t, uint64_t deadline_ns);  // re-arms one already armed
+void ktimer_cancel(KTimer& t);
+uint64_t ktimer_deadline_ns(const KTimer& t);      // 0 when not armed
 // Bytes of the application's FPU state (the XSAVE or FXSAVE image).
 size_t fpu_state_size();
 bool fpu_uses_xsave();
