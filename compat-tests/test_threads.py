@@ -15,6 +15,12 @@ def test_thread_stress(flavor):
     check_program(flavor, "thread_stress")
 
 
+def test_fd_wait(flavor):
+    """poll, select, epoll, eventfd and timerfd with other threads making descriptors
+    ready, and signals (with ppoll's, pselect6's and epoll_pwait's masks) ending waits."""
+    check_program(flavor, "fd_wait")
+
+
 def test_thread_stress_gives_memory_back():
     """Thread stacks, kernel stacks and FPU areas all come back: the guest's free memory
     after 49 more rounds of 200 threads and a futex ping-pong is what it was after one."""

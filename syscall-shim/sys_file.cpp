@@ -6,7 +6,6 @@
 #include "kernel/lib/string.h"
 #include "kernel/platform/hypercall.h"
 #include "kernel/process.h"
-#include "kernel/time.h"
 #include "syscall-shim/fd_table.h"
 #include "syscall-shim/handlers.h"
 #include "kernel/mm/user_access.h"
@@ -389,7 +388,7 @@ int64_t type_of(OpenFile& f, uint32_t& type) {
         return 0;
     }
     if (f.kind != FileKind::HostStream) {
-        type = minifs::kTypeFifo;
+        type = f.pipe ? minifs::kTypeFifo : 0;  // an anonymous inode has no file type
         return 0;
     }
     LinuxStat st;
@@ -543,45 +542,6 @@ int64_t sys_pipe2(SyscallArgs& a) {
 int64_t sys_pipe(SyscallArgs& a) {
     SyscallArgs with_flags{{a.arg[0], 0}, a.frame};
     return sys_pipe2(with_flags);
-}
-
-int64_t sys_poll(SyscallArgs& a) {
-    struct PollFd {
-        int32_t fd;
-        int16_t events, revents;
-    };
-    const uint64_t nfds = a.arg[1];
-    const int64_t timeout_ms = int32_t(a.arg[2]);
-    if (nfds > uint64_t(kMaxFds)) return -EINVAL;
-    PollFd fds[16];
-    if (nfds > 16) return -ENOMEM;
-    if (!copy_from_user(fds, a.arg[0], nfds * sizeof(PollFd))) return -EFAULT;
-    // Ask the host about each descriptor without waiting; if nothing is ready and the call
-    // may wait, wait on the host for the single descriptor case.
-    auto scan = [&](int64_t wait_ms) -> int64_t {
-        int64_t ready = 0;
-        for (uint64_t i = 0; i < nfds; ++i) {
-            fds[i].revents = 0;
-            if (fds[i].fd < 0) continue;
-            OpenFile* f = fd_lookup(uint64_t(fds[i].fd));
-            if (!f) {
-                fds[i].revents = 0x20;  // POLLNVAL
-            } else {
-                int64_t r = file_poll(*f, fds[i].events, nfds == 1 ? wait_ms : 0);
-                if (r < 0) return r;
-                fds[i].revents = int16_t(r);
-            }
-            if (fds[i].revents) ++ready;
-        }
-        return ready;
-    };
-    const uint64_t deadline = monotonic_ns() + uint64_t(timeout_ms) * 1'000'000;
-    int64_t ready = scan(timeout_ms);
-    while (ready == 0 && nfds > 1 && timeout_ms != 0 &&
-           (timeout_ms < 0 || monotonic_ns() < deadline))
-        ready = scan(10);
-    if (ready < 0) return ready;
-    return copy_to_user(a.arg[0], fds, nfds * sizeof(PollFd)) ? ready : -EFAULT;
 }
 
 }  // namespace utx::kernel

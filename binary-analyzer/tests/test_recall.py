@@ -34,6 +34,7 @@ COMPAT_RUNS = {
     "fault_null": ([], b"", (-11, 139)),
     "fd_copy": ([], b"", (0,)),
     "fd_errors": ([], b"some input", (0,)),
+    "fd_wait": ([], b"", (0,)),
     "fileio_vec": ([], b"", (0,)),
     "fs_space": ([], b"", (0,)),
     "getrandom": ([], b"", (0,)),

@@ -4,7 +4,9 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/fs/lock.h"
+#include "kernel/ipc/epoll.h"
 #include "kernel/ipc/pipe.h"
+#include "kernel/ipc/waitfd.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/memory.h"
@@ -21,7 +23,8 @@ namespace utx::kernel {
 namespace {
 
 constexpr uint64_t kTcgets = 0x5401;
-constexpr int16_t kPollIn = 1, kPollOut = 4, kPollErr = 8, kPollHup = 0x10;
+constexpr int16_t kPollIn = 1, kPollOut = 4, kPollErr = 8, kPollHup = 0x10, kPollRdnorm = 0x40,
+                  kPollWrnorm = 0x100;
 
 OpenFile* alloc_file(FileKind kind, uint32_t flags) {
     auto* f = static_cast<OpenFile*>(kzalloc(sizeof(OpenFile)));
@@ -75,6 +78,7 @@ int64_t pipe_read(OpenFile& f, IoBuffer* bufs, size_t count) {
             total += int64_t(p.read(reinterpret_cast<uint8_t*>(bufs[i].addr), bufs[i].len));
     }
     wake_up(p.write_wait, 1 << 30);
+    poll_notify();
     return total;
 }
 
@@ -99,7 +103,10 @@ int64_t pipe_write(OpenFile& f, IoBuffer* bufs, size_t count) {
             }
             done += n;
             total += int64_t(n);
-            if (n) wake_up(p.read_wait, 1 << 30);
+            if (n) {
+                wake_up(p.read_wait, 1 << 30);
+                poll_notify();
+            }
             if (done < bufs[i].len) {
                 if (f.flags & kONonblock) return total ? total : -EAGAIN;
                 if (thread_wait(p.write_wait, 0) == -EINTR) return total ? total : -ERESTARTSYS;
@@ -110,6 +117,44 @@ int64_t pipe_write(OpenFile& f, IoBuffer* bufs, size_t count) {
 }
 
 constexpr uint64_t kMinifsDev = 0x2a;  // st_dev of the root file system
+constexpr uint64_t kAnonInodeDev = 0xe;  // st_dev of anon_inodefs (eventfd, timerfd, epoll)
+
+// The 8-byte values eventfd and timerfd files read and write, over user buffers (checked
+// and present) that must hold at least 8 bytes.
+bool buffers_hold_u64(const IoBuffer* bufs, size_t count) {
+    uint64_t total = 0;
+    for (size_t i = 0; i < count && total < 8; ++i) total += bufs[i].len;
+    return total >= 8;
+}
+
+int64_t copy_u64(IoBuffer* bufs, size_t count, uint64_t& value, bool to_user) {
+    auto* bytes = reinterpret_cast<uint8_t*>(&value);
+    size_t done = 0;
+    for (size_t i = 0; i < count && done < 8; ++i) {
+        size_t n = bufs[i].len < 8 - done ? size_t(bufs[i].len) : 8 - done;
+        bool ok = to_user ? copy_to_user(bufs[i].addr, bytes + done, n)
+                          : copy_from_user(bytes + done, bufs[i].addr, n);
+        if (!ok) return -EFAULT;
+        done += n;
+    }
+    return 8;
+}
+
+int64_t counter_read(OpenFile& f, IoBuffer* bufs, size_t count) {
+    if (!buffers_hold_u64(bufs, count)) return -EINVAL;
+    uint64_t value;
+    const bool nonblock = f.flags & kONonblock;
+    int64_t r = f.kind == FileKind::EventFd ? eventfd_read(*f.eventfd, value, nonblock)
+                                             : timerfd_read(*f.timer, value, nonblock);
+    return r < 0 ? r : copy_u64(bufs, count, value, true);
+}
+
+int64_t eventfd_write_file(OpenFile& f, IoBuffer* bufs, size_t count) {
+    if (!buffers_hold_u64(bufs, count)) return -EINVAL;
+    uint64_t value;
+    if (int64_t r = copy_u64(bufs, count, value, false); r < 0) return r;
+    return eventfd_write(*f.eventfd, value, f.flags & kONonblock);
+}
 
 // Regular file data at `offset` into user buffers (present and checked).
 int64_t inode_read_at(minifs::Inode* inode, IoBuffer* bufs, size_t count, uint64_t offset) {
@@ -257,11 +302,48 @@ bool file_open_pipe(uint32_t flags, OpenFile*& read_end, OpenFile*& write_end) {
     return true;
 }
 
+OpenFile* file_open_eventfd(uint64_t initial, bool semaphore, uint32_t flags) {
+    OpenFile* f = alloc_file(FileKind::EventFd, kORdWr | (flags & kONonblock));
+    if (!f) return nullptr;
+    f->eventfd = eventfd_create(initial, semaphore);
+    if (!f->eventfd) {
+        kfree(f);
+        return nullptr;
+    }
+    return f;
+}
+
+OpenFile* file_open_timerfd(uint32_t clock, uint32_t flags) {
+    OpenFile* f = alloc_file(FileKind::TimerFd, flags & kONonblock);  // read-only, as Linux
+    if (!f) return nullptr;
+    f->timer = timerfd_create(clock);
+    if (!f->timer) {
+        kfree(f);
+        return nullptr;
+    }
+    return f;
+}
+
+OpenFile* file_open_epoll() {
+    OpenFile* f = alloc_file(FileKind::Epoll, kORdWr);
+    if (!f) return nullptr;
+    f->epoll = epoll_create();
+    if (!f->epoll) {
+        kfree(f);
+        return nullptr;
+    }
+    return f;
+}
+
 void file_get(OpenFile* f) { ++f->refs; }
 
 void file_put(OpenFile* f) {
     if (--f->refs) return;
     lock_release_file(*f);
+    epoll_forget(f);
+    if (f->kind == FileKind::EventFd) eventfd_free(f->eventfd);
+    if (f->kind == FileKind::TimerFd) timerfd_free(f->timer);
+    if (f->kind == FileKind::Epoll) epoll_free(f->epoll);
     if (f->kind == FileKind::PipeRead || f->kind == FileKind::PipeWrite)
         Pipe::release(f->pipe, f->kind == FileKind::PipeWrite);
     if (f->inode) vfs().unref(f->inode);
@@ -277,6 +359,8 @@ int64_t file_read(OpenFile& f, IoBuffer* bufs, size_t count) {
         case FileKind::HostFile:
             return is_host_dir(f) ? -EISDIR : hostfs_io(abi::kFsRead, f, -1, bufs, count);
         case FileKind::PipeRead: return pipe_read(f, bufs, count);
+        case FileKind::EventFd:
+        case FileKind::TimerFd: return counter_read(f, bufs, count);
         case FileKind::Device: return device_read(f, bufs, count);
         case FileKind::Inode: {
             int64_t n = inode_read_at(f.inode, bufs, count, f.offset);
@@ -308,6 +392,7 @@ int64_t file_write(OpenFile& f, IoBuffer* bufs, size_t count) {
         case FileKind::HostStream: return host_write_all(f.host_fd, bufs, count);
         case FileKind::HostFile: return hostfs_io(abi::kFsWrite, f, -1, bufs, count);
         case FileKind::PipeWrite: return pipe_write(f, bufs, count);
+        case FileKind::EventFd: return eventfd_write_file(f, bufs, count);
         case FileKind::Device: return device_write(f, bufs, count);
         case FileKind::Inode: {
             if (f.flags & kOAppend) f.offset = f.inode->size;
@@ -376,6 +461,14 @@ int64_t file_stat(OpenFile& f, LinuxStat& st) {
         return 0;
     }
     memset(&st, 0, sizeof st);
+    if (!f.pipe) {  // an anonymous inode: no file type, only the owner's read and write bits
+        st.dev = kAnonInodeDev;
+        st.ino = 1;
+        st.nlink = 1;
+        st.mode = 0600;
+        st.blksize = 4096;
+        return 0;
+    }
     st.dev = 0xc;  // pipefs
     st.ino = f.pipe->inode;
     st.nlink = 1;
@@ -387,7 +480,8 @@ int64_t file_stat(OpenFile& f, LinuxStat& st) {
 }
 
 int64_t file_statfs(OpenFile& f, LinuxStatfs& out) {
-    constexpr int64_t kPipefsMagic = 0x50495045, kDevptsMagic = 0x1cd1;
+    constexpr int64_t kPipefsMagic = 0x50495045, kDevptsMagic = 0x1cd1,
+                      kAnonInodeMagic = 0x09041934;
     constexpr int64_t kStValid = 0x20, kStNosuid = 2, kStNoexec = 8, kStRelatime = 0x1000;
     if (f.inode) {
         vfs_statfs(out);
@@ -397,17 +491,18 @@ int64_t file_statfs(OpenFile& f, LinuxStatfs& out) {
         return hostfs_fd_op(abi::kFsFstatfs, f, 0, 0, &out, sizeof out);
     // Pipes live in pipefs; the host's streams show as terminals (/dev/pts, as /proc/self/fd
     // says) unless the host has a pipe there.
-    bool pipe = f.kind != FileKind::HostStream;
+    bool pipe = f.pipe != nullptr;
     if (!pipe) {
         LinuxStat st;
         if (int64_t r = file_stat(f, st); r < 0) return r;
         pipe = (st.mode & minifs::kTypeMask) == minifs::kTypeFifo;
     }
     memset(&out, 0, sizeof out);
-    out.type = pipe ? kPipefsMagic : kDevptsMagic;
+    const bool anon = !pipe && f.kind != FileKind::HostStream;
+    out.type = pipe ? kPipefsMagic : anon ? kAnonInodeMagic : kDevptsMagic;
     out.bsize = out.frsize = int64_t(kPageSize);
     out.namelen = 255;
-    out.flags = pipe ? kStValid : kStValid | kStNosuid | kStNoexec | kStRelatime;
+    out.flags = pipe || anon ? kStValid : kStValid | kStNosuid | kStNoexec | kStRelatime;
     return 0;
 }
 
@@ -491,15 +586,23 @@ int64_t file_poll(OpenFile& f, int16_t events, int64_t wait_ms) {
     if (f.kind == FileKind::HostStream)
         return host_request(abi::kHcPoll, uint64_t(f.host_fd), uint64_t(uint16_t(events)),
                             uint64_t(wait_ms));
-    const Pipe& p = *f.pipe;
     int16_t r = 0;
-    if (f.kind == FileKind::PipeRead) {
-        if (p.count) r |= kPollIn;
-        if (!p.writers) r |= kPollHup;
+    if (f.kind == FileKind::EventFd) {
+        r = eventfd_poll(*f.eventfd);
+    } else if (f.kind == FileKind::TimerFd) {
+        r = timerfd_poll(*f.timer);
+    } else if (f.kind == FileKind::Epoll) {
+        r = epoll_poll(*f.epoll);
+    } else if (f.kind == FileKind::PipeRead) {
+        if (f.pipe->count) r |= kPollIn;
+        if (!f.pipe->writers) r |= kPollHup;
     } else {
-        if (p.space()) r |= kPollOut;
-        if (!p.readers) r |= kPollErr;
+        if (f.pipe->space()) r |= kPollOut;
+        if (!f.pipe->readers) r |= kPollErr;
     }
+    // Linux's in-kernel files answer the *NORM bits along with POLLIN and POLLOUT.
+    if (r & kPollIn) r |= kPollRdnorm;
+    if (r & kPollOut) r |= kPollWrnorm;
     return r & (events | kPollErr | kPollHup);
 }
 

@@ -1,6 +1,7 @@
 // kernel/fs/file.h: open file descriptions, shared by the descriptors that dup() makes, and
 // the operations every kind of file answers: the host's stdio streams (through the VMM),
-// pipes inside the guest, minifs inodes (files and directories) and the memory devices.
+// pipes inside the guest, minifs inodes (files and directories), the memory devices, and
+// the anonymous eventfd, timerfd and epoll files.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +11,9 @@
 namespace utx::kernel {
 
 struct Pipe;
+struct EventFd;
+struct TimerFd;
+struct Epoll;
 }  // namespace utx::kernel
 namespace utx::minifs {
 struct Inode;
@@ -40,7 +44,9 @@ static_assert(sizeof(LinuxStatfs) == 120);
 inline constexpr uint32_t kOAccMode = 3, kOWrOnly = 1, kORdWr = 2, kOAppend = 02000,
                           kONonblock = 04000, kOCloexec = 02000000, kOPath = 010000000;
 
-enum class FileKind : uint8_t { HostStream, PipeRead, PipeWrite, Inode, Device, HostFile };
+enum class FileKind : uint8_t {
+    HostStream, PipeRead, PipeWrite, Inode, Device, HostFile, EventFd, TimerFd, Epoll
+};
 
 // Character devices of major 1 (mem): /dev/null, zero, full, random, urandom.
 inline constexpr uint32_t kMemMajor = 1;
@@ -61,6 +67,9 @@ struct OpenFile {
     uint32_t mount;        // HostFile: the host mount (kernel/fs/hostfs.h)
     uint32_t host_mode;    // HostFile: st_mode when opened (file type)
     char* host_rel;        // HostFile: its path relative to the mount's root
+    EventFd* eventfd;      // EventFd (kernel/ipc/waitfd.h)
+    TimerFd* timer;        // TimerFd
+    Epoll* epoll;          // Epoll (kernel/ipc/epoll.h)
 };
 
 inline bool is_host_dir(const OpenFile& f) {
@@ -78,6 +87,11 @@ OpenFile* file_open_path(minifs::Inode* inode, uint32_t flags);
 OpenFile* file_open_inode(minifs::Inode* inode, uint32_t flags, int64_t* out_error = nullptr);
 // Both ends of a new pipe; false when memory is short.
 bool file_open_pipe(uint32_t flags, OpenFile*& read_end, OpenFile*& write_end);
+// The anonymous-inode files: an eventfd, a timerfd on `clock` and an epoll instance;
+// null when memory is short.
+OpenFile* file_open_eventfd(uint64_t initial, bool semaphore, uint32_t flags);
+OpenFile* file_open_timerfd(uint32_t clock, uint32_t flags);
+OpenFile* file_open_epoll();
 void file_get(OpenFile* f);
 void file_put(OpenFile* f);  // drops a reference; the last one closes
 
@@ -100,6 +114,7 @@ int64_t file_seek(OpenFile& f, int64_t offset, int whence);
 int64_t file_ioctl(OpenFile& f, uint64_t cmd, uint64_t arg);
 int64_t file_getfl(OpenFile& f);
 // poll(2) revents for `events`; may wait on the host up to `wait_ms` for a host stream.
+// Waiting inside the guest is the pollers' business (kernel/ipc/waitfd.h).
 int64_t file_poll(OpenFile& f, int16_t events, int64_t wait_ms);
 
 }  // namespace utx::kernel

@@ -1,5 +1,6 @@
 #include "kernel/ipc/pipe.h"
 
+#include "kernel/ipc/waitfd.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/memory.h"
 
@@ -49,6 +50,7 @@ void Pipe::release(Pipe* pipe, bool write_end) {
     (write_end ? pipe->writers : pipe->readers) -= 1;
     // The other side learns of it: end of file for readers, EPIPE for writers.
     wake_up(write_end ? pipe->read_wait : pipe->write_wait, 1 << 30);
+    poll_notify();
     if (pipe->readers == 0 && pipe->writers == 0) {
         kfree(pipe->buffer);
         kfree(pipe);
