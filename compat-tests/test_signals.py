@@ -10,6 +10,10 @@ def test_signals(flavor):
     check_program(flavor, "signals")
 
 
+def test_signalfd(flavor):
+    check_program(flavor, "signalfd")
+
+
 def test_posix_timers(flavor):
     check_program(flavor, "posix_timers")
 

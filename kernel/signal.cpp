@@ -1,5 +1,6 @@
 #include "kernel/signal.h"
 
+#include "kernel/ipc/waitfd.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
@@ -200,6 +201,7 @@ void signal_send_thread(Thread& t, int sig, const SignalInfo& info) {
     if (ignored(sig) && !(t.signal_mask & sigbit(sig))) return;  // discarded, as on Linux
     if (!(t.pending & sigbit(sig))) t.pending_info[sig - 1] = info;
     t.pending |= sigbit(sig);
+    poll_notify();  // a signalfd may be among what someone polls
     if (!(t.signal_mask & sigbit(sig)) || (t.signal_waiting & sigbit(sig))) thread_interrupt(&t);
 }
 
@@ -209,6 +211,7 @@ void signal_send_process(int sig, const SignalInfo& info) {
     if (ignored(sig) && !(self.signal_mask & sigbit(sig))) return;
     if (!(g_process_pending & sigbit(sig))) g_process_info[sig - 1] = info;
     g_process_pending |= sigbit(sig);
+    poll_notify();
     // Someone who can take it now: the current thread first (it may be the idle one the
     // alarm woke), else a thread that does not block it.
     if (!(self.signal_mask & sigbit(sig)) || (self.signal_waiting & sigbit(sig))) {
@@ -269,10 +272,12 @@ bool signal_interrupts(const Thread& t) {
 uint64_t signal_pending(const Thread& t) { return t.pending | g_process_pending; }
 
 int signal_dequeue(Thread& t, uint64_t set, SignalInfo& info) {
-    const uint64_t ready = (t.pending | g_process_pending) & set;
+    // The thread's own signals before the process's, as Linux takes them.
+    const uint64_t own = t.pending & set;
+    const uint64_t ready = own ? own : g_process_pending & set;
     if (!ready) return 0;
     const int sig = next_signal(ready);
-    if (t.pending & sigbit(sig)) {
+    if (own) {
         info = t.pending_info[sig - 1];
         t.pending &= ~sigbit(sig);
     } else {

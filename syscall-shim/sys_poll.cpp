@@ -319,6 +319,33 @@ int64_t sys_epoll_create1(SyscallArgs& a) {
     return install_new(file_open_epoll(), a.arg[0] & kOCloexec);
 }
 
+namespace {
+
+// signalfd and signalfd4: a new signalfd for fd -1, or a new mask for an existing one.
+int64_t do_signalfd(int64_t fd, uint64_t mask_addr, uint64_t size, uint64_t flags) {
+    constexpr uint64_t kSfdNonblock = kONonblock, kSfdCloexec = kOCloexec;
+    if (flags & ~(kSfdNonblock | kSfdCloexec)) return -EINVAL;
+    if (size != 8) return -EINVAL;
+    uint64_t mask;
+    if (!copy_from_user(&mask, mask_addr, sizeof mask)) return -EFAULT;
+    mask &= ~kUnblockable;
+    if (int32_t(fd) != -1) {
+        OpenFile* f = fd_lookup(uint64_t(fd));
+        if (!f) return -EBADF;
+        if (f->kind != FileKind::SignalFd) return -EINVAL;
+        f->sigmask = mask;
+        return fd;
+    }
+    return install_new(file_open_signalfd(mask, uint32_t(flags)), flags & kSfdCloexec);
+}
+
+}  // namespace
+
+int64_t sys_signalfd4(SyscallArgs& a) {
+    return do_signalfd(int64_t(a.arg[0]), a.arg[1], a.arg[2], a.arg[3]);
+}
+int64_t sys_signalfd(SyscallArgs& a) { return do_signalfd(int64_t(a.arg[0]), a.arg[1], a.arg[2], 0); }
+
 int64_t sys_epoll_create(SyscallArgs& a) {
     if (int32_t(a.arg[0]) <= 0) return -EINVAL;
     return install_new(file_open_epoll(), false);

@@ -149,6 +149,57 @@ int64_t counter_read(OpenFile& f, IoBuffer* bufs, size_t count) {
     return r < 0 ? r : copy_u64(bufs, count, value, true);
 }
 
+// signalfd: one struct signalfd_siginfo (128 bytes) per pending signal of its mask that
+// fits, taken from the reading thread's signals and the process's; waits for one.
+int64_t signalfd_read(OpenFile& f, IoBuffer* bufs, size_t count) {
+    struct SignalfdSiginfo {
+        uint32_t signo;
+        int32_t errno_, code;
+        uint32_t pid, uid;
+        int32_t fd;
+        uint32_t tid, band, overrun, trapno;
+        int32_t status, int_;
+        uint64_t ptr, utime, stime, addr;
+        uint16_t addr_lsb;
+        uint8_t pad[46];
+    };
+    static_assert(sizeof(SignalfdSiginfo) == 128);
+    Thread& t = current_thread();
+    int64_t done = 0;
+    for (size_t i = 0; i < count; ++i) {
+        for (uint64_t off = 0; off + sizeof(SignalfdSiginfo) <= bufs[i].len;
+             off += sizeof(SignalfdSiginfo)) {
+            SignalInfo info;
+            int sig = signal_dequeue(t, f.sigmask, info);
+            while (!sig && done == 0) {
+                if (f.flags & kONonblock) return -EAGAIN;
+                t.signal_waiting = f.sigmask;  // its signals are blocked: they must wake us
+                WaitQueue nobody;
+                const int64_t r = thread_wait(nobody, 0);
+                t.signal_waiting = 0;
+                sig = signal_dequeue(t, f.sigmask, info);
+                if (!sig && r == -EINTR) return -ERESTARTSYS;  // another signal, for a handler
+            }
+            if (!sig) return done;
+            SignalfdSiginfo si{};
+            si.signo = uint32_t(sig);
+            si.code = info.code;
+            si.pid = uint32_t(info.pid);
+            si.uid = info.uid;
+            si.addr = info.addr;
+            if (info.code == kSiTimer) {
+                si.tid = uint32_t(info.timerid);
+                si.overrun = uint32_t(info.overrun);
+                si.int_ = int32_t(info.value);
+                si.ptr = info.value;
+            }
+            if (!copy_to_user(bufs[i].addr + off, &si, sizeof si)) return done ? done : -EFAULT;
+            done += sizeof si;
+        }
+    }
+    return done ? done : -EINVAL;  // no room for one
+}
+
 int64_t eventfd_write_file(OpenFile& f, IoBuffer* bufs, size_t count) {
     if (!buffers_hold_u64(bufs, count)) return -EINVAL;
     uint64_t value;
@@ -324,6 +375,12 @@ OpenFile* file_open_timerfd(uint32_t clock, uint32_t flags) {
     return f;
 }
 
+OpenFile* file_open_signalfd(uint64_t mask, uint32_t flags) {
+    OpenFile* f = alloc_file(FileKind::SignalFd, flags & kONonblock);
+    if (f) f->sigmask = mask;
+    return f;
+}
+
 OpenFile* file_open_epoll() {
     OpenFile* f = alloc_file(FileKind::Epoll, kORdWr);
     if (!f) return nullptr;
@@ -361,6 +418,7 @@ int64_t file_read(OpenFile& f, IoBuffer* bufs, size_t count) {
         case FileKind::PipeRead: return pipe_read(f, bufs, count);
         case FileKind::EventFd:
         case FileKind::TimerFd: return counter_read(f, bufs, count);
+        case FileKind::SignalFd: return signalfd_read(f, bufs, count);
         case FileKind::Device: return device_read(f, bufs, count);
         case FileKind::Inode: {
             int64_t n = inode_read_at(f.inode, bufs, count, f.offset);
@@ -593,6 +651,8 @@ int64_t file_poll(OpenFile& f, int16_t events, int64_t wait_ms) {
         r = timerfd_poll(*f.timer);
     } else if (f.kind == FileKind::Epoll) {
         r = epoll_poll(*f.epoll);
+    } else if (f.kind == FileKind::SignalFd) {
+        r = (signal_pending(current_thread()) & f.sigmask) ? kPollIn : 0;
     } else if (f.kind == FileKind::PipeRead) {
         if (f.pipe->count) r |= kPollIn;
         if (!f.pipe->writers) r |= kPollHup;

@@ -45,7 +45,7 @@ inline constexpr uint32_t kOAccMode = 3, kOWrOnly = 1, kORdWr = 2, kOAppend = 02
                           kONonblock = 04000, kOCloexec = 02000000, kOPath = 010000000;
 
 enum class FileKind : uint8_t {
-    HostStream, PipeRead, PipeWrite, Inode, Device, HostFile, EventFd, TimerFd, Epoll
+    HostStream, PipeRead, PipeWrite, Inode, Device, HostFile, EventFd, TimerFd, Epoll, SignalFd
 };
 
 // Character devices of major 1 (mem): /dev/null, zero, full, random, urandom.
@@ -70,6 +70,7 @@ struct OpenFile {
     EventFd* eventfd;      // EventFd (kernel/ipc/waitfd.h)
     TimerFd* timer;        // TimerFd
     Epoll* epoll;          // Epoll (kernel/ipc/epoll.h)
+    uint64_t sigmask;      // SignalFd: the signals it reads
 };
 
 inline bool is_host_dir(const OpenFile& f) {
@@ -92,6 +93,8 @@ bool file_open_pipe(uint32_t flags, OpenFile*& read_end, OpenFile*& write_end);
 OpenFile* file_open_eventfd(uint64_t initial, bool semaphore, uint32_t flags);
 OpenFile* file_open_timerfd(uint32_t clock, uint32_t flags);
 OpenFile* file_open_epoll();
+// signalfd: reads the caller's pending signals in `mask` as struct signalfd_siginfo.
+OpenFile* file_open_signalfd(uint64_t mask, uint32_t flags);
 void file_get(OpenFile* f);
 void file_put(OpenFile* f);  // drops a reference; the last one closes
 

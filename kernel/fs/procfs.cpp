@@ -115,11 +115,12 @@ void write_fds(Inode* proc_pid) {
         if (f->kind == FileKind::PipeRead || f->kind == FileKind::PipeWrite) {
             format(target, sizeof target, "pipe:[%lu]", (unsigned long)f->pipe->inode);
         } else if (f->kind == FileKind::EventFd || f->kind == FileKind::TimerFd ||
-                   f->kind == FileKind::Epoll) {
+                   f->kind == FileKind::Epoll || f->kind == FileKind::SignalFd) {
             format(target, sizeof target, "anon_inode:[%s]",
-                   f->kind == FileKind::EventFd   ? "eventfd"
-                   : f->kind == FileKind::TimerFd ? "timerfd"
-                                                  : "eventpoll");
+                   f->kind == FileKind::EventFd    ? "eventfd"
+                   : f->kind == FileKind::TimerFd  ? "timerfd"
+                   : f->kind == FileKind::SignalFd ? "signalfd"
+                                                   : "eventpoll");
         } else if (f->kind == FileKind::HostStream) {
             format(target, sizeof target, "/dev/pts/%d", f->host_fd);
         } else if (f->path) {
