@@ -70,6 +70,64 @@ struct RtSigFrame {
 
 uint64_t g_process_pending;
 SignalInfo g_process_info[kNumSignals];
+
+// Real-time signals queue: each sending is delivered. The first instance pending for a
+// thread (or the process, owner null) sits in pending_info as a standard signal does; the
+// others wait here in sending order. Bounded like RLIMIT_SIGPENDING: beyond, EAGAIN.
+constexpr int kFirstRealtime = 32;
+constexpr int kQueueCapacity = 1024;
+struct Queued {
+    Thread* owner;
+    int sig;
+    SignalInfo info;
+    Queued* next;
+};
+Queued g_queue_pool[kQueueCapacity];
+Queued* g_queue_free;
+bool g_queue_ready;
+Queued* g_queued;  // in sending order
+
+bool enqueue_extra(Thread* owner, int sig, const SignalInfo& info) {
+    if (!g_queue_ready) {
+        for (Queued& q : g_queue_pool) q.next = g_queue_free, g_queue_free = &q;
+        g_queue_ready = true;
+    }
+    Queued* q = g_queue_free;
+    if (!q) return false;
+    g_queue_free = q->next;
+    *q = Queued{owner, sig, info, nullptr};
+    Queued** tail = &g_queued;
+    while (*tail) tail = &(*tail)->next;
+    *tail = q;
+    return true;
+}
+
+// The next queued instance of `sig` for `owner` into `info`; false when there is none.
+bool dequeue_extra(Thread* owner, int sig, SignalInfo& info) {
+    for (Queued** p = &g_queued; *p; p = &(*p)->next) {
+        Queued* q = *p;
+        if (q->owner != owner || q->sig != sig) continue;
+        info = q->info;
+        *p = q->next;
+        q->next = g_queue_free;
+        g_queue_free = q;
+        return true;
+    }
+    return false;
+}
+
+// Records `sig` as pending in (bits, infos) of `owner`; a real-time one already pending
+// queues another instance. False when the queue is full.
+bool make_pending(Thread* owner, uint64_t& bits, SignalInfo* infos, int sig,
+                  const SignalInfo& info) {
+    if (bits & sigbit(sig)) {
+        if (sig < kFirstRealtime) return true;  // standard signals do not queue
+        return enqueue_extra(owner, sig, info);
+    }
+    infos[sig - 1] = info;
+    bits |= sigbit(sig);
+    return true;
+}
 uint64_t g_alarm_interval_ns;
 KTimer g_real_timer;
 alignas(64) uint8_t g_fpu_image[8192];  // the application's FPU state on its way to or from a frame
@@ -172,6 +230,7 @@ bool build_frame(Thread& t, int sig, const SignalInfo& info, const SigAction& ac
     } else {
         frame.info.kill.pid = info.pid;
         frame.info.kill.uid = info.uid;
+        if (info.code == kSiQueue) memcpy(frame.info.raw + 8, &info.value, 8);  // si_value
     }
     if (!copy_to_user(sp, &frame, sizeof frame)) return false;
 
@@ -196,35 +255,35 @@ int next_signal(uint64_t ready) {
 
 }  // namespace
 
-void signal_send_thread(Thread& t, int sig, const SignalInfo& info) {
+int64_t signal_send_thread(Thread& t, int sig, const SignalInfo& info) {
     if (sig == kSigKill) process_kill(kSigKill, 0, 0);
-    if (ignored(sig) && !(t.signal_mask & sigbit(sig))) return;  // discarded, as on Linux
-    if (!(t.pending & sigbit(sig))) t.pending_info[sig - 1] = info;
-    t.pending |= sigbit(sig);
+    if (ignored(sig) && !(t.signal_mask & sigbit(sig))) return 0;  // discarded, as on Linux
+    if (!make_pending(&t, t.pending, t.pending_info, sig, info)) return -EAGAIN;
     poll_notify();  // a signalfd may be among what someone polls
     if (!(t.signal_mask & sigbit(sig)) || (t.signal_waiting & sigbit(sig))) thread_interrupt(&t);
+    return 0;
 }
 
-void signal_send_process(int sig, const SignalInfo& info) {
+int64_t signal_send_process(int sig, const SignalInfo& info) {
     if (sig == kSigKill) process_kill(kSigKill, 0, 0);
     Thread& self = current_thread();
-    if (ignored(sig) && !(self.signal_mask & sigbit(sig))) return;
-    if (!(g_process_pending & sigbit(sig))) g_process_info[sig - 1] = info;
-    g_process_pending |= sigbit(sig);
+    if (ignored(sig) && !(self.signal_mask & sigbit(sig))) return 0;
+    if (!make_pending(nullptr, g_process_pending, g_process_info, sig, info)) return -EAGAIN;
     poll_notify();
     // Someone who can take it now: the current thread first (it may be the idle one the
     // alarm woke), else a thread that does not block it.
     if (!(self.signal_mask & sigbit(sig)) || (self.signal_waiting & sigbit(sig))) {
         thread_interrupt(&self);
-        return;
+        return 0;
     }
     for (Thread* t = thread_list(); t; t = t->all_next) {
         if (t->state == Thread::State::Dead) continue;
         if (!(t->signal_mask & sigbit(sig)) || (t->signal_waiting & sigbit(sig))) {
             thread_interrupt(t);
-            return;
+            return 0;
         }
     }
+    return 0;
 }
 
 void signal_fault(int sig, int32_t code, uint64_t addr, const TrapFrame& f) {
@@ -277,13 +336,12 @@ int signal_dequeue(Thread& t, uint64_t set, SignalInfo& info) {
     const uint64_t ready = own ? own : g_process_pending & set;
     if (!ready) return 0;
     const int sig = next_signal(ready);
-    if (own) {
-        info = t.pending_info[sig - 1];
-        t.pending &= ~sigbit(sig);
-    } else {
-        info = g_process_info[sig - 1];
-        g_process_pending &= ~sigbit(sig);
-    }
+    Thread* owner = own ? &t : nullptr;
+    uint64_t& bits = own ? t.pending : g_process_pending;
+    SignalInfo* infos = own ? t.pending_info : g_process_info;
+    info = infos[sig - 1];
+    // A queued real-time instance takes its place, or the signal is no longer pending.
+    if (!dequeue_extra(owner, sig, infos[sig - 1])) bits &= ~sigbit(sig);
     if (info.code == kSiTimer) info.overrun = posix_timer_take_overrun(info.timerid);
     return sig;
 }

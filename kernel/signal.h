@@ -20,14 +20,15 @@ inline constexpr int kSigHup = 1, kSigInt = 2, kSigQuit = 3, kSigIll = 4, kSigTr
 inline constexpr uint64_t sigbit(int sig) { return 1ULL << (sig - 1); }
 inline constexpr uint64_t kUnblockable = sigbit(kSigKill) | sigbit(kSigStop);
 // si_code values.
-inline constexpr int32_t kSiUser = 0, kSiKernel = 0x80, kSiTimer = -2, kSiTkill = -6,
+inline constexpr int32_t kSiUser = 0, kSiKernel = 0x80, kSiQueue = -1, kSiTimer = -2, kSiTkill = -6,
                          kSegvMaperr = 1, kSegvAccerr = 2, kBusAdrerr = 2, kIllIllopn = 2,
                          kFpeIntdiv = 1, kTrapBrkpt = 1;
 
-// kill(): pending on the process, for the first thread that does not block it.
-void signal_send_process(int sig, const SignalInfo& info);
+// kill(): pending on the process, for the first thread that does not block it. -EAGAIN when
+// a real-time signal finds its queue full.
+int64_t signal_send_process(int sig, const SignalInfo& info);
 // tgkill(), faults: pending on one thread.
-void signal_send_thread(Thread& t, int sig, const SignalInfo& info);
+int64_t signal_send_thread(Thread& t, int sig, const SignalInfo& info);
 // A fault in the application: delivered to its handler next, or, blocked or ignored, the
 // default action at once (as Linux's force_sig).
 void signal_fault(int sig, int32_t code, uint64_t addr, const TrapFrame& f);

@@ -116,8 +116,7 @@ int64_t sys_kill(SyscallArgs& a) {
     const Process& p = current_process();
     if (!valid_signal(a.arg[1])) return -EINVAL;
     if (pid != p.pid && pid != 0 && pid != -1 && pid != -p.pgid) return -ESRCH;
-    if (a.arg[1]) signal_send_process(int(a.arg[1]), from_caller(kSiUser));
-    return 0;
+    return a.arg[1] ? signal_send_process(int(a.arg[1]), from_caller(kSiUser)) : 0;
 }
 
 int64_t sys_tgkill(SyscallArgs& a) {
@@ -125,8 +124,7 @@ int64_t sys_tgkill(SyscallArgs& a) {
     if (!valid_signal(a.arg[2])) return -EINVAL;
     Thread* t = thread_find(int(a.arg[1]));
     if (a.arg[0] != uint64_t(current_process().pid) || !t) return -ESRCH;
-    if (a.arg[2]) signal_send_thread(*t, int(a.arg[2]), from_caller(kSiTkill));
-    return 0;
+    return a.arg[2] ? signal_send_thread(*t, int(a.arg[2]), from_caller(kSiTkill)) : 0;
 }
 
 int64_t sys_tkill(SyscallArgs& a) {
@@ -134,8 +132,45 @@ int64_t sys_tkill(SyscallArgs& a) {
     if (!valid_signal(a.arg[1])) return -EINVAL;
     Thread* t = thread_find(int(a.arg[0]));
     if (!t) return -ESRCH;
-    if (a.arg[1]) signal_send_thread(*t, int(a.arg[1]), from_caller(kSiTkill));
+    return a.arg[1] ? signal_send_thread(*t, int(a.arg[1]), from_caller(kSiTkill)) : 0;
+}
+
+namespace {
+
+// rt_sigqueueinfo and rt_tgsigqueueinfo: the caller's siginfo (code, pid, uid, value), as
+// sigqueue(3) fills it. Only the process itself may claim what the kernel would send
+// (si_code >= 0, or SI_TKILL).
+int64_t queue_info(uint64_t addr, bool to_self, SignalInfo& info) {
+    uint8_t raw[128];
+    if (!copy_from_user(raw, addr, sizeof raw)) return -EFAULT;
+    info = SignalInfo{};
+    memcpy(&info.code, raw + 8, 4);
+    memcpy(&info.pid, raw + 16, 4);
+    memcpy(&info.uid, raw + 20, 4);
+    memcpy(&info.value, raw + 24, 8);
+    if ((info.code >= 0 || info.code == kSiTkill) && !to_self) return -EPERM;
     return 0;
+}
+
+}  // namespace
+
+int64_t sys_rt_sigqueueinfo(SyscallArgs& a) {
+    const int32_t pid = int32_t(a.arg[0]);
+    if (!valid_signal(a.arg[1])) return -EINVAL;
+    if (pid != current_process().pid) return pid <= 0 ? -EINVAL : -ESRCH;
+    SignalInfo info;
+    if (int64_t r = queue_info(a.arg[2], true, info); r < 0) return r;
+    return a.arg[1] ? signal_send_process(int(a.arg[1]), info) : 0;
+}
+
+int64_t sys_rt_tgsigqueueinfo(SyscallArgs& a) {
+    if (int32_t(a.arg[0]) <= 0 || int32_t(a.arg[1]) <= 0) return -EINVAL;
+    if (!valid_signal(a.arg[2])) return -EINVAL;
+    Thread* t = thread_find(int(a.arg[1]));
+    if (a.arg[0] != uint64_t(current_process().pid) || !t) return -ESRCH;
+    SignalInfo info;
+    if (int64_t r = queue_info(a.arg[3], true, info); r < 0) return r;
+    return a.arg[2] ? signal_send_thread(*t, int(a.arg[2]), info) : 0;
 }
 
 int64_t sys_rt_sigpending(SyscallArgs& a) {
@@ -200,6 +235,7 @@ int64_t sys_rt_sigtimedwait(SyscallArgs& a) {
         } else {
             memcpy(siginfo + 16, &info.pid, 4);
             memcpy(siginfo + 20, &info.uid, 4);
+            if (info.code == kSiQueue) memcpy(siginfo + 24, &info.value, 8);
         }
         if (!copy_to_user(a.arg[1], siginfo, sizeof siginfo)) return -EFAULT;
     }

@@ -1,4 +1,4 @@
-// covers: rt_sigaction, rt_sigprocmask, rt_sigreturn, rt_sigpending, rt_sigsuspend, rt_sigtimedwait, sigaltstack, kill, tgkill, tkill, pause, alarm, setitimer, getitimer, nanosleep
+// covers: rt_sigaction, rt_sigprocmask, rt_sigreturn, rt_sigpending, rt_sigsuspend, rt_sigtimedwait, sigaltstack, kill, tgkill, tkill, pause, alarm, setitimer, getitimer, nanosleep, rt_sigqueueinfo
 // Signals delivered to handlers as on Linux: siginfo, masks during and after handlers,
 // SA_RESETHAND, SA_NODEFER, SA_RESTART, faults recovered with siglongjmp (also on an
 // alternate stack after a stack overflow), itimers, sigsuspend, sigtimedwait, a signal for
@@ -275,6 +275,31 @@ int main(int argc, char **argv) {
     thread_done = 1;
     pthread_join(t, NULL);
     expect("pthread_kill: the handler ran in the target thread", pthread_equal(handled_in, t));
+
+    // Real-time signals queue, each with its value; standard ones do not.
+    const int rt = SIGRTMIN + 2;
+    sigemptyset(&set);
+    sigaddset(&set, rt);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    for (int v = 1; v <= 3; ++v) sigqueue(getpid(), rt, (union sigval){.sival_int = v * 10});
+    raise(SIGUSR1);
+    raise(SIGUSR1);
+    sigset_t usr1_only;
+    sigemptyset(&usr1_only);
+    sigaddset(&usr1_only, SIGUSR1);
+    expect("a standard signal raised twice is taken once", sigtimedwait(&usr1_only, &si, &short_wait) == SIGUSR1);
+    EXPECT_ERRNO("and not twice", sigtimedwait(&usr1_only, &si, &short_wait), EAGAIN);
+    sigemptyset(&set);
+    sigaddset(&set, rt);
+    int got[3] = {0, 0, 0};
+    for (int i = 0; i < 3; ++i) {
+        if (sigtimedwait(&set, &si, &short_wait) == rt && si.si_code == SI_QUEUE && si.si_pid == getpid())
+            got[i] = si.si_value.sival_int;
+    }
+    expect("three sigqueue'd real-time signals, in order, with their values", got[0] == 10 && got[1] == 20 && got[2] == 30);
+    EXPECT_ERRNO("and no fourth", sigtimedwait(&set, &si, &short_wait), EAGAIN);
+    sigprocmask(SIG_SETMASK, &old, NULL);
 
     EXPECT_ERRNO("kill with a bad signal", kill(getpid(), 65), EINVAL);
     EXPECT_ERRNO("sigaction on SIGKILL", sigaction(SIGKILL, &now, NULL), EINVAL);

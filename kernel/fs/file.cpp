@@ -187,7 +187,10 @@ int64_t signalfd_read(OpenFile& f, IoBuffer* bufs, size_t count) {
             si.pid = uint32_t(info.pid);
             si.uid = info.uid;
             si.addr = info.addr;
-            if (info.code == kSiTimer) {
+            if (info.code == kSiQueue) {
+                si.int_ = int32_t(info.value);
+                si.ptr = info.value;
+            } else if (info.code == kSiTimer) {
                 si.tid = uint32_t(info.timerid);
                 si.overrun = uint32_t(info.overrun);
                 si.int_ = int32_t(info.value);
