@@ -154,15 +154,11 @@ bool ignored(int sig) {
     return h == kSigIgn || (h == kSigDfl && default_action(sig) == Default::Ignore);
 }
 
-bool on_altstack(const Thread& t, uint64_t sp) {
-    return t.altstack_size && sp > t.altstack_sp && sp <= t.altstack_sp + t.altstack_size;
-}
-
 void fpu_load_init() {
     if (fpu_uses_xsave()) {
         uint32_t mxcsr = 0x1f80;
         memcpy(g_fpu_init + 24, &mxcsr, 4);
-        asm volatile("xrstor64 (%0)" : : "r"(g_fpu_init), "a"(~0u), "d"(~0u) : "memory");
+        fpu_restore(g_fpu_init);
     } else {
         uint32_t mxcsr = 0x1f80;
         asm volatile("fninit; ldmxcsr %0" : : "m"(mxcsr));
@@ -176,10 +172,10 @@ bool build_frame(Thread& t, int sig, const SignalInfo& info, const SigAction& ac
     uint64_t sp = f.rsp - 128;  // below the red zone
     const StackT saved_stack{t.altstack_sp,
                              int32_t(t.altstack_size == 0 ? kSsDisable
-                                     : on_altstack(t, f.rsp) ? kSsOnstack : 0) |
+                                     : signal_on_altstack(t, f.rsp) ? kSsOnstack : 0) |
                                  int32_t(t.altstack_flags & kSsAutodisarm),
                              0, t.altstack_size};
-    if ((act.flags & kSaOnstack) && t.altstack_size && !on_altstack(t, f.rsp)) {
+    if ((act.flags & kSaOnstack) && t.altstack_size && !signal_on_altstack(t, f.rsp)) {
         sp = t.altstack_sp + t.altstack_size;
         if (t.altstack_flags & kSsAutodisarm) {
             t.altstack_sp = t.altstack_size = 0;
@@ -193,8 +189,7 @@ bool build_frame(Thread& t, int sig, const SignalInfo& info, const SigAction& ac
     sp -= sizeof(RtSigFrame);
     sp = (sp & ~15ULL) - 8;  // as after a call: the handler sees rsp + 8 aligned to 16
 
-    if (xsave) asm volatile("xsave64 (%0)" : : "r"(g_fpu_image), "a"(~0u), "d"(~0u) : "memory");
-    else asm volatile("fxsave64 (%0)" : : "r"(g_fpu_image) : "memory");
+    fpu_save(g_fpu_image);
     if (xsave) {
         // The software bytes in the FXSAVE area that tell libc an XSAVE image follows.
         uint32_t sw[12] = {kFpXstateMagic1, uint32_t(fp_size + 4), 0, 0, uint32_t(fp_size)};
@@ -294,6 +289,10 @@ void signal_fault(int sig, int32_t code, uint64_t addr, const TrapFrame& f) {
         process_kill(sig, addr, f.rip);
     t.pending_info[sig - 1] = SignalInfo{code, 0, 0, addr, 0, 0, 0};
     t.pending |= sigbit(sig);
+}
+
+bool signal_on_altstack(const Thread& t, uint64_t sp) {
+    return t.altstack_size && sp > t.altstack_sp && sp <= t.altstack_sp + t.altstack_size;
 }
 
 void signal_take_host() {
@@ -441,10 +440,7 @@ int64_t signal_return(TrapFrame& f) {
             }
         }
         if (!valid) process_kill(kSigSegv, mc.fpstate, f.rip);
-        if (fpu_uses_xsave())
-            asm volatile("xrstor64 (%0)" : : "r"(g_fpu_image), "a"(~0u), "d"(~0u) : "memory");
-        else
-            asm volatile("fxrstor64 (%0)" : : "r"(g_fpu_image) : "memory");
+        fpu_restore(g_fpu_image);
     }
     return int64_t(f.rax);
 }

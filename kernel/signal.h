@@ -46,6 +46,8 @@ bool signal_interrupts(const Thread& t);
 // A POSIX timer's signal is being taken: the expirations it missed meanwhile, which
 // timer_getoverrun then reports (syscall-shim/sys_timer.cpp).
 int32_t posix_timer_take_overrun(int32_t id);
+// Whether `sp` lies on the thread's alternate signal stack.
+bool signal_on_altstack(const Thread& t, uint64_t sp);
 // Signals pending on the thread or the process.
 uint64_t signal_pending(const Thread& t);
 // Takes a pending signal out of `set` for rt_sigtimedwait / signalfd; 0 when none.

@@ -89,7 +89,7 @@ int64_t sys_sigaltstack(SyscallArgs& a) {
     constexpr uint64_t kMinSigStkSz = 2048;
     Thread& t = current_thread();
     const uint64_t sp = a.frame->rsp;
-    const bool on = t.altstack_size && sp > t.altstack_sp && sp <= t.altstack_sp + t.altstack_size;
+    const bool on = signal_on_altstack(t, sp);
     StackT old{t.altstack_sp,
                (t.altstack_size ? (on ? kSsOnstack : 0) : kSsDisable) |
                    int32_t(t.altstack_flags & uint32_t(kSsAutodisarm)),

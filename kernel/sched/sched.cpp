@@ -30,15 +30,6 @@ size_t g_fpu_size;       // bytes of the save area
 bool g_xsave;
 KTimer* g_ktimers;       // armed kernel timers, soonest first
 
-void fpu_save(uint8_t* area) {
-    if (g_xsave) asm volatile("xsave64 (%0)" : : "r"(area), "a"(~0u), "d"(~0u) : "memory");
-    else asm volatile("fxsave64 (%0)" : : "r"(area) : "memory");
-}
-void fpu_restore(const uint8_t* area) {
-    if (g_xsave) asm volatile("xrstor64 (%0)" : : "r"(area), "a"(~0u), "d"(~0u) : "memory");
-    else asm volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
-}
-
 // A save area aligned for xsave (64 bytes): allocated with room to align, the offset kept
 // just before the aligned start so that it can be freed.
 uint8_t* fpu_alloc() {
@@ -295,6 +286,16 @@ void ktimer_arm(KTimer& t, uint64_t deadline_ns) {
 
 uint64_t ktimer_deadline_ns(const KTimer& t) {
     return t.deadline_tsc ? monotonic_ns_at(t.deadline_tsc) : 0;
+}
+
+void fpu_save(uint8_t* area) {
+    if (g_xsave) asm volatile("xsave64 (%0)" : : "r"(area), "a"(~0u), "d"(~0u) : "memory");
+    else asm volatile("fxsave64 (%0)" : : "r"(area) : "memory");
+}
+
+void fpu_restore(const uint8_t* area) {
+    if (g_xsave) asm volatile("xrstor64 (%0)" : : "r"(area), "a"(~0u), "d"(~0u) : "memory");
+    else asm volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
 }
 
 size_t fpu_state_size() { return g_fpu_size; }

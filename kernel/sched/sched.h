@@ -106,6 +106,9 @@ struct KTimer {
 void ktimer_arm(KTimer& t, uint64_t deadline_ns);  // re-arms one already armed
 void ktimer_cancel(KTimer& t);
 uint64_t ktimer_deadline_ns(const KTimer& t);      // 0 when not armed
+// The application's FPU registers to and from a 64-byte aligned area of fpu_state_size().
+void fpu_save(uint8_t* area);
+void fpu_restore(const uint8_t* area);
 // Bytes of the application's FPU state (the XSAVE or FXSAVE image).
 size_t fpu_state_size();
 bool fpu_uses_xsave();
