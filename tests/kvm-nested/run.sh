@@ -153,7 +153,7 @@ CASES=(
     'busybox_sha256sum|$RUN ./bin/busybox sha256sum|sha_input'
     'busybox_sh|$RUN ./bin/busybox sh -c "x=6; echo \$((x * 7)); exit 3"|'
     'host_mount|$RUN ${RUN:+-v /cases:/cases} ./bin/busybox md5sum cases/sha_input cases/cat_input|'
-    'host_signal|./bin/busybox sh -c "rm -f /tmp/ws; $RUN ./t/wait_signal pause > /tmp/ws & while ! grep -q ready /tmp/ws; do sleep 0.1; done; kill \$!; wait \$!; echo status \$?; cat /tmp/ws"|'
+    'host_signal|./bin/busybox sh -c "rm -f /tmp/ws; $RUN ./t/wait_signal pause > /tmp/ws & while ! grep -q ready /tmp/ws 2>/dev/null; do sleep 0.1; done; kill \$!; wait \$!; echo status \$?; cat /tmp/ws"|'
 )
 segv_pattern() {  # the one line utx-run prints for a program killed by SIGSEGV
     echo "^utx-run: \\./t/$1: Segmentation fault \\(signal 11\\) at address $2, rip 0x[0-9a-f]+\$"
