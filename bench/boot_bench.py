@@ -25,18 +25,10 @@ import sys
 import time
 from pathlib import Path
 
+from benchlib import default_backend
+
 REPO = Path(__file__).resolve().parent.parent
 EXPECTED_OUTPUT = b"Hello, world!\n"
-
-
-def default_backend():
-    if os.environ.get("UTX_BACKEND"):
-        return os.environ["UTX_BACKEND"]
-    try:
-        os.close(os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC))
-        return "kvm"
-    except OSError:
-        return "qemu"
 
 
 def spawn(argv):

@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchlib import default_backend, run_workload
+
 REPO = Path(__file__).resolve().parent.parent
 
 # key printed by fs_workload, label, unit
@@ -39,16 +41,6 @@ METRICS = [
 ]
 
 
-def default_backend():
-    if os.environ.get("UTX_BACKEND"):
-        return os.environ["UTX_BACKEND"]
-    try:
-        os.close(os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC))
-        return "kvm"
-    except OSError:
-        return "qemu"
-
-
 def fs_type(path):
     return subprocess.run(["stat", "-f", "-c", "%T", path], capture_output=True, text=True,
                           check=True).stdout.strip()
@@ -60,18 +52,6 @@ def native_parent():
         if os.path.isdir(candidate) and fs_type(candidate) == "tmpfs":
             return candidate
     sys.exit("fs_bench: neither /tmp nor /dev/shm is a tmpfs: no native baseline to compare with")
-
-
-def run_workload(cmd):
-    result = subprocess.run(cmd, capture_output=True, timeout=600)
-    if result.returncode != 0:
-        sys.exit(f"fs_bench: {' '.join(map(str, cmd))} exited {result.returncode}\n"
-                 f"{result.stderr.decode(errors='replace')}")
-    values = {}
-    for line in result.stdout.decode().splitlines():
-        key, value = line.split()
-        values[key] = float(value)
-    return values
 
 
 def machine_summary():

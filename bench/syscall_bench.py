@@ -10,24 +10,14 @@ the ratios say nothing about KVM or PVM.
 """
 
 import argparse
-import os
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from benchlib import default_backend, measure
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def measure(cmd, runs):
-    results = {"getpid_ns": [], "loop_ms": []}
-    for _ in range(runs):
-        out = subprocess.run(cmd, capture_output=True, check=True, timeout=600).stdout.decode()
-        for line in out.splitlines():
-            key, value = line.split()
-            results[key].append(float(value))
-    return {k: statistics.median(v) for k, v in results.items()}
 
 
 def main():
@@ -37,7 +27,7 @@ def main():
     ap.add_argument("--calls", type=int, default=1000000)
     ap.add_argument("--utx-run", default=str(REPO / "build" / "loader" / "utx-run"))
     args = ap.parse_args()
-    backend = args.backend or ("kvm" if os.path.exists("/dev/kvm") else "qemu")
+    backend = args.backend or default_backend()
     with tempfile.TemporaryDirectory() as tmp:
         prog = Path(tmp) / "syscall_loop"
         subprocess.run(["gcc", "-static", "-O2", "-o", str(prog), str(REPO / "bench" / "syscall_loop.c")],

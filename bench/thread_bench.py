@@ -13,25 +13,14 @@ about KVM.
 """
 
 import argparse
-import os
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from benchlib import default_backend, measure
+
 REPO = Path(__file__).resolve().parent.parent
-KEYS = ("create_join_us", "pingpong_us")
-
-
-def measure(cmd, runs):
-    results = {k: [] for k in KEYS}
-    for _ in range(runs):
-        out = subprocess.run(cmd, capture_output=True, check=True, timeout=600).stdout.decode()
-        for line in out.splitlines():
-            key, value = line.split()
-            results[key].append(float(value))
-    return {k: statistics.median(v) for k, v in results.items()}
 
 
 def main():
@@ -42,7 +31,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=20000)
     ap.add_argument("--utx-run", default=str(REPO / "build" / "loader" / "utx-run"))
     args = ap.parse_args()
-    backend = args.backend or ("kvm" if os.path.exists("/dev/kvm") else "qemu")
+    backend = args.backend or default_backend()
     with tempfile.TemporaryDirectory() as tmp:
         prog = Path(tmp) / "thread_work"
         subprocess.run(["gcc", "-static", "-O2", "-pthread", "-o", str(prog),

@@ -17,15 +17,21 @@ from conftest import assert_same, expect_native, program, run_native, run_utx
 BUSYBOX = Path("/bin/busybox")
 
 
-def test_files_on_a_host_mount(flavor, tmp_path):
-    prog = program(flavor, "files")
+def compare_in_a_directory(flavor, name, tmp_path):
+    """Runs a compat program that works in the directory given as its argument: natively
+    in one, under utx in another mounted at /m. Returns the host directory utx used."""
+    prog = program(flavor, name)
     native_dir, mount = tmp_path / "native", tmp_path / "mount"
     native_dir.mkdir()
     mount.mkdir()
     native = run_native(prog, [native_dir])
     expect_native(native)
-    guest = run_utx(prog, ["/m"], options=["-v", f"{mount}:/m"])
-    assert_same(native, guest)
+    assert_same(native, run_utx(prog, ["/m"], options=["-v", f"{mount}:/m"]))
+    return mount
+
+
+def test_files_on_a_host_mount(flavor, tmp_path):
+    mount = compare_in_a_directory(flavor, "files", tmp_path)
     assert list(mount.iterdir()) == [], "the program removes what it made, on the host too"
 
 
@@ -161,10 +167,4 @@ def test_proc_mounts_lists_the_host_mounts(tmp_path):
 
 def test_mmap_of_a_host_file(flavor, tmp_path):
     """Private and read-only shared mappings of a file beneath a host mount."""
-    prog = program(flavor, "mmap_file")
-    native_dir, mount = tmp_path / "native", tmp_path / "mount"
-    native_dir.mkdir()
-    mount.mkdir()
-    native = run_native(prog, [native_dir])
-    expect_native(native)
-    assert_same(native, run_utx(prog, ["/m"], options=["-v", f"{mount}:/m"]))
+    compare_in_a_directory(flavor, "mmap_file", tmp_path)

@@ -1,0 +1,40 @@
+"""What the benchmarks share: the backend to use, and runs of workloads that print their
+own timings as "key value" lines."""
+
+import os
+import statistics
+import subprocess
+import sys
+
+
+def default_backend():
+    """UTX_BACKEND if set, else kvm when /dev/kvm opens, else qemu (as utx-run decides)."""
+    if os.environ.get("UTX_BACKEND"):
+        return os.environ["UTX_BACKEND"]
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC))
+        return "kvm"
+    except OSError:
+        return "qemu"
+
+
+def run_workload(cmd):
+    """One run of cmd: its "key value" lines as a dict; exits with its stderr on failure."""
+    result = subprocess.run([str(c) for c in cmd], capture_output=True, timeout=600)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(map(str, cmd))} exited {result.returncode}\n"
+                 f"{result.stderr.decode(errors='replace')}")
+    values = {}
+    for line in result.stdout.decode().splitlines():
+        key, value = line.split()
+        values[key] = float(value)
+    return values
+
+
+def measure(cmd, runs):
+    """The median of each key over `runs` runs of cmd."""
+    results = {}
+    for _ in range(runs):
+        for key, value in run_workload(cmd).items():
+            results.setdefault(key, []).append(value)
+    return {k: statistics.median(v) for k, v in results.items()}
