@@ -11,6 +11,8 @@ inline constexpr uint32_t kBootInfoVersion = 3;
 // Guest-physical layout fixed by the contract. Everything else is described by BootInfo.
 inline constexpr uint64_t kBootInfoGpa = 0x1000;         // this struct, one page
 inline constexpr uint64_t kHypercallPageGpa = 0x2000;    // per-vCPU mailboxes
+inline constexpr uint64_t kApTrampolineGpa = 0x8000;     // QEMU backend: where other CPUs
+                                                         // start (written by the kernel)
 inline constexpr uint64_t kBootPageTablesGpa = 0x10000;  // VMM-built page tables
 inline constexpr uint64_t kBootPageTablesSize = 0x70000; // up to 0x80000
 inline constexpr uint64_t kKernelLoadGpa = 0x100000;     // kernel image (1 MiB)

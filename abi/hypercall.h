@@ -32,6 +32,10 @@ enum HcOp : uint32_t {
     kHcTraceMissing = 12,  // --trace only: segments[0] = an absolute guest path the program
                            // looked up and did not find; the VMM reports it, with a hint
                            // when the host has it (nothing comes back to the guest)
+    kHcStartCpu = 13,   // our VMM only: start vCPU args[0] (not yet running) in long mode on
+                        // the boot page tables, CS/SS as the first one, at rip = args[1]
+                        // with rsp = args[2], rdi = args[3] → 0, or -EINVAL (no such vCPU,
+                        // already started)
 };
 
 // kHcFs requests. args[1] is the mount index (path ops) or a handle the VMM gave out (fd

@@ -2,6 +2,7 @@
 #include "abi/boot_info.h"
 #include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/exec/elf_loader.h"
 #include "kernel/fs/procfs.h"
 #include "kernel/fs/vfs.h"
@@ -20,7 +21,6 @@ namespace utx::kernel {
 void syscalls_init(bool trace);
 namespace {
 
-PerCpu g_cpu0;
 alignas(16) uint8_t g_kernel_stack[64 * 1024];
 
 }  // namespace
@@ -30,11 +30,12 @@ using namespace utx::kernel;
 
 extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
     const auto& info = *static_cast<const utx::abi::BootInfo*>(phys_to_virt(boot_info_gpa));
-    hypercall_init(0);
+    cpu_init(boot_cpu(), reinterpret_cast<uint64_t>(g_kernel_stack + sizeof g_kernel_stack));
+    hypercall_cpu_init(boot_cpu());
     if (info.magic != utx::abi::kBootInfoMagic || info.version != utx::abi::kBootInfoVersion)
         panic("boot info has the wrong magic or version");
-
-    cpu_init(g_cpu0, reinterpret_cast<uint64_t>(g_kernel_stack + sizeof g_kernel_stack));
+    // This CPU holds the kernel lock until the program's first instruction.
+    kernel_lock();
     fpu_init();
     protection_init();
     frames_init(info.mem_size, page_up(info.root_image.gpa + info.root_image.size));
@@ -49,6 +50,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
     if (!as.init(read_cr3())) panic("out of memory for the page tables");
     as.page_table().activate();
     apic_init(info.tsc_khz);
+    smp_start(info);
 
     vfs_init(static_cast<const uint8_t*>(phys_to_virt(info.root_image.gpa)), info.root_image.size,
              static_cast<const char*>(phys_to_virt(info.mounts.gpa)), info.mounts.size,

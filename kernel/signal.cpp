@@ -261,13 +261,13 @@ int64_t signal_send_thread(Thread& t, int sig, const SignalInfo& info) {
 
 int64_t signal_send_process(int sig, const SignalInfo& info) {
     if (sig == kSigKill) process_kill(kSigKill, 0, 0);
-    Thread& self = current_thread();
-    if (ignored(sig) && !(self.signal_mask & sigbit(sig))) return 0;
+    Thread& self = current_thread();  // a CPU's idle thread when a timer or the VMM sends it
+    if (ignored(sig) && (self.idle || !(self.signal_mask & sigbit(sig)))) return 0;
     if (!make_pending(nullptr, g_process_pending, g_process_info, sig, info)) return -EAGAIN;
     poll_notify();
-    // Someone who can take it now: the current thread first (it may be the idle one the
-    // alarm woke), else a thread that does not block it.
-    if (!(self.signal_mask & sigbit(sig)) || (self.signal_waiting & sigbit(sig))) {
+    // Someone who can take it now: the current thread first, else a thread that does not
+    // block it.
+    if (!self.idle && (!(self.signal_mask & sigbit(sig)) || (self.signal_waiting & sigbit(sig)))) {
         thread_interrupt(&self);
         return 0;
     }

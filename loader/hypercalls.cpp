@@ -55,6 +55,11 @@ void report_missing(const std::string& path) {
 }  // namespace
 
 void HypercallHandler::handle(uint32_t vcpu) {
+    std::lock_guard lock(mutex_);
+    if (!finished()) serve(vcpu);
+}
+
+void HypercallHandler::serve(uint32_t vcpu) {
     const uint64_t mailbox = abi::kHypercallPageGpa + 8ULL * vcpu;
     auto* slot = vcpu < 512 ? mem_.object<uint64_t>(mailbox) : nullptr;
     HcRequest* req = slot ? mem_.object<HcRequest>(*slot) : nullptr;
@@ -105,6 +110,10 @@ void HypercallHandler::handle(uint32_t vcpu) {
             exit_.status = a[1] ? int(a[1]) : int(a[0] & 0xff);
             exit_.fault_address = a[2];
             exit_.rip = a[3];
+            finished_.store(true, std::memory_order_release);
+            break;
+        case abi::kHcStartCpu:
+            result = start_cpu_ ? start_cpu_(uint32_t(a[0]), a[1], a[2], a[3]) : -EINVAL;
             break;
         case abi::kHcClock:
             req->args[0] = now_ns(CLOCK_REALTIME);

@@ -1,6 +1,9 @@
 // loader/hypercalls.h: serves the guest's requests (abi/hypercall.h), whatever the backend.
 #pragma once
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <string>
 
 #include "loader/guest_memory.h"
@@ -16,8 +19,14 @@ struct GuestExit {
     std::string message;  // for Panicked
 };
 
+// Serves requests from any number of vCPU threads, one at a time.
 class HypercallHandler {
 public:
+    // kHcStartCpu: starts vCPU `index` at rip with rsp and rdi → 0 or -errno. Only our KVM
+    // VMM sets it; without it the request fails with -EINVAL.
+    using StartCpu = std::function<int64_t(uint32_t index, uint64_t rip, uint64_t rsp,
+                                           uint64_t rdi)>;
+
     explicit HypercallHandler(const GuestMemory& mem, HostFs* host_fs = nullptr,
                               bool trace = false)
         : mem_(mem), host_fs_(host_fs), trace_(trace) {}
@@ -25,15 +34,26 @@ public:
     // Serves the request whose address vCPU `vcpu` left in its mailbox. A malformed request
     // (bad address, unknown op) ends the guest with a panic naming the problem.
     void handle(uint32_t vcpu);
+    void set_start_cpu(StartCpu start) { start_cpu_ = std::move(start); }
 
+    // After finished() only.
     const GuestExit& exit() const { return exit_; }
-    bool finished() const { return exit_.kind != GuestExit::Kind::Running; }
+    bool finished() const { return finished_.load(std::memory_order_acquire); }
+    // Ends the guest with `message`, unless it has already ended.
     void fail(std::string message) {
+        std::lock_guard lock(mutex_);
+        if (finished()) return;
         exit_.kind = GuestExit::Kind::Panicked;
         exit_.message = std::move(message);
+        finished_.store(true, std::memory_order_release);
     }
 
 private:
+    void serve(uint32_t vcpu);
+
+    std::recursive_mutex mutex_;
+    std::atomic<bool> finished_{false};
+    StartCpu start_cpu_;
     const GuestMemory& mem_;
     HostFs* host_fs_;
     bool trace_;  // --trace: the guest may report paths it did not find

@@ -1,6 +1,8 @@
 // loader/kvm_vm.cpp: the KVM backend: one VM over guest RAM, vCPUs entered in long mode.
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -9,7 +11,10 @@
 #include <cstddef>
 #include <cstring>
 #include "loader/strprintf.h"
+#include <atomic>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "abi/boot_info.h"
@@ -21,7 +26,11 @@
 namespace utx::loader {
 namespace {
 
-kvm_run* g_run;  // the vCPU's run area, for the signal handler (immediate_exit)
+kvm_run* g_run;  // the first vCPU's run area, for the signal handler (immediate_exit)
+
+// Ends a KVM_RUN in another vCPU thread (with immediate_exit set first): its handler does
+// nothing, but the signal interrupts the ioctl.
+const int kKickSignal = SIGRTMIN;
 
 constexpr uint64_t kCr0Pe = 1, kCr0Mp = 2, kCr0Et = 0x10, kCr0Ne = 0x20, kCr0Wp = 0x10000,
                    kCr0Pg = 0x80000000;
@@ -92,7 +101,9 @@ public:
         return true;
     }
 
-    bool enter_long_mode(const BootLayout& layout, std::string& error) {
+    // Long mode on the boot page tables at rip with rsp and rdi.
+    bool enter_long_mode(const BootLayout& layout, uint64_t rip, uint64_t rsp, uint64_t rdi,
+                         std::string& error) {
         kvm_sregs sregs;
         if (ioctl(fd_.get(), KVM_GET_SREGS, &sregs) < 0)
             return error = "KVM_GET_SREGS: " + errno_text(), false;
@@ -106,23 +117,38 @@ public:
         if (ioctl(fd_.get(), KVM_SET_SREGS, &sregs) < 0)
             return error = "KVM_SET_SREGS: " + errno_text(), false;
         kvm_regs regs = {};
-        regs.rip = layout.entry;
-        regs.rdi = layout.boot_info_gpa;
+        regs.rip = rip;
+        regs.rsp = rsp;
+        regs.rdi = rdi;
         regs.rflags = 2;
         if (ioctl(fd_.get(), KVM_SET_REGS, &regs) < 0)
             return error = "KVM_SET_REGS: " + errno_text(), false;
+        // Other vCPUs wait for INIT and STARTUP under the in-kernel APIC: this one runs now.
+        kvm_mp_state state = {KVM_MP_STATE_RUNNABLE};
+        if (index_ != 0 && ioctl(fd_.get(), KVM_SET_MP_STATE, &state) < 0)
+            return error = "KVM_SET_MP_STATE: " + errno_text(), false;
         return true;
     }
 
-    // Runs until the guest exits or fails; the outcome is left in `handler`. Signals sent
-    // to utx-run end KVM_RUN (immediate_exit, set by the handler, closes the race with
-    // entering it) and go to the guest with an NMI.
+    // Makes a KVM_RUN of this vCPU's thread return soon (the guest ended elsewhere).
+    void kick(pthread_t thread) {
+        run_->immediate_exit = 1;
+        pthread_kill(thread, kKickSignal);
+    }
+
+    // Runs until the guest exits or fails; the outcome is left in `handler`. On the first
+    // vCPU, signals sent to utx-run end KVM_RUN (immediate_exit, set by the handler, closes
+    // the race with entering it) and go to the guest with an NMI; the other vCPU threads
+    // block them.
     void run(HypercallHandler& handler, const GuestMemory& mem) {
-        g_run = run_;
-        host_signals_install(-1, [] { g_run->immediate_exit = 1; });
-        while (!handler.finished()) {
+        if (index_ == 0) {
+            g_run = run_;
+            host_signals_install(-1, [] { g_run->immediate_exit = 1; });
+        }
+        for (;;) {
             run_->immediate_exit = 0;  // a signal from here on makes KVM_RUN return at once
-            if (uint64_t bits = host_signals_take()) {
+            if (handler.finished()) break;  // after the reset: a kick is never lost
+            if (uint64_t bits = index_ == 0 ? host_signals_take() : 0) {
                 host_signals_post(mem, bits);
                 if (ioctl(fd_.get(), KVM_NMI, 0) < 0) {
                     handler.fail("KVM_NMI: " + errno_text());
@@ -169,6 +195,8 @@ public:
         }
     }
 
+    uint32_t index() const { return index_; }
+
 private:
     UniqueFd fd_;
     kvm_run* run_ = nullptr;
@@ -212,12 +240,60 @@ bool run_kvm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config
     if (ioctl(vm.get(), KVM_CREATE_IRQCHIP, 0) < 0)
         return error = "KVM_CREATE_IRQCHIP: " + errno_text(), false;
 
-    Vcpu vcpu;
-    if (!vcpu.create(vm.get(), kvm.get(), 0, error) || !vcpu.setup_cpuid(kvm.get(), error) ||
-        !vcpu.enter_long_mode(layout, error))
+    const uint32_t count = config.vcpus ? config.vcpus : 1;
+    std::vector<std::unique_ptr<Vcpu>> vcpus;
+    for (uint32_t i = 0; i < count; ++i) {
+        vcpus.push_back(std::make_unique<Vcpu>());
+        if (!vcpus.back()->create(vm.get(), kvm.get(), i, error) ||
+            !vcpus.back()->setup_cpuid(kvm.get(), error))
+            return false;
+    }
+    if (!vcpus[0]->enter_long_mode(layout, layout.entry, 0, layout.boot_info_gpa, error))
         return false;
-    (void)config;
-    vcpu.run(handler, mem);
+
+    // The other vCPUs get a thread each when the kernel asks for them (kHcStartCpu). The
+    // request is served under the handler's lock, so `threads` needs no other.
+    struct sigaction kick = {};
+    kick.sa_handler = [](int) {};
+    sigaction(kKickSignal, &kick, nullptr);
+    // state: 0 not started, 1 starting, 2 running with its thread in `handles`.
+    std::vector<std::thread> threads(count);
+    std::vector<pthread_t> handles(count);
+    auto state = std::make_unique<std::atomic<int>[]>(count);
+    handles[0] = pthread_self();
+    state[0] = 2;
+    auto stop_all = [&] {
+        for (uint32_t i = 0; i < count; ++i) {
+            while (state[i].load(std::memory_order_acquire) == 1) std::this_thread::yield();
+            if (state[i].load(std::memory_order_acquire) == 2) vcpus[i]->kick(handles[i]);
+        }
+    };
+    handler.set_start_cpu([&](uint32_t index, uint64_t rip, uint64_t rsp, uint64_t rdi) -> int64_t {
+        if (index == 0 || index >= count || state[index].load() != 0) return -EINVAL;
+        std::string why;
+        if (!vcpus[index]->enter_long_mode(layout, rip, rsp, rdi, why)) {
+            handler.fail(why);
+            return -EIO;
+        }
+        state[index].store(1, std::memory_order_release);
+        threads[index] = std::thread([&, index] {
+            sigset_t forwarded;
+            sigemptyset(&forwarded);
+            for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
+                sigaddset(&forwarded, sig);
+            pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
+            vcpus[index]->run(handler, mem);
+            stop_all();  // the guest ended here: the others stop too
+        });
+        handles[index] = threads[index].native_handle();
+        state[index].store(2, std::memory_order_release);
+        return 0;
+    });
+    vcpus[0]->run(handler, mem);
+    stop_all();
+    for (auto& t : threads)
+        if (t.joinable()) t.join();
+    handler.set_start_cpu(nullptr);
     return true;
 }
 

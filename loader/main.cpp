@@ -155,8 +155,15 @@ int main(int argc, char** argv) {
                                                            : GuestMemory::Backing::SharedMemfd);
     if (!memory) return fail(std::string("cannot allocate guest memory: ") + std::strerror(errno));
 
+    uint32_t cpus = options->cpus;
+    if (!cpus) {
+        const long online = sysconf(_SC_NPROCESSORS_ONLN);
+        cpus = online < 1 ? 1 : online > long(kMaxCpus) ? kMaxCpus : uint32_t(online);
+    }
+
     char resolved[PATH_MAX];
     RootImageRequest root;
+    root.vcpus = cpus;
     root.exec_path = realpath(options->program.c_str(), resolved) ? resolved : options->program;
     root.program = program;
     root.program_mode = program_mode;
@@ -172,6 +179,7 @@ int main(int argc, char** argv) {
     if (!build_root_image(root, root_image, error)) return fail(error);
 
     BootRequest req;
+    req.vcpus = cpus;
     req.kernel_elf = embedded_kernel();
     req.root_image = root_image;
     req.exec_path = root.exec_path;
@@ -192,6 +200,7 @@ int main(int argc, char** argv) {
     HypercallHandler handler(*memory, &host_fs, options->trace);
     RunConfig config;
     config.trace = options->trace;
+    config.vcpus = cpus;
     bool started = use_kvm ? run_kvm(*memory, layout, config, handler, error)
                            : run_qemu(*memory, layout, config, handler, error);
     if (!started) return fail(error);

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <string>
 
 namespace utx::loader {
 
@@ -11,6 +12,7 @@ const char* usage_text() {
            "\n"
            "options:\n"
            "  -m SIZE            guest memory (default 512M; K, M, G suffixes)\n"
+           "  -c N               virtual CPUs (default: the host's core count, at most 64)\n"
            "  -e NAME=VALUE      add to the program's environment (repeatable)\n"
            "  --clear-env        start from an empty environment instead of utx-run's own\n"
            "  --copy HOST:GUEST  copy a host file or directory into the guest's file system\n"
@@ -71,6 +73,18 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
                 return std::nullopt;
             }
             o.memory = *size;
+        } else if (a == "-c" || a == "--cpus") {
+            const char* v = value("-c");
+            if (!v) return std::nullopt;
+            uint32_t n = 0;
+            const char* end = v + std::strlen(v);
+            auto [ptr, ec] = std::from_chars(v, end, n);
+            if (ec != std::errc() || ptr != end || n < 1 || n > kMaxCpus) {
+                error = std::string("invalid CPU count '") + v + "' (1 to " +
+                        std::to_string(kMaxCpus) + ")";
+                return std::nullopt;
+            }
+            o.cpus = n;
         } else if (a == "-e" || a == "--env") {
             const char* v = value("-e");
             if (!v) return std::nullopt;

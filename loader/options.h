@@ -11,6 +11,7 @@ enum class BackendChoice { Auto, Kvm, Qemu };
 
 struct Options {
     uint64_t memory = 512ULL << 20;
+    uint32_t cpus = 0;  // -c: vCPUs (0: as many as the host has cores, up to kMaxCpus)
     BackendChoice backend = BackendChoice::Auto;
     bool trace = false;
     bool isolate = false;
@@ -24,6 +25,8 @@ struct Options {
     bool help = false;
     bool version = false;
 };
+
+inline constexpr uint32_t kMaxCpus = 64;
 
 // Parses argv; on error returns nullopt with a one-line message in `error`.
 std::optional<Options> parse_options(int argc, const char* const* argv, std::string& error);

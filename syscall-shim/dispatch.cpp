@@ -1,4 +1,5 @@
 // syscall-shim/dispatch.cpp: one table lookup from the syscall number to the handler.
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/lib/log.h"
 #include "kernel/process.h"
 #include "syscall-shim/handlers.h"
@@ -62,9 +63,11 @@ void syscall_report_summary() {
 
 using namespace utx::kernel;
 
-// Returns nonzero when the frame must be restored whole (iret): after rt_sigreturn, or
-// when a signal handler's frame or a restart changed it.
-extern "C" uint64_t syscall_dispatch(TrapFrame* f) {
+namespace {
+
+// Returns true when the frame must be restored whole (iret): after rt_sigreturn, or when a
+// signal handler's frame or a restart changed it.
+bool syscall_run(TrapFrame* f) {
     const uint64_t nr = f->rax;
     f->error = nr;  // kept for a restart after a signal
     SyscallArgs args{{f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9}, f};
@@ -87,5 +90,15 @@ extern "C" uint64_t syscall_dispatch(TrapFrame* f) {
     if (result == -ERESTARTSYS || ((t.pending | signal_pending(t)) & ~t.signal_mask) ||
         t.has_saved_mask)
         return signal_deliver(*f, !full) || full;
+    return full;
+}
+
+}  // namespace
+
+// The syscall instruction's entry (entry.S), under the kernel lock.
+extern "C" uint64_t syscall_dispatch(TrapFrame* f) {
+    kernel_enter();
+    const bool full = syscall_run(f);
+    kernel_exit();
     return full;
 }

@@ -101,12 +101,34 @@ int64_t sys_prlimit64(SyscallArgs& a) {
 int64_t sys_getrlimit(SyscallArgs& a) { return rlimit_common(0, a.arg[0], 0, a.arg[1]); }
 int64_t sys_setrlimit(SyscallArgs& a) { return rlimit_common(0, a.arg[0], a.arg[1], 0); }
 
+namespace {
+
+// The thread sched_{get,set}affinity name: 0 is the caller; any thread of the process.
+Thread* affinity_target(uint64_t tid) {
+    if (tid == 0) return &current_thread();
+    return tid <= uint64_t(INT32_MAX) ? thread_find(int(tid)) : nullptr;
+}
+
+}  // namespace
+
 int64_t sys_sched_getaffinity(SyscallArgs& a) {
-    if (a.arg[0] != 0 && a.arg[0] != uint64_t(current_process().pid)) return -ESRCH;
+    Thread* t = affinity_target(a.arg[0]);
+    if (!t) return -ESRCH;
     const uint64_t len = a.arg[1];
     if (len < 8 || (len & 7)) return -EINVAL;
-    uint64_t mask = 1;  // one vCPU until SMP lands
+    // Linux copies the kernel's mask (nr_cpu_ids bits rounded up to longs): 8 bytes here.
+    const uint64_t mask = t->affinity & sched_online_mask();
     return copy_to_user(a.arg[2], &mask, sizeof mask) ? 8 : -EFAULT;
+}
+
+int64_t sys_sched_setaffinity(SyscallArgs& a) {
+    Thread* t = affinity_target(a.arg[0]);
+    if (!t) return -ESRCH;
+    // Bits beyond the first 64 CPUs cannot name a CPU utx has; they are ignored.
+    uint64_t mask = 0;
+    const uint64_t len = a.arg[1] < 8 ? a.arg[1] : 8;
+    if (len && !copy_from_user(&mask, a.arg[2], len)) return -EFAULT;
+    return sched_set_affinity(t, mask);
 }
 
 int64_t sys_sched_yield(SyscallArgs&) {
@@ -115,9 +137,9 @@ int64_t sys_sched_yield(SyscallArgs&) {
 }
 
 int64_t sys_getcpu(SyscallArgs& a) {
-    uint32_t zero = 0;
-    if (a.arg[0] && !copy_to_user(a.arg[0], &zero, 4)) return -EFAULT;
-    if (a.arg[1] && !copy_to_user(a.arg[1], &zero, 4)) return -EFAULT;
+    const uint32_t cpu = this_cpu().index, node = 0;
+    if (a.arg[0] && !copy_to_user(a.arg[0], &cpu, 4)) return -EFAULT;
+    if (a.arg[1] && !copy_to_user(a.arg[1], &node, 4)) return -EFAULT;
     return 0;
 }
 

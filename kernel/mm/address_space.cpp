@@ -1,5 +1,6 @@
 #include "kernel/mm/address_space.h"
 
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/log.h"
@@ -114,10 +115,27 @@ bool AddressSpace::split_at(uint64_t addr) {
 }
 
 void AddressSpace::unmap_pages(uint64_t start, uint64_t end, bool free_frames) {
+    // Another CPU may still reach a frame through its TLB until the shootdown: frames are
+    // freed after it, a batch at a time.
+    constexpr size_t kBatch = 256;
+    uint64_t frames[kBatch];
+    size_t n = 0;
+    bool unmapped = false;
+    auto flush = [&] {
+        if (unmapped) tlb_shootdown();
+        for (size_t i = 0; i < n; ++i) frame_free(frames[i]);
+        n = 0;
+        unmapped = false;
+    };
     for (uint64_t va = start; va < end; va += kPageSize) {
-        uint64_t pa = pt_.unmap(va);
-        if (pa && free_frames) frame_free(pa);
+        const uint64_t pa = pt_.unmap(va);
+        if (!pa) continue;
+        unmapped = true;
+        if (!free_frames) continue;
+        frames[n++] = pa;
+        if (n == kBatch) flush();
     }
+    flush();
 }
 
 void AddressSpace::unmap_file_pages(const minifs::Inode* file, uint64_t first, uint64_t end) {
@@ -227,13 +245,15 @@ int64_t AddressSpace::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
             !(vmas_[i].flags & kVmaMayWrite))
             return -EACCES;
     if (!split_at(addr) || !split_at(end)) return -ENOMEM;
+    bool changed = false;
     for (size_t i = 0; i < count_; ++i) {
         Vma& v = vmas_[i];
         if (v.start < addr || v.end > end) continue;
         v.prot = prot;
         for (uint64_t va = v.start; va < v.end; va += kPageSize)
-            pt_.protect(va, pte_flags_for(prot));
+            changed |= pt_.protect(va, pte_flags_for(prot));
     }
+    if (changed) tlb_shootdown();
     return 0;
 }
 
@@ -277,6 +297,7 @@ int64_t AddressSpace::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_l
         // A file page left unmapped is faulted in again; anonymous memory would be lost.
         if (pa && !pt_.map(new_addr + off, pa, pte_flags_for(v.prot)) && !v.file) frame_free(pa);
     }
+    tlb_shootdown();  // other CPUs stop using the old addresses
     remove(old_addr, old_addr + old_len);
     return int64_t(new_addr);
 }

@@ -9,8 +9,10 @@
 namespace utx::kernel {
 namespace {
 
-uint32_t g_vcpu;
-abi::HcRequest g_request;  // one vCPU for now: requests never overlap
+abi::HcRequest g_boot_request;  // the first CPU's; the others' are in a page of their own
+
+// The calling CPU's request: never shared, so CPUs may ask the VMM at the same time.
+abi::HcRequest& cpu_request() { return *static_cast<abi::HcRequest*>(this_cpu().hypercall_request); }
 
 // Appends a mapped buffer to the request's guest-physical segments, page by page; returns
 // the bytes that fit. Segments before index `floor` belong to another buffer: never merged.
@@ -37,14 +39,24 @@ uint64_t add_segments(abi::HcRequest& req, uint64_t va, size_t len, uint32_t flo
 
 }  // namespace
 
-void hypercall_init(uint32_t vcpu) { g_vcpu = vcpu; }
+bool hypercall_cpu_init(PerCpu& cpu) {
+    static_assert(sizeof(abi::HcRequest) <= 4096);
+    if (cpu.index == 0) {
+        cpu.hypercall_request = &g_boot_request;
+        return true;
+    }
+    const uint64_t page = frame_alloc();  // physically contiguous, as the VMM reads it
+    cpu.hypercall_request = page ? phys_to_virt(page) : nullptr;
+    return page != 0;
+}
 
 int64_t hypercall(abi::HcRequest& req) {
+    const uint32_t vcpu = this_cpu().index;
     auto* mailbox = reinterpret_cast<volatile uint64_t*>(phys_to_virt(abi::kHypercallPageGpa)) +
-                    g_vcpu;
+                    vcpu;
     *mailbox = virt_to_phys(reinterpret_cast<uint64_t>(&req));
     req.done = 0;
-    asm volatile("outb %b0, %w1" : : "a"(uint8_t(g_vcpu)), "Nd"(abi::kHypercallPort) : "memory");
+    asm volatile("outb %b0, %w1" : : "a"(uint8_t(vcpu)), "Nd"(abi::kHypercallPort) : "memory");
     while (!req.done) cpu_relax();
     asm volatile("" ::: "memory");
     return req.result;
@@ -52,7 +64,7 @@ int64_t hypercall(abi::HcRequest& req) {
 
 int64_t host_io_args(abi::HcOp op, const uint64_t (&args)[3], const IoBuffer* bufs,
                      size_t count) {
-    abi::HcRequest& req = g_request;
+    abi::HcRequest& req = cpu_request();
     req.op = op;
     for (int i = 0; i < 3; ++i) req.args[i] = args[i];
     req.args[5] = 0;
@@ -68,7 +80,7 @@ int64_t host_io(abi::HcOp op, int fd, const IoBuffer* bufs, size_t count) {
 
 int64_t host_request_buffers(abi::HcOp op, const uint64_t (&args)[5], const IoBuffer (&bufs)[3],
                              uint64_t* out0) {
-    abi::HcRequest& req = g_request;
+    abi::HcRequest& req = cpu_request();
     req.op = op;
     for (int i = 0; i < 5; ++i) req.args[i] = args[i];
     req.nsegments = 0;
@@ -93,7 +105,7 @@ int64_t host_write(int fd, const void* buf, size_t len) {
 
 int64_t host_request(abi::HcOp op, uint64_t a0, uint64_t a1, uint64_t a2, void* buf,
                      size_t len) {
-    abi::HcRequest& req = g_request;
+    abi::HcRequest& req = cpu_request();
     req.op = op;
     req.args[0] = a0;
     req.args[1] = a1;
@@ -103,8 +115,19 @@ int64_t host_request(abi::HcOp op, uint64_t a0, uint64_t a1, uint64_t a2, void* 
     return hypercall(req);
 }
 
+int64_t host_start_cpu(uint32_t index, uint64_t rip, uint64_t rsp, uint64_t rdi) {
+    abi::HcRequest& req = cpu_request();
+    req.op = abi::kHcStartCpu;
+    req.nsegments = 0;
+    req.args[0] = index;
+    req.args[1] = rip;
+    req.args[2] = rsp;
+    req.args[3] = rdi;
+    return hypercall(req);
+}
+
 void host_exit(int status, int signal, uint64_t fault_address, uint64_t rip) {
-    abi::HcRequest& req = g_request;
+    abi::HcRequest& req = cpu_request();
     req.op = abi::kHcExit;
     req.nsegments = 0;
     req.args[0] = uint64_t(status);

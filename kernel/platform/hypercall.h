@@ -7,7 +7,9 @@
 
 namespace utx::kernel {
 
-void hypercall_init(uint32_t vcpu);
+struct PerCpu;
+// Gives `cpu` its request buffer (before it makes any request); false when memory is short.
+bool hypercall_cpu_init(PerCpu& cpu);
 // Sends `req` (in kernel memory) and waits for the VMM to complete it. Returns req.result.
 int64_t hypercall(abi::HcRequest& req);
 // Host I/O on the guest's stdio through the VMM; `buf` is any kernel-mapped range.
@@ -32,6 +34,9 @@ int64_t host_request_buffers(abi::HcOp op, const uint64_t (&args)[5], const IoBu
                              uint64_t* out0 = nullptr);
 // host_io with args[0..2] of the caller's choosing (args[0] is the fd in host_io).
 int64_t host_io_args(abi::HcOp op, const uint64_t (&args)[3], const IoBuffer* bufs, size_t count);
+// Our VMM starts vCPU `index` in long mode at `rip` with %rsp and %rdi as given (the QEMU
+// backend has no such request: CPUs start there with INIT and STARTUP IPIs).
+int64_t host_start_cpu(uint32_t index, uint64_t rip, uint64_t rsp, uint64_t rdi);
 [[noreturn]] void host_exit(int status, int signal, uint64_t fault_address, uint64_t rip);
 
 }  // namespace utx::kernel

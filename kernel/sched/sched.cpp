@@ -1,6 +1,8 @@
 #include "kernel/sched/sched.h"
 
+#include "abi/boot_info.h"
 #include "kernel/arch/x86_64/apic.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/memory.h"
@@ -10,6 +12,7 @@
 
 extern "C" void context_switch(uint64_t* save_rsp, uint64_t next_rsp);
 extern "C" void thread_first_entry();
+extern "C" void idle_first_entry();
 
 namespace utx::kernel {
 namespace {
@@ -18,7 +21,6 @@ constexpr size_t kKernelStackSize = 32 * 1024;
 constexpr uint64_t kTimeSliceNs = 10'000'000;  // while others wait to run
 
 Thread g_first;
-Thread* g_current;
 Thread* g_all;           // every thread not yet reaped
 Thread* g_run_head;      // runnable, not running
 Thread* g_run_tail;
@@ -43,6 +45,8 @@ void fpu_free(uint8_t* area) {
     if (area) kfree(area - reinterpret_cast<uint64_t*>(area)[-1]);
 }
 
+bool allowed_on(const Thread* t, uint32_t cpu) { return t->affinity >> cpu & 1; }
+
 void run_queue_push(Thread* t) {
     t->run_next = nullptr;
     if (g_run_tail) g_run_tail->run_next = t;
@@ -50,13 +54,40 @@ void run_queue_push(Thread* t) {
     g_run_tail = t;
 }
 
-Thread* run_queue_pop() {
-    Thread* t = g_run_head;
-    if (t) {
-        g_run_head = t->run_next;
-        if (!g_run_head) g_run_tail = nullptr;
+// The first queued thread that may run on `cpu`.
+Thread* run_queue_pop(uint32_t cpu) {
+    Thread* prev = nullptr;
+    for (Thread* t = g_run_head; t; prev = t, t = t->run_next) {
+        if (!allowed_on(t, cpu)) continue;
+        if (prev) prev->run_next = t->run_next;
+        else g_run_head = t->run_next;
+        if (g_run_tail == t) g_run_tail = prev;
+        return t;
     }
-    return t;
+    return nullptr;
+}
+
+bool runnable_for(uint32_t cpu) {
+    for (Thread* t = g_run_head; t; t = t->run_next)
+        if (allowed_on(t, cpu)) return true;
+    return false;
+}
+
+// `t` was just queued: an idle CPU it may run on takes it. The calling CPU's own idle loop
+// finds it without help; a halted CPU needs an interrupt.
+void wake_cpu_for(Thread* t) {
+    PerCpu& self = this_cpu();
+    if (self.current == self.idle && allowed_on(t, self.index)) return;
+    for (uint32_t i = 0; i < cpu_count(); ++i) {
+        PerCpu& cpu = cpu_at(i);
+        if (&cpu == &self || !cpu.halted || !allowed_on(t, i)) continue;
+        cpu.halted = false;  // one wake-up per idle CPU
+        // It sees `wake` while it polls; once it has stopped polling it needs an interrupt.
+        // Each side stores, then loads what the other stores: one of them sees the other.
+        __atomic_store_n(&cpu.wake, true, __ATOMIC_SEQ_CST);
+        if (!__atomic_load_n(&cpu.polling, __ATOMIC_SEQ_CST)) cpu_kick(cpu);
+        return;
+    }
 }
 
 void timed_insert(Thread* t) {
@@ -80,6 +111,7 @@ void make_runnable(Thread* t) {
     t->deadline_tsc = 0;
     t->state = Thread::State::Runnable;
     run_queue_push(t);
+    wake_cpu_for(t);
 }
 
 // Timed waits whose deadline has passed end now, and the alarm rings.
@@ -98,13 +130,16 @@ void expire_deadlines() {
     }
 }
 
-// The timer for the next event: the soonest deadline, or the end of the time slice when
-// another thread waits to run; off otherwise, so that a lone thread never exits the VM.
+// This CPU's timer for the next event: the soonest deadline, or the end of the time slice
+// when a thread waits to run; off otherwise, so that a lone thread never exits the VM. A
+// slice already running is kept: moving it would cost a VM exit each time.
 void arm_timer() {
     uint64_t when = g_timed ? g_timed->deadline_tsc : 0;
     if (g_ktimers && (!when || g_ktimers->deadline_tsc < when)) when = g_ktimers->deadline_tsc;
-    if (g_run_head) {
+    if (runnable_for(this_cpu().index)) {
         const uint64_t slice = tsc_deadline_for(monotonic_ns() + kTimeSliceNs);
+        const uint64_t armed = this_cpu().timer_armed;
+        if (armed && armed <= slice && (!when || armed <= when)) return;
         if (!when || slice < when) when = slice;
     }
     apic_arm(when);
@@ -125,44 +160,130 @@ void reap_dead() {
     }
 }
 
+// Idle threads have no application state to switch.
 void switch_to(Thread* next) {
-    Thread* prev = g_current;
+    PerCpu& cpu = this_cpu();
+    Thread* prev = cpu.current;
     if (next == prev) return;
-    fpu_save(prev->fpu);
-    g_current = next;
+    if (!prev->idle) fpu_save(prev->fpu);
+    cpu.current = next;
+    next->cpu = cpu.index;
     cpu_set_kernel_stack(next->kernel_stack_top);
-    wrmsr(kMsrFsBase, next->fs_base);
-    wrmsr(kMsrKernelGsBase, next->gs_base);
-    fpu_restore(next->fpu);
+    if (!next->idle) {
+        wrmsr(kMsrFsBase, next->fs_base);
+        wrmsr(kMsrKernelGsBase, next->gs_base);
+        fpu_restore(next->fpu);
+    }
     context_switch(&prev->saved_rsp, next->saved_rsp);
     // Back in `prev`, on its own stack: whatever exited meanwhile can be freed.
     reap_dead();
 }
 
-// Runs the next runnable thread; with none, idles (halted) until a deadline or an
-// interrupt makes one runnable. The caller has queued itself if it stays runnable.
+// Runs the next runnable thread, or this CPU's idle thread. The caller has queued itself
+// if it stays runnable.
 void schedule() {
+    PerCpu& cpu = this_cpu();
+    expire_deadlines();
+    Thread* next = run_queue_pop(cpu.index);
+    if (!next) next = cpu.idle;
+    arm_timer();
+    switch_to(next);
+}
+
+// How long an idle CPU polls for work before it halts. A thread woken on another CPU
+// often comes back within microseconds (a futex ping-pong, a pipe between two threads);
+// polling spares both sides the interrupt and the VM exits of a halt, as Linux's haltpoll
+// does in guests. An idle guest still halts (costs the host nothing) after that.
+constexpr uint64_t kIdlePollNs = 100'000;
+
+bool host_signals_waiting() {
+    return __atomic_load_n(static_cast<uint64_t*>(phys_to_virt(abi::kHostSignalsGpa)),
+                           __ATOMIC_RELAXED) != 0;
+}
+
+// Waits, without the lock, for `wake` (a thread for this CPU, or a timer interrupt), a
+// signal from the VMM or any interrupt: polling first while cpu.polling, then halted.
+void idle_wait(PerCpu& cpu) {
+    asm volatile("sti" ::: "memory");
+    if (cpu.polling) {
+        const uint64_t end = tsc_deadline_for(monotonic_ns() + kIdlePollNs);
+        while (!__atomic_load_n(&cpu.wake, __ATOMIC_ACQUIRE) && !host_signals_waiting() &&
+               rdtsc() < end)
+            cpu_relax();
+    }
+    asm volatile("cli" ::: "memory");
+    __atomic_store_n(&cpu.polling, false, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&cpu.wake, __ATOMIC_SEQ_CST) || host_signals_waiting()) return;
+    // sti takes effect after the next instruction: no interrupt is lost before hlt. An NMI
+    // (signals from the VMM) is not held back by sti, so one that comes just before the
+    // hlt moves the return address past it (traps.cpp) instead of being slept on.
+    asm volatile("sti\n.globl idle_halt\nidle_halt: hlt\ncli" ::: "memory");
+}
+
+// The stack as context_switch leaves it: six callee-saved registers, then `entry`.
+uint64_t initial_stack(uint64_t top, void (*entry)()) {
+    auto* sp = reinterpret_cast<uint64_t*>(top);
+    *--sp = reinterpret_cast<uint64_t>(entry);
+    for (int i = 0; i < 6; ++i) *--sp = 0;
+    return reinterpret_cast<uint64_t>(sp);
+}
+
+}  // namespace
+
+Thread* sched_create_idle(size_t stack_size) {
+    auto* t = static_cast<Thread*>(kzalloc(sizeof(Thread)));
+    if (!t) return nullptr;
+    t->kernel_stack = static_cast<uint8_t*>(kmalloc(stack_size));
+    if (!t->kernel_stack) {
+        kfree(t);
+        return nullptr;
+    }
+    t->idle = true;
+    t->state = Thread::State::Runnable;
+    t->kernel_stack_top = (reinterpret_cast<uint64_t>(t->kernel_stack) + stack_size) & ~15ULL;
+    // The first CPU switches to it; the others start on this stack (ap_entry).
+    t->saved_rsp = initial_stack(t->kernel_stack_top - 16, &idle_first_entry);
+    return t;
+}
+
+void sched_idle() {
+    PerCpu& cpu = this_cpu();
     for (;;) {
+        reap_dead();
         expire_deadlines();
-        if (Thread* next = run_queue_pop()) {
+        if (Thread* next = run_queue_pop(cpu.index)) {
             arm_timer();
             switch_to(next);
-            return;
-        }
-        if (g_current->state == Thread::State::Runnable) {
-            arm_timer();
-            return;
+            continue;
         }
         arm_timer();
-        // sti takes effect after the next instruction: no wake-up is lost before hlt. An
-        // NMI (signals from the VMM) is not held back by sti, so one that comes just before
-        // the hlt moves the return address past it (traps.cpp) instead of being slept on.
-        asm volatile("sti\n.globl idle_halt\nidle_halt: hlt\ncli" ::: "memory");
+        cpu.halted = true;
+        __atomic_store_n(&cpu.polling, cpu_count() > 1, __ATOMIC_SEQ_CST);
+        kernel_unlock();
+        idle_wait(cpu);
+        kernel_enter();
+        cpu.halted = false;
+        __atomic_store_n(&cpu.wake, false, __ATOMIC_RELAXED);
         signal_take_host();
     }
 }
 
-}  // namespace
+uint64_t sched_online_mask() {
+    const uint32_t n = cpu_count();
+    return n >= 64 ? ~0ULL : (1ULL << n) - 1;
+}
+
+int sched_set_affinity(Thread* t, uint64_t mask) {
+    mask &= sched_online_mask();
+    if (!mask) return -EINVAL;
+    t->affinity = mask;
+    if (t == &current_thread() && !allowed_on(t, this_cpu().index)) {
+        run_queue_push(t);
+        wake_cpu_for(t);
+        schedule();
+    }
+    return 0;
+}
 
 void sched_init(uint64_t boot_stack_top) {
     uint32_t r[4];
@@ -179,12 +300,17 @@ void sched_init(uint64_t boot_stack_top) {
     g_first.state = Thread::State::Runnable;
     g_first.kernel_stack_top = boot_stack_top;
     g_first.fpu = fpu_alloc();
+    g_first.affinity = ~0ULL;
     if (!g_first.fpu) panic("out of memory for the first thread");
-    g_current = g_all = &g_first;
+    g_all = &g_first;
     g_live = 1;
+    PerCpu& cpu = this_cpu();
+    cpu.current = &g_first;
+    cpu.idle = sched_create_idle(16 * 1024);
+    if (!cpu.idle) panic("out of memory for the idle thread");
 }
 
-Thread& current_thread() { return *g_current; }
+Thread& current_thread() { return *this_cpu().current; }
 size_t thread_count() { return g_live; }
 
 Thread* thread_list() { return g_all; }
@@ -208,30 +334,29 @@ Thread* thread_spawn(const TrapFrame& frame) {
     }
     fpu_save(t->fpu);  // the parent's registers, as clone(2) copies them
     t->kernel_stack_top = (reinterpret_cast<uint64_t>(t->kernel_stack) + kKernelStackSize) & ~15ULL;
-    // The stack as context_switch leaves it: six callee-saved registers, then the return
-    // into thread_first_entry, which enters user mode with the frame above it.
+    // Its first switch returns into thread_first_entry, which enters user mode with the
+    // frame at the top of the stack.
     auto* f = reinterpret_cast<TrapFrame*>(t->kernel_stack_top - sizeof(TrapFrame));
     *f = frame;
-    auto* sp = reinterpret_cast<uint64_t*>(f);
-    *--sp = reinterpret_cast<uint64_t>(&thread_first_entry);
-    for (int i = 0; i < 6; ++i) *--sp = 0;
-    t->saved_rsp = reinterpret_cast<uint64_t>(sp);
+    t->saved_rsp = initial_stack(reinterpret_cast<uint64_t>(f), &thread_first_entry);
+    const Thread& parent = current_thread();
     t->tid = g_next_tid++;
-    t->fs_base = g_current->fs_base;
-    t->gs_base = g_current->gs_base;
-    t->signal_mask = g_current->signal_mask;  // a new thread inherits the mask
-    t->altstack_flags = 2;                    // SS_DISABLE: clone(2) gives none
+    t->fs_base = parent.fs_base;
+    t->gs_base = parent.gs_base;
+    t->signal_mask = parent.signal_mask;  // a new thread inherits the mask
+    t->affinity = parent.affinity;        // and the CPUs it may use
+    t->altstack_flags = 2;                // SS_DISABLE: clone(2) gives none
     t->all_next = g_all;
     g_all = t;
     ++g_live;
-    t->state = Thread::State::Runnable;
-    run_queue_push(t);
-    arm_timer();  // two threads now share the vCPU: time slices begin
+    t->state = Thread::State::Blocked;
+    make_runnable(t);
+    arm_timer();  // if no CPU is free, time slices begin
     return t;
 }
 
 void thread_exit() {
-    Thread* t = g_current;
+    Thread* t = &current_thread();
     t->state = Thread::State::Dead;
     --g_live;
     t->run_next = g_dead;
@@ -241,7 +366,7 @@ void thread_exit() {
 }
 
 int64_t thread_wait(WaitQueue& q, uint64_t deadline_ns) {
-    Thread* t = g_current;
+    Thread* t = &current_thread();
     if (signal_interrupts(*t)) return -EINTR;
     t->timed_out = false;
     t->interrupted = false;
@@ -336,15 +461,15 @@ void wait_queue_remove(WaitQueue& q, Thread* t) {
 }
 
 void sched_yield_now() {
-    if (!g_run_head) return;
-    run_queue_push(g_current);
+    if (!runnable_for(this_cpu().index)) return;
+    run_queue_push(&current_thread());
     schedule();
 }
 
 void sched_timer_tick() {
     expire_deadlines();
-    if (g_run_head) {
-        run_queue_push(g_current);
+    if (runnable_for(this_cpu().index)) {
+        run_queue_push(&current_thread());
         schedule();
     } else {
         arm_timer();
@@ -352,3 +477,13 @@ void sched_timer_tick() {
 }
 
 }  // namespace utx::kernel
+
+using namespace utx::kernel;
+
+// A new thread's first run (switch.S, thread_first_entry): into the application.
+extern "C" [[noreturn]] void thread_start(const TrapFrame* frame) {
+    reap_dead();
+    enter_user(*frame);
+}
+
+extern "C" [[noreturn]] void idle_start() { sched_idle(); }

@@ -1,10 +1,12 @@
 // kernel/sched/sched.h: the threads of the process and the scheduler that runs them on the
-// vCPU: a run queue served round robin, preemption by the LAPIC timer only while another
-// thread is waiting to run (each tick is a VM exit), timed waits, and an idle vCPU that
+// vCPUs: one run queue served round robin by every CPU (so threads spread over idle CPUs
+// by themselves), preemption by each CPU's LAPIC timer only while a thread is waiting to
+// run (each tick is a VM exit), timed waits, CPU affinity, and per CPU an idle thread that
 // halts until the next deadline or interrupt.
 //
-// The kernel itself is not preemptible: interrupts are off in it except while it idles, so
-// the scheduler's and its callers' data need no locks on one vCPU.
+// The kernel itself is not preemptible: interrupts are off in it except while it idles, and
+// one lock covers it (kernel/arch/x86_64/smp.h), so the scheduler's and its callers' data
+// need no locks of their own.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -63,6 +65,9 @@ struct Thread {
     uint64_t futex_addr;        // kernel/sched/futex.cpp
     uint32_t futex_bitset;
     // Scheduling.
+    bool idle;                  // a CPU's idle thread: never queued, never seen by the program
+    uint64_t affinity;          // CPUs it may run on (bit N: CPU N)
+    uint32_t cpu;               // where it runs or last ran
     Thread* run_next;
     Thread* all_next;
 };
@@ -90,6 +95,16 @@ void thread_wake(Thread* t);        // t must be waiting
 int wake_up(WaitQueue& q, int max);  // wakes up to `max` waiters; returns how many
 void wait_queue_remove(WaitQueue& q, Thread* t);
 void wait_queue_append(WaitQueue& q, Thread* t);
+
+// A CPU's idle thread with a kernel stack of `stack_size` bytes; its first run (on that
+// stack) is sched_idle(). Null when memory is short.
+Thread* sched_create_idle(size_t stack_size);
+// The idle loop of the calling CPU, which holds the kernel lock.
+[[noreturn]] void sched_idle();
+// Restricts `t` to the CPUs in `mask` (intersected with those online): 0, or -EINVAL when
+// none is left. A thread that may no longer run where it is moves at once.
+int sched_set_affinity(Thread* t, uint64_t mask);
+uint64_t sched_online_mask();
 
 // Gives the vCPU to the next runnable thread, if any.
 void sched_yield_now();

@@ -146,6 +146,12 @@ CASES=(
     'sysinfo|$RUN ./t/sysinfo|'
     'signals|$RUN ./t/signals|'
     'threads|$RUN ./t/threads|'
+    'threads_2cpu|$RUN ${RUN:+-c 2} ./t/threads|'
+    'thread_stress_2cpu|$RUN ${RUN:+-c 2} ./t/thread_stress|'
+    'signals_2cpu|$RUN ${RUN:+-c 2} ./t/signals|'
+    'posix_timers_2cpu|$RUN ${RUN:+-c 2} ./t/posix_timers|'
+    'fd_wait_2cpu|$RUN ${RUN:+-c 2} ./t/fd_wait|'
+    'openmp_2cpu|$RUN ${RUN:+-c 2} ./t/openmp|'
     'tls|$RUN ./t/tls|'
     'uname|$RUN ./t/uname|'
     'busybox_echo|$RUN ./bin/busybox echo hello world|'
@@ -154,6 +160,7 @@ CASES=(
     'busybox_sh|$RUN ./bin/busybox sh -c "x=6; echo \$((x * 7)); exit 3"|'
     'host_mount|$RUN ${RUN:+-v /cases:/cases} ./bin/busybox md5sum cases/sha_input cases/cat_input|'
     'host_signal|./bin/busybox sh -c "rm -f /tmp/ws; $RUN ./t/wait_signal pause > /tmp/ws & while ! grep -q ready /tmp/ws 2>/dev/null; do sleep 0.1; done; kill \$!; wait \$!; echo status \$?; cat /tmp/ws"|'
+    'host_signal_2cpu|./bin/busybox sh -c "rm -f /tmp/ws; $RUN ${RUN:+-c 2} ./t/wait_signal spin > /tmp/ws & while ! grep -q ready /tmp/ws 2>/dev/null; do sleep 0.1; done; kill \$!; wait \$!; echo status \$?; cat /tmp/ws"|'
 )
 segv_pattern() {  # the one line utx-run prints for a program killed by SIGSEGV
     echo "^utx-run: \\./t/$1: Segmentation fault \\(signal 11\\) at address $2, rip 0x[0-9a-f]+\$"
@@ -255,7 +262,7 @@ python3 "$HERE/mkcpio.py" "$ROOT" > "$OUT/initrd.cpio"
 LOG="$OUT/console.log"
 say "booting $(cat "$KDIR/.complete") under TCG, -cpu $CPU ($n cases; log: $LOG)"
 boot_start=$(date +%s)
-qemu=(qemu-system-x86_64 -accel tcg -cpu "$CPU" -smp 1 -m 2G -nodefaults -no-reboot
+qemu=(qemu-system-x86_64 -accel tcg -cpu "$CPU" -smp 2 -m 2G -nodefaults -no-reboot
       -kernel "$KDIR/vmlinuz" -initrd "$OUT/initrd.cpio"
       -append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic"
       -display none -serial stdio -monitor none)

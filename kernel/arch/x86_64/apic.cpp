@@ -8,7 +8,7 @@ namespace {
 
 constexpr uint32_t kMsrApicBase = 0x1b, kMsrTscDeadline = 0x6e0;
 constexpr uint64_t kApicVirt = 0xffff'c000'0000'0000ULL;  // outside the direct map
-constexpr uint32_t kRegEoi = 0xb0, kRegSpurious = 0xf0, kRegLvtTimer = 0x320, kRegLvtLint1 = 0x360,
+constexpr uint32_t kRegId = 0x20, kRegIcrLow = 0x300, kRegIcrHigh = 0x310, kRegEoi = 0xb0, kRegSpurious = 0xf0, kRegLvtTimer = 0x320, kRegLvtLint1 = 0x360,
                    kRegInitialCount = 0x380, kRegCurrentCount = 0x390, kRegDivide = 0x3e0;
 constexpr uint32_t kLvtMasked = 1u << 16, kLvtTscDeadline = 2u << 17;
 
@@ -45,14 +45,8 @@ bool apic_init(uint64_t tsc_khz) {
     uint64_t phys = base & 0xf'ffff'f000ULL;
     if (!current_address_space().page_table().map(kApicVirt, phys, kPteWrite | kPteNoCache))
         return false;
-    reg(kRegSpurious) = 0x100 | kSpuriousVector;
-    // LINT1 delivers NMIs, as on a PC: QEMU's inject-nmi (signals sent to utx-run) comes
-    // that way; masked, as the APIC starts, it would be dropped.
-    reg(kRegLvtLint1) = 0x400;
-    reg(kRegDivide) = 0xb;  // divide by 1
-    if (g_tsc_deadline) {
-        reg(kRegLvtTimer) = kTimerVector | kLvtTscDeadline;
-    } else {
+    apic_init_cpu();
+    if (!g_tsc_deadline) {
         calibrate();
         if (!g_apic_ticks_per_ms) return false;
     }
@@ -60,21 +54,49 @@ bool apic_init(uint64_t tsc_khz) {
     return true;
 }
 
-namespace {
-uint64_t g_armed;  // the deadline last programmed: writing the timer is a VM exit
-}  // namespace
-
-void apic_eoi() {
-    g_armed = 0;  // the timer fired: the next deadline must be programmed even if equal
-    reg(kRegEoi) = 0;
+void apic_init_cpu() {
+    uint64_t base = rdmsr(kMsrApicBase);
+    if (!(base & (1u << 11))) wrmsr(kMsrApicBase, base | (1u << 11));
+    reg(kRegSpurious) = 0x100 | kSpuriousVector;
+    // LINT1 delivers NMIs, as on a PC: QEMU's inject-nmi (signals sent to utx-run) comes
+    // that way; masked, as the APIC starts, it would be dropped.
+    reg(kRegLvtLint1) = 0x400;
+    reg(kRegDivide) = 0xb;  // divide by 1
+    reg(kRegLvtTimer) = kTimerVector | (g_tsc_deadline ? kLvtTscDeadline : 0);
+    this_cpu().timer_armed = 0;
 }
+
+uint32_t apic_id() { return reg(kRegId) >> 24; }
+
+void apic_send_ipi(uint32_t apic_id, uint8_t vector) {
+    reg(kRegIcrHigh) = apic_id << 24;
+    reg(kRegIcrLow) = vector;  // fixed delivery, physical destination
+}
+
+void apic_start_cpu(uint32_t apic_id, uint8_t page) {
+    constexpr uint32_t kInit = 0x4500, kStartup = 0x4600, kPending = 1u << 12;
+    auto wait_sent = [] {
+        while (reg(kRegIcrLow) & kPending) cpu_relax();
+    };
+    reg(kRegIcrHigh) = apic_id << 24;
+    reg(kRegIcrLow) = kInit;
+    wait_sent();
+    for (int i = 0; i < 2; ++i) {
+        reg(kRegIcrHigh) = apic_id << 24;
+        reg(kRegIcrLow) = kStartup | page;
+        wait_sent();
+    }
+}
+
+void apic_eoi() { reg(kRegEoi) = 0; }
 
 bool apic_ready() { return g_ready; }
 
 void apic_arm(uint64_t deadline_tsc) {
     if (!g_ready) return;
-    if (deadline_tsc == g_armed) return;
-    g_armed = deadline_tsc;
+    uint64_t& armed = this_cpu().timer_armed;
+    if (deadline_tsc == armed) return;
+    armed = deadline_tsc;
     if (g_tsc_deadline) {
         wrmsr(kMsrTscDeadline, deadline_tsc);
         return;

@@ -13,5 +13,12 @@ bool apic_init(uint64_t tsc_khz);
 void apic_arm(uint64_t deadline_tsc);
 bool apic_ready();
 void apic_eoi();
+// The calling CPU's APIC: its id, and setting it up like the first CPU's (after apic_init).
+uint32_t apic_id();
+void apic_init_cpu();
+// An interrupt `vector` to the CPU with APIC id `apic_id`.
+void apic_send_ipi(uint32_t apic_id, uint8_t vector);
+// INIT, then two STARTUPs at real-mode address page * 4096 (how a PC starts another CPU).
+void apic_start_cpu(uint32_t apic_id, uint8_t page);
 
 }  // namespace utx::kernel

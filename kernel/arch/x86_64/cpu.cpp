@@ -1,25 +1,18 @@
 // kernel/arch/x86_64/cpu.cpp: descriptor tables, syscall MSRs and FPU state for one CPU.
 #include "kernel/arch/x86_64/cpu.h"
 
+#include "kernel/lib/log.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/lib/string.h"
+#include "kernel/mm/memory.h"
 
 extern "C" void syscall_entry();
 extern "C" const uint64_t trap_stub_table[32];
-extern "C" const uint64_t timer_stub, spurious_stub;
+extern "C" const uint64_t timer_stub, reschedule_stub, tlb_flush_stub, spurious_stub;
 extern "C" [[noreturn]] void enter_user_frame(const utx::kernel::TrapFrame* frame);
 
 namespace utx::kernel {
 namespace {
-
-struct [[gnu::packed]] Tss {
-    uint32_t reserved0;
-    uint64_t rsp[3];
-    uint64_t reserved1;
-    uint64_t ist[7];
-    uint64_t reserved2;
-    uint16_t reserved3;
-    uint16_t iomap_base;
-};
 
 struct [[gnu::packed]] DescriptorPointer {
     uint16_t limit;
@@ -36,34 +29,39 @@ struct IdtGate {
     uint32_t reserved;
 };
 
-alignas(16) uint64_t g_gdt[8];
-alignas(16) Tss g_tss;
 alignas(16) IdtGate g_idt[256];
-alignas(16) uint8_t g_double_fault_stack[8192];
+bool g_idt_ready;
+constexpr size_t kFaultStackSize = 8192;
+alignas(16) uint8_t g_boot_fault_stack[kFaultStackSize];  // the first CPU's (no heap yet)
 
 constexpr uint64_t kCodeKernel = 0x00af9a000000ffffULL;
 constexpr uint64_t kDataKernel = 0x00cf92000000ffffULL;
 constexpr uint64_t kCode32User = 0x00cffa000000ffffULL;
 constexpr uint64_t kDataUser = 0x00cff2000000ffffULL;
 constexpr uint64_t kCodeUser = 0x00affa000000ffffULL;
+constexpr uint64_t kDataUserByteLimit = 0x0040f2000000'0000ULL;  // DPL 3, limit in bytes
 
-void load_gdt(uint64_t kernel_stack_top) {
-    g_gdt[0] = 0;
-    g_gdt[1] = kCodeKernel;
-    g_gdt[2] = kDataKernel;
-    g_gdt[3] = kCode32User;
-    g_gdt[4] = kDataUser;
-    g_gdt[5] = kCodeUser;
-    memset(&g_tss, 0, sizeof g_tss);
-    g_tss.rsp[0] = kernel_stack_top;
-    g_tss.ist[0] = reinterpret_cast<uint64_t>(g_double_fault_stack + sizeof g_double_fault_stack);
-    g_tss.iomap_base = sizeof(Tss);
-    auto base = reinterpret_cast<uint64_t>(&g_tss);
+void load_gdt(PerCpu& cpu, uint64_t kernel_stack_top) {
+    uint64_t* gdt = cpu.gdt;
+    Tss& tss = cpu.tss;
+    gdt[0] = 0;
+    gdt[1] = kCodeKernel;
+    gdt[2] = kDataKernel;
+    gdt[3] = kCode32User;
+    gdt[4] = kDataUser;
+    gdt[5] = kCodeUser;
+    memset(&tss, 0, sizeof tss);
+    tss.rsp[0] = kernel_stack_top;
+    tss.ist[0] = reinterpret_cast<uint64_t>(cpu.fault_stack + kFaultStackSize);
+    tss.iomap_base = sizeof(Tss);
+    auto base = reinterpret_cast<uint64_t>(&tss);
     uint64_t limit = sizeof(Tss) - 1;
-    g_gdt[6] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
-               (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
-    g_gdt[7] = base >> 32;
-    DescriptorPointer gdtr{sizeof g_gdt - 1, reinterpret_cast<uint64_t>(g_gdt)};
+    gdt[6] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
+             (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    gdt[7] = base >> 32;
+    // The CPU number as a segment limit (bits 0-15 and 16-19).
+    gdt[8] = kDataUserByteLimit | (cpu.index & 0xffff) | uint64_t((cpu.index >> 16) & 0xf) << 48;
+    DescriptorPointer gdtr{sizeof cpu.gdt - 1, reinterpret_cast<uint64_t>(gdt)};
     asm volatile(
         "lgdt %0\n"
         "pushq %1\n"
@@ -91,9 +89,14 @@ IdtGate gate(uint64_t handler, uint8_t ist) {
 }
 
 void load_idt() {
-    for (int v = 0; v < 32; ++v) g_idt[v] = gate(trap_stub_table[v], v == 8 ? 1 : 0);
-    g_idt[kTimerVector] = gate(timer_stub, 0);
-    g_idt[kSpuriousVector] = gate(spurious_stub, 0);
+    if (!g_idt_ready) {  // one table for every CPU
+        for (int v = 0; v < 32; ++v) g_idt[v] = gate(trap_stub_table[v], v == 8 ? 1 : 0);
+        g_idt[kTimerVector] = gate(timer_stub, 0);
+        g_idt[kRescheduleVector] = gate(reschedule_stub, 0);
+        g_idt[kTlbFlushVector] = gate(tlb_flush_stub, 0);
+        g_idt[kSpuriousVector] = gate(spurious_stub, 0);
+        g_idt_ready = true;
+    }
     DescriptorPointer idtr{sizeof g_idt - 1, reinterpret_cast<uint64_t>(g_idt)};
     asm volatile("lidt %0" : : "m"(idtr));
 }
@@ -103,7 +106,12 @@ void load_idt() {
 void cpu_init(PerCpu& cpu, uint64_t kernel_stack_top) {
     cpu.self = &cpu;
     cpu.kernel_rsp = kernel_stack_top;
-    load_gdt(kernel_stack_top);
+    if (!cpu.fault_stack) {
+        cpu.fault_stack = cpu.index == 0 ? g_boot_fault_stack
+                                         : static_cast<uint8_t*>(kmalloc(kFaultStackSize));
+        if (!cpu.fault_stack) panic("out of memory for CPU %u", cpu.index);
+    }
+    load_gdt(cpu, kernel_stack_top);
     load_idt();
     wrmsr(kMsrGsBase, reinterpret_cast<uint64_t>(&cpu));
     wrmsr(kMsrKernelGsBase, 0);
@@ -115,10 +123,9 @@ void cpu_init(PerCpu& cpu, uint64_t kernel_stack_top) {
 }
 
 void cpu_set_kernel_stack(uint64_t top) {
-    g_tss.rsp[0] = top;
-    PerCpu* cpu;
-    asm volatile("movq %%gs:0, %0" : "=r"(cpu));
-    cpu->kernel_rsp = top;
+    PerCpu& cpu = this_cpu();
+    cpu.tss.rsp[0] = top;
+    cpu.kernel_rsp = top;
 }
 
 bool g_smap_enabled = false;
@@ -162,6 +169,9 @@ void fpu_init() {
     asm volatile("ldmxcsr %0" : : "m"(mxcsr));
 }
 
-void enter_user(const TrapFrame& frame) { enter_user_frame(&frame); }
+void enter_user(const TrapFrame& frame) {
+    kernel_exit();
+    enter_user_frame(&frame);
+}
 
 }  // namespace utx::kernel

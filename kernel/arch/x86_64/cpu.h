@@ -12,7 +12,15 @@ inline constexpr uint32_t kMsrEfer = 0xc0000080, kMsrStar = 0xc0000081, kMsrLsta
 inline constexpr uint16_t kKernelCs = 0x08, kKernelSs = 0x10, kUserBase = 0x18,
                           kUserSs = 0x20 | 3, kUserCs = 0x28 | 3, kTssSelector = 0x30;
 
-inline constexpr uint8_t kTimerVector = 32, kSpuriousVector = 255;
+// The CPU-number segment (like Linux's CPUNODE): a DPL-3 data segment whose limit is the
+// CPU's index, read with `lsl` by the vDSO's getcpu.
+inline constexpr uint16_t kCpuNumberSelector = 0x40 | 3;
+
+// Interrupt vectors: the LAPIC timer, a wake-up for an idle CPU (a thread became runnable),
+// a TLB flush requested by another CPU, and the APIC's spurious vector.
+inline constexpr uint8_t kTimerVector = 32, kRescheduleVector = 33, kTlbFlushVector = 34,
+                         kSpuriousVector = 255;
+inline constexpr uint32_t kMaxCpus = 64;
 
 inline void cpu_relax() { asm volatile("pause"); }
 inline void cpu_halt() { asm volatile("hlt"); }
@@ -44,6 +52,7 @@ inline uint64_t read_cr3() {
     return v;
 }
 inline void write_cr3(uint64_t v) { asm volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
+inline void flush_tlb() { write_cr3(read_cr3()); }
 inline void invlpg(uint64_t va) { asm volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 inline void outb(uint16_t port, uint8_t v) { asm volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 
@@ -55,14 +64,50 @@ struct TrapFrame {
     uint64_t rip, cs, rflags, rsp, ss;
 };
 
-// Reached through %gs in the kernel; offsets are used by entry.S.
+struct [[gnu::packed]] Tss {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+};
+
+struct Thread;
+
+// One per CPU, reached through %gs in the kernel; the first three offsets are used by
+// entry.S. Everything else here is touched only by its own CPU, or under the kernel lock
+// (kernel/arch/x86_64/smp.h), or atomically where said.
 struct PerCpu {
     PerCpu* self;          // 0
     uint64_t kernel_rsp;   // 8: top of the current thread's kernel stack
     uint64_t user_rsp;     // 16: scratch for the syscall entry
-    uint32_t index;
+    uint32_t index;        // 0 .. cpu count - 1: the vCPU, its hypercall mailbox
+    uint32_t apic_id;
+    Thread* current;       // the thread it runs
+    Thread* idle;          // its idle thread
+    uint64_t timer_armed;  // the LAPIC deadline last programmed (writing it is a VM exit)
+    bool online;
+    bool halted;           // idle: a thread for it sets `wake` (under the lock)
+    bool polling;          // atomic: idle and still polling `wake`; halted (wants an IPI) if not
+    bool wake;             // atomic: work for the idle loop (a thread, a timer)
+    bool in_user;          // atomic: in the application (a TLB flush needs an IPI then)
+    uint64_t tlb_generation;  // atomic: the last flush generation this CPU has applied
+    void* hypercall_request;  // its abi::HcRequest (kernel/platform/hypercall.cpp)
+    alignas(16) uint64_t gdt[9];
+    alignas(16) Tss tss;
+    uint8_t* fault_stack;  // IST stack for double faults
 };
 
+inline PerCpu& this_cpu() {
+    PerCpu* cpu;
+    asm volatile("movq %%gs:0, %0" : "=r"(cpu));
+    return *cpu;
+}
+
+// Loads `cpu`'s descriptor tables and syscall MSRs on the CPU that runs this, with its GS
+// base pointing at `cpu`. `kernel_stack_top` is where entries from user mode land first.
 void cpu_init(PerCpu& cpu, uint64_t kernel_stack_top);
 // Where the next entry from user mode (syscall, interrupt, exception) lands: the top of the
 // running thread's kernel stack.

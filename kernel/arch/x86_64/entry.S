@@ -14,6 +14,15 @@ _start:                                   /* %rdi = BootInfo (guest-physical) */
 1:  hlt
     jmp 1b
 
+/* Another CPU, in long mode on the boot page tables (from the real-mode trampoline under
+ * QEMU, or set up so by our VMM): %rsp = its idle stack, %rdi = its PerCpu. */
+    .globl ap_entry
+ap_entry:
+    xorl %ebp, %ebp
+    call ap_main
+2:  hlt
+    jmp 2b
+
     .text
 
 .macro PUSH_GPRS
@@ -139,6 +148,8 @@ TRAP_STUB 29, 1
 TRAP_STUB 30, 1
 TRAP_STUB 31, 0
 TRAP_STUB 32, 0
+TRAP_STUB 33, 0
+TRAP_STUB 34, 0
 TRAP_STUB 255, 0
 
 trap_common:
@@ -163,9 +174,13 @@ trap_stub_table:
     .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     .quad trap_stub_\v
     .endr
-    .globl timer_stub, spurious_stub
+    .globl timer_stub, reschedule_stub, tlb_flush_stub, spurious_stub
 timer_stub:
     .quad trap_stub_32
+reschedule_stub:
+    .quad trap_stub_33
+tlb_flush_stub:
+    .quad trap_stub_34
 spurious_stub:
     .quad trap_stub_255
 

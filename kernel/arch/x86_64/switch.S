@@ -21,10 +21,16 @@ context_switch:
     popq %rbp
     ret
 
-/* A new thread's first switch returns here, with its TrapFrame at the top of the stack. */
+/* A new thread's first switch returns here, with its TrapFrame at the top of the stack:
+ * thread_start finishes the switch (in C) and enters user mode with the frame. */
     .globl thread_first_entry
 thread_first_entry:
     movq %rsp, %rdi
-    jmp enter_user_frame
+    call thread_start
+
+/* An idle thread's first switch (the first CPU's; the others start on its stack). */
+    .globl idle_first_entry
+idle_first_entry:
+    call idle_start
 
     .section .note.GNU-stack, "", @progbits

@@ -3,6 +3,7 @@
 // panic with the state, never a hang or a reset.
 #include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/lib/log.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/memory.h"
@@ -28,35 +29,20 @@ const char* vector_name(uint64_t v) {
 
 using namespace utx::kernel;
 
-extern "C" void trap_dispatch(TrapFrame* f) {
+namespace {
+
+void handle_user_trap(TrapFrame* f) {
     if (f->vector == kTimerVector) {
-        apic_eoi();
-        // In the application: deadlines and time slices. In the kernel it can only be the
-        // idle loop, which looks at the time itself.
-        if (f->cs & 3) {
-            sched_timer_tick();
-            signal_deliver(*f, false);
-        }
+        // Deadlines and time slices.
+        sched_timer_tick();
         return;
     }
-    if (f->vector == kSpuriousVector) return;
-    if (f->vector == 2) {
-        // The VMM's NMI: signals sent to utx-run. In the kernel, wherever it was, they wait
-        // for the next way out to user mode or the idle loop, which look for them.
-        if (f->cs & 3) {
-            signal_take_host();
-            signal_deliver(*f, false);
-        } else if (f->rip == reinterpret_cast<uint64_t>(idle_halt)) {
-            f->rip += 1;  // not into the hlt: the idle loop looks for the signals first
-        }
+    if (f->vector == kRescheduleVector) {
+        sched_yield_now();
         return;
     }
-    const bool from_user = f->cs & 3;
+    if (f->vector == 2) return;  // the VMM's NMI: signals sent to utx-run, taken below
     uint64_t cr2 = f->vector == 14 ? read_cr2() : 0;
-    if (!from_user) {
-        panic("%s in the kernel at rip %#lx (error %#lx, cr2 %#lx, rsp %#lx)",
-              vector_name(f->vector), f->rip, f->error, cr2, f->rsp);
-    }
     switch (f->vector) {
         case 14: {
             bool present = f->error & 1, write = f->error & 2, exec = f->error & 16;
@@ -99,5 +85,41 @@ extern "C" void trap_dispatch(TrapFrame* f) {
             signal_fault(kSigSegv, kSiKernel, 0, *f);
             break;
     }
+}
+
+}  // namespace
+
+extern "C" void trap_dispatch(TrapFrame* f) {
+    // Interrupts first: they need no lock, or take it as an entry from the application.
+    if (f->vector == kTimerVector || f->vector == kRescheduleVector) {
+        if (f->vector == kTimerVector) this_cpu().timer_armed = 0;  // fired: re-arm even if equal
+        apic_eoi();
+        // In the kernel it can only be the idle loop, which looks at the queue and the time.
+        if (!(f->cs & 3)) {
+            __atomic_store_n(&this_cpu().wake, true, __ATOMIC_RELEASE);
+            return;
+        }
+    } else if (f->vector == kTlbFlushVector) {
+        tlb_flush_interrupt();
+        apic_eoi();
+        return;
+    } else if (f->vector == kSpuriousVector) {
+        return;
+    } else if (f->vector == 2 && !(f->cs & 3)) {
+        // The VMM's NMI in the kernel, wherever it was (even before swapgs: nothing here
+        // may use %gs): the signals wait for the next way out to user mode or the idle
+        // loop, which look for them.
+        if (f->rip == reinterpret_cast<uint64_t>(idle_halt))
+            f->rip += 1;  // not into the hlt: the idle loop looks for the signals first
+        return;
+    } else if (!(f->cs & 3)) {
+        const uint64_t cr2 = f->vector == 14 ? read_cr2() : 0;
+        panic("%s in the kernel at rip %#lx (error %#lx, cr2 %#lx, rsp %#lx)",
+              vector_name(f->vector), f->rip, f->error, cr2, f->rsp);
+    }
+    kernel_enter();
+    handle_user_trap(f);
+    signal_take_host();
     signal_deliver(*f, false);
+    kernel_exit();
 }

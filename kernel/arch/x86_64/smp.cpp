@@ -1,0 +1,162 @@
+#include "kernel/arch/x86_64/smp.h"
+
+#include "abi/boot_info.h"
+#include "kernel/arch/x86_64/apic.h"
+#include "kernel/lib/errno.h"
+#include "kernel/lib/log.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/address_space.h"
+#include "kernel/mm/memory.h"
+#include "kernel/platform/hypercall.h"
+#include "kernel/sched/sched.h"
+#include "kernel/time.h"
+
+extern "C" const uint8_t ap_trampoline[], ap_trampoline_end[], ap_trampoline_params[];
+extern "C" void ap_entry();
+
+namespace utx::kernel {
+namespace {
+
+PerCpu g_cpus[kMaxCpus];
+uint32_t g_cpu_count = 1;
+
+// The kernel lock: a ticket lock, so that CPUs get it in the order they asked.
+struct {
+    uint32_t next;
+    uint32_t serving;
+} g_lock;
+
+uint64_t g_tlb_generation;  // bumped by each shootdown (under the lock)
+
+constexpr uint64_t kIdleStackSize = 16 * 1024;
+
+struct ApTrampolineParams {
+    uint64_t cr3, rsp, rdi, entry;
+};
+
+bool wait_online(PerCpu& cpu) {
+    const uint64_t give_up = monotonic_ns() + 1'000'000'000ULL;
+    while (!__atomic_load_n(&cpu.online, __ATOMIC_ACQUIRE)) {
+        if (monotonic_ns() > give_up) return false;
+        cpu_relax();
+    }
+    return true;
+}
+
+}  // namespace
+
+uint32_t cpu_count() { return g_cpu_count; }
+PerCpu& cpu_at(uint32_t index) { return g_cpus[index]; }
+PerCpu& boot_cpu() { return g_cpus[0]; }
+
+void kernel_lock() {
+    const uint32_t ticket = __atomic_fetch_add(&g_lock.next, 1, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&g_lock.serving, __ATOMIC_ACQUIRE) != ticket) cpu_relax();
+}
+
+void kernel_unlock() {
+    __atomic_store_n(&g_lock.serving, g_lock.serving + 1, __ATOMIC_RELEASE);
+}
+
+void kernel_enter() {
+    PerCpu& cpu = this_cpu();
+    __atomic_store_n(&cpu.in_user, false, __ATOMIC_SEQ_CST);
+    kernel_lock();
+    // A shootdown that did not wait for this CPU (it was already on its way in).
+    if (cpu.tlb_generation != g_tlb_generation) {
+        flush_tlb();
+        __atomic_store_n(&cpu.tlb_generation, g_tlb_generation, __ATOMIC_RELEASE);
+    }
+}
+
+void kernel_exit() {
+    __atomic_store_n(&this_cpu().in_user, true, __ATOMIC_SEQ_CST);
+    kernel_unlock();
+}
+
+void tlb_shootdown() {
+    if (g_cpu_count == 1) return;
+    const uint64_t generation = __atomic_add_fetch(&g_tlb_generation, 1, __ATOMIC_SEQ_CST);
+    PerCpu& self = this_cpu();
+    self.tlb_generation = generation;
+    // Only CPUs in the application can be using the old entries now: the others are in the
+    // kernel (waiting for the lock, or idle) and flush in kernel_enter.
+    bool waiting = false;
+    for (uint32_t i = 0; i < g_cpu_count; ++i) {
+        PerCpu& cpu = g_cpus[i];
+        if (&cpu == &self || !__atomic_load_n(&cpu.in_user, __ATOMIC_SEQ_CST)) continue;
+        apic_send_ipi(cpu.apic_id, kTlbFlushVector);
+        waiting = true;
+    }
+    if (!waiting) return;
+    for (uint32_t i = 0; i < g_cpu_count; ++i) {
+        PerCpu& cpu = g_cpus[i];
+        if (&cpu == &self) continue;
+        while (__atomic_load_n(&cpu.in_user, __ATOMIC_SEQ_CST) &&
+               __atomic_load_n(&cpu.tlb_generation, __ATOMIC_ACQUIRE) < generation)
+            cpu_relax();
+    }
+}
+
+void tlb_flush_interrupt() {
+    const uint64_t generation = __atomic_load_n(&g_tlb_generation, __ATOMIC_ACQUIRE);
+    flush_tlb();
+    __atomic_store_n(&this_cpu().tlb_generation, generation, __ATOMIC_RELEASE);
+}
+
+void cpu_kick(PerCpu& cpu) { apic_send_ipi(cpu.apic_id, kRescheduleVector); }
+
+void smp_start(const abi::BootInfo& info) {
+    g_cpus[0].apic_id = apic_ready() ? apic_id() : 0;
+    g_cpus[0].online = true;
+    uint32_t wanted = info.vcpu_count ? info.vcpu_count : 1;
+    if (wanted > kMaxCpus) wanted = kMaxCpus;
+    if (wanted > 1 && !apic_ready()) {
+        klog("utx: no local APIC: running on one vCPU\n");
+        return;
+    }
+    const bool qemu = info.flags & abi::kBootFlagQemu;
+    if (qemu)
+        memcpy(phys_to_virt(abi::kApTrampolineGpa), ap_trampoline,
+               size_t(ap_trampoline_end - ap_trampoline));
+    for (uint32_t i = 1; i < wanted; ++i) {
+        PerCpu& cpu = g_cpus[i];
+        cpu.index = i;
+        cpu.idle = sched_create_idle(kIdleStackSize);
+        if (!cpu.idle || !hypercall_cpu_init(cpu)) panic("out of memory for CPU %u", i);
+        cpu.current = cpu.idle;
+        const uint64_t rsp = cpu.idle->kernel_stack_top;
+        const uint64_t rdi = reinterpret_cast<uint64_t>(&cpu);
+        const uint64_t entry = reinterpret_cast<uint64_t>(&ap_entry);
+        if (qemu) {
+            auto* params = static_cast<ApTrampolineParams*>(phys_to_virt(
+                abi::kApTrampolineGpa + uint64_t(ap_trampoline_params - ap_trampoline)));
+            *params = {abi::kBootPageTablesGpa, rsp, rdi, entry};
+            apic_start_cpu(i, uint8_t(abi::kApTrampolineGpa >> 12));
+        } else if (int64_t rc = host_start_cpu(i, entry, rsp, rdi); rc < 0) {
+            panic("the VMM cannot start vCPU %u: %s", i, errno_name(int(-rc)));
+        }
+        if (!wait_online(cpu)) {
+            klog("utx: vCPU %u did not start; running on %u\n", i, i);
+            break;
+        }
+        g_cpu_count = i + 1;
+    }
+}
+
+}  // namespace utx::kernel
+
+using namespace utx::kernel;
+
+// A CPU other than the first, on its idle thread's stack (ap_entry).
+extern "C" [[noreturn]] void ap_main(PerCpu* cpu) {
+    current_address_space().page_table().activate();
+    cpu_init(*cpu, cpu->idle->kernel_stack_top);
+    fpu_init();
+    protection_init();
+    apic_init_cpu();
+    cpu->apic_id = apic_id();
+    __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE);
+    kernel_lock();
+    sched_idle();
+}

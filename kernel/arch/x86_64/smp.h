@@ -1,0 +1,47 @@
+// kernel/arch/x86_64/smp.h: more than one vCPU: starting them, the kernel lock, IPIs and
+// TLB shootdowns.
+//
+// The kernel runs under one lock (a ticket lock): a CPU takes it when it enters the kernel
+// from the application and gives it back on the way out, or while it idles. Inside the
+// kernel, interrupts stay off (except in the idle loop), so kernel code is written as for
+// one CPU. Threads run in parallel wherever they spend their time: in the application.
+#pragma once
+#include <stdint.h>
+
+#include "kernel/arch/x86_64/cpu.h"
+
+namespace utx::abi {
+struct BootInfo;
+}
+
+namespace utx::kernel {
+
+uint32_t cpu_count();         // CPUs online
+PerCpu& cpu_at(uint32_t index);  // index < cpu_count()
+
+// The first CPU's block (index 0), before anything else in kernel_main.
+PerCpu& boot_cpu();
+// Starts the other vCPUs (BootInfo.vcpu_count), each into its idle thread. Under the QEMU
+// backend through INIT and STARTUP IPIs into a real-mode trampoline; under our VMM, which
+// enters long mode directly, with a hypercall. Called by the first CPU holding the lock.
+void smp_start(const abi::BootInfo& info);
+
+void kernel_lock();
+void kernel_unlock();
+// Entering the kernel from the application (syscall, exception, interrupt): takes the
+// lock and applies any TLB flush requested meanwhile.
+void kernel_enter();
+// Leaving it for the application: gives the lock back.
+void kernel_exit();
+
+// After changing or removing page table entries of the application: every other CPU that
+// may hold them in its TLB flushes before this returns (the local TLB was flushed page by
+// page already). Frames unmapped may be reused only after this.
+void tlb_shootdown();
+// kTlbFlushVector arrived.
+void tlb_flush_interrupt();
+
+// Wakes `cpu` from its idle halt (kRescheduleVector).
+void cpu_kick(PerCpu& cpu);
+
+}  // namespace utx::kernel
