@@ -1,7 +1,10 @@
-// syscall-shim/sys_time.cpp: clocks and sleeping, from the TSC (kernel/time).
+// syscall-shim/sys_time.cpp: clocks and sleeping, from the TSC (kernel/time). Programs
+// mostly read the clocks through the vDSO instead (kernel/vdso): these are its fallback and
+// what a program calling syscall() directly gets, with the same results.
 #include "kernel/time.h"
-#include "syscall-shim/handlers.h"
 #include "kernel/mm/user_access.h"
+#include "kernel/vdso/vvar.h"
+#include "syscall-shim/handlers.h"
 
 namespace utx::kernel {
 namespace {
@@ -9,37 +12,19 @@ namespace {
 struct Timespec {
     int64_t sec, nsec;
 };
-constexpr uint64_t kNsPerSec = 1'000'000'000ULL;
-constexpr int64_t kCoarseResolutionNs = 4'000'000;  // one jiffy at HZ=250
+constexpr uint64_t kNsPerSec = vdso::kNsPerSec;
+using vdso::kMonotonic, vdso::kMonotonicCoarse, vdso::kMonotonicRaw, vdso::kProcessCputime,
+    vdso::kRealtimeCoarse, vdso::kThreadCputime;
 
-enum Clock {
-    kRealtime = 0, kMonotonic = 1, kProcessCputime = 2, kThreadCputime = 3,
-    kMonotonicRaw = 4, kRealtimeCoarse = 5, kMonotonicCoarse = 6, kBoottime = 7,
-    kRealtimeAlarm = 8, kBoottimeAlarm = 9, kTai = 11,
-};
-
-// Nanoseconds on `clock`, or -EINVAL.
+// Nanoseconds on `clock`, or -EINVAL. The clocks from the TSC are computed as the vDSO
+// computes them (kernel/vdso/vvar.h).
 int64_t clock_now(uint64_t clock) {
-    switch (clock) {
-        case kRealtime:
-        case kRealtimeCoarse:
-        case kRealtimeAlarm:
-            return int64_t(realtime_ns());
-        case kTai:
-            return int64_t(realtime_ns() + 37 * kNsPerSec);
-        case kMonotonic:
-        case kMonotonicRaw:
-        case kMonotonicCoarse:
-        case kBoottime:
-        case kBoottimeAlarm:
-            return int64_t(monotonic_ns());
-        case kProcessCputime:
-        case kThreadCputime:
-            // One thread that never waits for another: its CPU time is its lifetime.
-            return int64_t(boot_ns());
-        default:
-            return -EINVAL;
-    }
+    if (clock == kProcessCputime || clock == kThreadCputime)
+        // One thread that never waits for another: its CPU time is its lifetime.
+        return int64_t(boot_ns());
+    uint64_t ns;
+    if (clock > 0xffff'ffff || !clock_read_ns(uint32_t(clock), &ns)) return -EINVAL;
+    return int64_t(ns);
 }
 
 Timespec to_timespec(uint64_t ns) { return {int64_t(ns / kNsPerSec), int64_t(ns % kNsPerSec)}; }
@@ -71,9 +56,10 @@ int64_t sys_clock_gettime(SyscallArgs& a) {
 }
 
 int64_t sys_clock_getres(SyscallArgs& a) {
-    if (clock_now(a.arg[0]) < 0) return -EINVAL;
-    const bool coarse = a.arg[0] == kRealtimeCoarse || a.arg[0] == kMonotonicCoarse;
-    Timespec res{0, coarse ? kCoarseResolutionNs : 1};
+    const int64_t now = clock_now(a.arg[0]);
+    if (now < 0) return now;
+    const bool cpu_clock = a.arg[0] == kProcessCputime || a.arg[0] == kThreadCputime;
+    Timespec res = to_timespec(cpu_clock ? 1 : clock_resolution_ns(uint32_t(a.arg[0])));
     if (!a.arg[1]) return 0;
     return UserPtr<Timespec>(a.arg[1]).write(res) ? 0 : -EFAULT;
 }
@@ -87,8 +73,8 @@ int64_t sys_gettimeofday(SyscallArgs& a) {
         !UserPtr<Timeval>(a.arg[0]).write({int64_t(ns / kNsPerSec), int64_t(ns % kNsPerSec / 1000)}))
         return -EFAULT;
     if (a.arg[1]) {
-        const int32_t tz[2] = {0, 0};
-        if (!copy_to_user(a.arg[1], tz, sizeof tz)) return -EFAULT;
+        const Timezone tz = clock_timezone();
+        if (!UserPtr<Timezone>(a.arg[1]).write(tz)) return -EFAULT;
     }
     return 0;
 }

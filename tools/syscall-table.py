@@ -21,6 +21,13 @@ def main():
     text = ["# Linux system calls in utx", "",
             "Generated from `syscall-shim/syscalls.def` by `tools/syscall-table.py` at every build; "
             "do not edit.", "",
+            "Every program also gets a vDSO (`AT_SYSINFO_EHDR`; kernel/vdso) whose `__vdso_clock_gettime`, "
+            "`__vdso_gettimeofday`, `__vdso_time`, `__vdso_clock_getres` and `__vdso_getcpu` (version "
+            "LINUX_2.6, as on Linux) glibc and musl call instead of these system calls: the clocks are "
+            "read from the TSC and the kernel's vvar page in user mode, with the kernel's own arithmetic, "
+            "so such calls never enter the kernel and do not show in `utx-run --trace`. What the vDSO does "
+            "not serve (CPU-time clocks, invalid clock ids) it passes to the system call, errors included.",
+            "",
             " · ".join(f"{k}: {counts.get(k, 0)}" for k in ("implemented", "partial", "stub", "missing")),
             "", "| syscall | x86-64 | riscv64 | status | note |", "| --- | --- | --- | --- | --- |"]
     order = {"implemented": 0, "partial": 1, "stub": 2, "missing": 3}

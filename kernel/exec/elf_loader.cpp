@@ -5,6 +5,7 @@
 #include "kernel/mm/memory.h"
 #include "kernel/process.h"
 #include "kernel/random.h"
+#include "kernel/vdso/vdso.h"
 
 namespace utx::kernel {
 namespace {
@@ -29,7 +30,7 @@ enum AuxType : uint64_t {
     AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_BASE = 7,
     AT_FLAGS = 8, AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12, AT_GID = 13, AT_EGID = 14,
     AT_PLATFORM = 15, AT_HWCAP = 16, AT_CLKTCK = 17, AT_SECURE = 23, AT_RANDOM = 25,
-    AT_HWCAP2 = 26, AT_EXECFN = 31, AT_MINSIGSTKSZ = 51,
+    AT_HWCAP2 = 26, AT_EXECFN = 31, AT_SYSINFO_EHDR = 33, AT_MINSIGSTKSZ = 51,
 };
 
 uint32_t prot_of(uint32_t pflags) {
@@ -145,6 +146,10 @@ int64_t exec_load(AddressSpace& as, const ExecFile& file, const ExecArgs& args,
                        kVmaGrowsDown | kVmaStack))
         return -ENOMEM;
     as.set_mmap_base(page_down(stack_top - stack_limit - (128ULL << 20) - ((rnd[2] & 0xffff) << 12)));
+    // The vDSO and its vvar page: the first mapping of the mmap area, as where Linux 6.x
+    // puts them (libc finds it by AT_SYSINFO_EHDR).
+    const int64_t vdso_base = vdso_map(as);
+    if (vdso_base < 0) return vdso_base;
 
     StackWriter st(as, stack_top);
     // Strings: exec path, platform, random bytes, then the argument and environment strings.
@@ -168,6 +173,7 @@ int64_t exec_load(AddressSpace& as, const ExecFile& file, const ExecArgs& args,
     uint32_t hwcap_regs[4];
     cpuid(1, 0, hwcap_regs);
     const uint64_t aux[][2] = {
+        {AT_SYSINFO_EHDR, uint64_t(vdso_base)},
         {AT_PHDR, phdr_addr},        {AT_PHENT, sizeof(Elf64Phdr)},
         {AT_PHNUM, eh.phnum},        {AT_PAGESZ, kPageSize},
         {AT_BASE, 0},                {AT_FLAGS, 0},

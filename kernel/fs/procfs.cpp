@@ -71,6 +71,7 @@ void write_maps(Inode* dir) {
                  v.file ? 's' : 'p');
         if (v.flags & kVmaHeap) b.append("                          [heap]");
         if (v.flags & kVmaStack) b.append("                          [stack]");
+        if (v.special) b.append("                          %s", v.special->name);
         b.append("\n");
     }
     put_file(dir, "maps", b.data(), b.length());

@@ -23,11 +23,16 @@ AddressSpace g_address_space;
 constexpr uint64_t kStackGuardGap = 256 * kPageSize;
 
 // Whether `b` continues `a` (which ends where b starts) as one mapping: the same kind and,
-// for a file, the next pages of it.
+// for a file or a special mapping, the next pages of it.
 bool continues(const Vma& a, const Vma& b) {
     return a.end == b.start && a.prot == b.prot && a.flags == b.flags && a.file == b.file &&
-           (!a.file || a.pgoff + (a.end - a.start) / kPageSize == b.pgoff);
+           a.special == b.special &&
+           ((!a.file && !a.special) || a.pgoff + (a.end - a.start) / kPageSize == b.pgoff);
 }
+
+// Whether the frames mapped by `v` are its own, to free when it goes: not a file's pages,
+// not the kernel's.
+bool owns_frames(const Vma& v) { return !v.file && !(v.special && v.special->kernel_frames); }
 
 // A VMA's share of its file: each holds one reference.
 void hold_file(const Vma& v) {
@@ -42,7 +47,7 @@ Vma part_of(const Vma& v, uint64_t start, uint64_t end) {
     Vma part = v;
     part.start = start;
     part.end = end;
-    if (v.file) part.pgoff = v.pgoff + (start - v.start) / kPageSize;
+    if (v.file || v.special) part.pgoff = v.pgoff + (start - v.start) / kPageSize;
     hold_file(part);
     return part;
 }
@@ -157,7 +162,7 @@ void AddressSpace::remove(uint64_t start, uint64_t end) {
     size_t w = 0;
     for (size_t r = 0; r < count_; ++r) {
         if (vmas_[r].start >= start && vmas_[r].end <= end) {
-            unmap_pages(vmas_[r].start, vmas_[r].end, !vmas_[r].file);
+            unmap_pages(vmas_[r].start, vmas_[r].end, owns_frames(vmas_[r]));
             drop_file(vmas_[r]);  // after the pages are out of the tables: it may free them
             continue;
         }
@@ -185,7 +190,12 @@ uint64_t AddressSpace::find_gap(uint64_t len) const {
 }
 
 bool AddressSpace::add_region(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags) {
-    return insert(Vma{start, end, prot, flags, nullptr, 0});
+    return insert(Vma{start, end, prot, flags, nullptr, 0, nullptr});
+}
+
+bool AddressSpace::add_special(uint64_t start, uint64_t end, uint32_t prot,
+                               const SpecialMapping& special) {
+    return insert(Vma{start, end, prot, 0, nullptr, 0, &special});
 }
 
 int64_t AddressSpace::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
@@ -211,7 +221,7 @@ int64_t AddressSpace::mmap(uint64_t addr, uint64_t len, uint32_t prot, uint32_t 
         if (!addr) return -ENOMEM;
     }
     uint32_t vflags = flags & kMapGrowsDown ? kVmaGrowsDown : 0;
-    Vma v{addr, addr + len, prot & 7, vflags, nullptr, 0};
+    Vma v{addr, addr + len, prot & 7, vflags, nullptr, 0, nullptr};
     if (backing) {
         v.file = backing->file;
         v.pgoff = backing->pgoff;
@@ -239,11 +249,14 @@ int64_t AddressSpace::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
     if (end < addr || end > kUserTop) return -ENOMEM;
     if (len == 0) return 0;
     if (!fully_mapped(addr, end)) return -ENOMEM;
-    // A shared mapping of a file opened read-only can never be written through.
-    for (size_t i = 0; i < count_ && (prot & kProtWrite); ++i)
-        if (vmas_[i].start < end && addr < vmas_[i].end && vmas_[i].file &&
-            !(vmas_[i].flags & kVmaMayWrite))
-            return -EACCES;
+    // A shared mapping of a file opened read-only can never be written through, and a
+    // special mapping gets no more than its max_prot (the vvar page stays read-only).
+    for (size_t i = 0; i < count_; ++i) {
+        const Vma& v = vmas_[i];
+        if (v.end <= addr || end <= v.start) continue;
+        if ((prot & kProtWrite) && v.file && !(v.flags & kVmaMayWrite)) return -EACCES;
+        if (v.special && (prot & ~v.special->max_prot)) return -EACCES;
+    }
     if (!split_at(addr) || !split_at(end)) return -ENOMEM;
     bool changed = false;
     for (size_t i = 0; i < count_; ++i) {
@@ -267,6 +280,8 @@ int64_t AddressSpace::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_l
     int i = find(old_addr);
     if (i < 0 || vmas_[i].end < old_addr + old_len) return -EFAULT;
     Vma v = vmas_[i];
+    // A special mapping moves or shrinks but never grows (Linux's VM_DONTEXPAND).
+    if (v.special && new_len > old_len) return -EFAULT;
     if (flags & kMremapFixed) {
         if ((new_addr & (kPageSize - 1)) || new_addr > kUserTop - new_len) return -EINVAL;
         if (new_addr < old_addr + old_len && old_addr < new_addr + new_len) return -EINVAL;
@@ -295,7 +310,8 @@ int64_t AddressSpace::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_l
     for (uint64_t off = 0; off < move; off += kPageSize) {
         uint64_t pa = pt_.unmap(old_addr + off);
         // A file page left unmapped is faulted in again; anonymous memory would be lost.
-        if (pa && !pt_.map(new_addr + off, pa, pte_flags_for(v.prot)) && !v.file) frame_free(pa);
+        if (pa && !pt_.map(new_addr + off, pa, pte_flags_for(v.prot)) && owns_frames(v))
+            frame_free(pa);
     }
     tlb_shootdown();  // other CPUs stop using the old addresses
     remove(old_addr, old_addr + old_len);
@@ -318,7 +334,7 @@ int64_t AddressSpace::madvise(uint64_t addr, uint64_t len, int advice) {
                 const uint64_t first = v.pgoff + (a - v.start) / kPageSize;
                 vfs().punch_hole(v.file, first * kPageSize, stop - a);
             }
-            unmap_pages(a, stop, !v.file);
+            unmap_pages(a, stop, owns_frames(v));
             a = stop;
         }
     }
@@ -330,7 +346,7 @@ uint64_t AddressSpace::brk(uint64_t new_brk) {
     uint64_t old_top = page_up(brk_), new_top = page_up(new_brk);
     if (new_top > old_top) {
         if (new_top > mmap_base_ || !range_free(old_top, new_top)) return brk_;
-        if (!insert(Vma{old_top, new_top, kProtRead | kProtWrite, kVmaHeap, nullptr, 0}))
+        if (!insert(Vma{old_top, new_top, kProtRead | kProtWrite, kVmaHeap, nullptr, 0, nullptr}))
             return brk_;
     } else if (new_top < old_top) {
         remove(new_top, old_top);
@@ -370,6 +386,7 @@ AddressSpace::Fault AddressSpace::handle_fault(uint64_t addr, bool write, bool e
     uint64_t va = page_down(addr);
     if (pt_.lookup(va)) return Fault::Resolved;  // another path mapped it already
     if (v.file) return map_file_page(v, va);
+    if (v.special) return map_special_page(v, va);
     uint64_t pa = frame_alloc();
     if (!pa) return Fault::OutOfMemory;
     if (!pt_.map(va, pa, pte_flags_for(v.prot))) {
@@ -388,6 +405,17 @@ AddressSpace::Fault AddressSpace::map_file_page(const Vma& v, uint64_t va) {
     if (!page.ok()) return Fault::Bus;
     if (!pt_.map(va, virt_to_phys(reinterpret_cast<uint64_t>(*page)), pte_flags_for(v.prot)))
         return Fault::OutOfMemory;
+    return Fault::Resolved;
+}
+
+AddressSpace::Fault AddressSpace::map_special_page(const Vma& v, uint64_t va) {
+    const int64_t pa = v.special->page(v.pgoff + (va - v.start) / kPageSize);
+    if (pa == -ENOMEM) return Fault::OutOfMemory;
+    if (pa < 0) return Fault::Bus;
+    if (!pt_.map(va, uint64_t(pa), pte_flags_for(v.prot))) {
+        if (owns_frames(v)) frame_free(uint64_t(pa));
+        return Fault::OutOfMemory;
+    }
     return Fault::Resolved;
 }
 

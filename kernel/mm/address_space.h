@@ -19,6 +19,18 @@ inline constexpr uint32_t kProtRead = 1, kProtWrite = 2, kProtExec = 4;
 inline constexpr uint32_t kVmaGrowsDown = 1, kVmaHeap = 2, kVmaStack = 4;
 inline constexpr uint32_t kVmaMayWrite = 8;  // a shared file mapping whose file is writable
 
+// Pages that the kernel provides rather than a file or anonymous memory (Linux's
+// vm_special_mapping): the vDSO and its vvar page (kernel/vdso).
+struct SpecialMapping {
+    const char* name;  // as /proc/self/maps shows it, e.g. "[vdso]"
+    // The frame for page `index` of the mapping, or -EFAULT past its end (SIGBUS) or -ENOMEM.
+    int64_t (*page)(uint64_t index);
+    // The frames are the kernel's, shared by every mapping of them and never freed; otherwise
+    // each page is a frame of the mapping's own, freed with it as anonymous memory is.
+    bool kernel_frames;
+    uint32_t max_prot;  // what mprotect may give it (Linux's VM_MAY*); more is EACCES
+};
+
 struct Vma {
     uint64_t start, end;
     uint32_t prot;
@@ -27,6 +39,8 @@ struct Vma {
     // `pgoff` at `start`, and holds a reference to the file; null for anonymous memory.
     minifs::Inode* file;
     uint64_t pgoff;
+    // A special mapping maps its page `pgoff` at `start`; null otherwise.
+    const SpecialMapping* special;
 };
 
 // What mmap maps for MAP_SHARED of a file: its pages from `pgoff`.
@@ -54,6 +68,10 @@ public:
 
     // Creates a mapping for the ELF loader and the stack (no overlap checks beyond errors).
     bool add_region(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags);
+    // Creates a special mapping of `special`'s pages from page 0 at `start` (a free range).
+    bool add_special(uint64_t start, uint64_t end, uint32_t prot, const SpecialMapping& special);
+    // Where mmap would put `len` bytes with no address hint; 0 when there is no room.
+    uint64_t unmapped_area(uint64_t len) const { return find_gap(len); }
     void set_brk_start(uint64_t start) { brk_start_ = brk_ = start; }
     void set_mmap_base(uint64_t base) { mmap_base_ = base; }
 
@@ -82,6 +100,7 @@ private:
     // Clears the page table entries; frees the frames unless a file owns them.
     void unmap_pages(uint64_t start, uint64_t end, bool free_frames);
     Fault map_file_page(const Vma& v, uint64_t va);
+    Fault map_special_page(const Vma& v, uint64_t va);
     bool range_free(uint64_t start, uint64_t end) const;
     uint64_t find_gap(uint64_t len) const;
     void remove(uint64_t start, uint64_t end);

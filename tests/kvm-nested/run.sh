@@ -154,6 +154,7 @@ CASES=(
     'openmp_2cpu|$RUN ${RUN:+-c 2} ./t/openmp|'
     'tls|$RUN ./t/tls|'
     'uname|$RUN ./t/uname|'
+    'vdso|$RUN ./t/vdso|'
     'busybox_echo|$RUN ./bin/busybox echo hello world|'
     'busybox_seq|$RUN ./bin/busybox seq 1 1000|'
     'busybox_sha256sum|$RUN ./bin/busybox sha256sum|sha_input'
