@@ -60,6 +60,7 @@ void CodeMap::descend(const Decoder& decoder, std::vector<uint64_t> work) {
             if (overlaps) break;
             region->slot[offset] = static_cast<int32_t>(insns_.size());
             for (size_t i = offset + 1; i < end; ++i) region->slot[i] = kInterior;
+            insn.swept = sweeping_;
             insns_.push_back(insn);
             if (insn.flow == Flow::Jump || insn.flow == Flow::CondJump || insn.flow == Flow::Call)
                 work.push_back(insn.target);
@@ -74,6 +75,7 @@ void CodeMap::descend(const Decoder& decoder, std::vector<uint64_t> work) {
 // which is disassembled recursively right away (it may fill other gaps too).
 void CodeMap::sweep_gaps(const Decoder& decoder) {
     const size_t before = insns_.size();
+    sweeping_ = true;
     for (Region& region : regions_) {
         size_t offset = 0;
         const size_t size = region.bytes.size();
@@ -109,6 +111,7 @@ void CodeMap::sweep_gaps(const Decoder& decoder) {
         }
     }
     swept_ = insns_.size() - before;
+    sweeping_ = false;
 }
 
 void CodeMap::finish() {

@@ -25,6 +25,8 @@ class CodeMap {
     // Direct jumps, branches and calls whose target is `addr`.
     std::span<const uint32_t> branch_preds(uint64_t addr) const;
     bool is_function_start(uint64_t addr) const;
+    // Every known function start, sorted: seeds, call targets and presumed gap starts.
+    const std::vector<uint64_t>& function_starts() const { return function_starts_; }
     // The closest function start at or below `addr` (0 when none).
     uint64_t function_of(uint64_t addr) const;
     // False for a direct call to a function that never returns (exit, abort, __libc_fatal):
@@ -55,6 +57,7 @@ class CodeMap {
     std::vector<uint32_t> pred_sources_;                // sources in preds_ order
     std::vector<uint64_t> noreturn_;                    // sorted function starts
     size_t swept_ = 0;
+    bool sweeping_ = false;
 };
 
 }  // namespace utx::analyze

@@ -118,10 +118,14 @@ class Cursor {
 
 }  // namespace
 
-std::vector<uint64_t> eh_frame_function_starts(std::span<const uint8_t> section,
-                                               uint64_t section_addr) {
-    std::vector<uint64_t> starts;
-    std::unordered_map<size_t, uint8_t> fde_encoding_of_cie;
+std::vector<Fde> eh_frame_fdes(std::span<const uint8_t> section, uint64_t section_addr) {
+    struct Cie {
+        uint8_t fde_encoding = 0;
+        uint8_t lsda_encoding = 0xff;  // DW_EH_PE_omit
+        bool augmented = false;        // 'z': FDEs carry augmentation data
+    };
+    std::vector<Fde> fdes;
+    std::unordered_map<size_t, Cie> cies;
     size_t pos = 0;
     while (section.size() - pos >= 4) {
         Cursor header(section, pos, section.size());
@@ -134,6 +138,7 @@ std::vector<uint64_t> eh_frame_function_starts(std::span<const uint8_t> section,
         Cursor c(section, body, end);
         const uint32_t id = c.fixed<uint32_t>();
         if (id == 0) {  // CIE
+            Cie cie;
             const uint8_t version = c.fixed<uint8_t>();
             const std::string augmentation = c.cstring();
             c.uleb();  // code alignment
@@ -142,15 +147,15 @@ std::vector<uint64_t> eh_frame_function_starts(std::span<const uint8_t> section,
                 c.fixed<uint8_t>();
             else
                 c.uleb();  // return register
-            uint8_t fde_encoding = 0;
             if (!augmentation.empty() && augmentation[0] == 'z') {
+                cie.augmented = true;
                 c.uleb();
                 for (size_t i = 1; i < augmentation.size() && c.ok(); ++i) {
                     const char a = augmentation[i];
                     if (a == 'R')
-                        fde_encoding = c.fixed<uint8_t>();
+                        cie.fde_encoding = c.fixed<uint8_t>();
                     else if (a == 'L')
-                        c.fixed<uint8_t>();
+                        cie.lsda_encoding = c.fixed<uint8_t>();
                     else if (a == 'P') {
                         const uint8_t enc = c.fixed<uint8_t>();
                         c.pointer(enc & 0x7f, section_addr + c.pos());
@@ -158,20 +163,75 @@ std::vector<uint64_t> eh_frame_function_starts(std::span<const uint8_t> section,
                         break;
                 }
             }
-            if (c.ok()) fde_encoding_of_cie[pos] = fde_encoding;
+            if (c.ok()) cies[pos] = cie;
         } else {  // FDE: id is the distance back to its CIE
             const size_t id_pos = body;
-            if (id <= id_pos) {
-                const auto cie = fde_encoding_of_cie.find(id_pos - id);
-                if (cie != fde_encoding_of_cie.end()) {
-                    const auto start = c.pointer(cie->second, section_addr + c.pos());
-                    if (c.ok() && start && *start != 0) starts.push_back(*start);
+            const auto cie = id <= id_pos ? cies.find(id_pos - id) : cies.end();
+            if (cie != cies.end()) {
+                Fde fde;
+                const auto start = c.pointer(cie->second.fde_encoding, section_addr + c.pos());
+                const bool start_ok = c.ok();
+                // The range has the format of the start but is never relative.
+                const auto size = c.pointer(cie->second.fde_encoding & 0x0f, 0);
+                if (cie->second.augmented && cie->second.lsda_encoding != 0xff) {
+                    c.uleb();  // augmentation data length
+                    const uint8_t enc = cie->second.lsda_encoding;
+                    const auto lsda = c.pointer(enc & 0x7f, section_addr + c.pos());
+                    if (c.ok() && lsda && *lsda != 0) {
+                        fde.lsda = lsda;
+                        fde.lsda_indirect = (enc & 0x80) != 0;
+                    } else if (!c.ok() || !lsda) {
+                        fde.lsda_unreadable = true;
+                    }
+                }
+                if (start_ok && start && *start != 0) {
+                    fde.start = *start;
+                    fde.size = c.ok() ? size.value_or(0) : 0;
+                    fdes.push_back(fde);
                 }
             }
         }
         pos = end;
     }
+    return fdes;
+}
+
+std::vector<uint64_t> eh_frame_function_starts(std::span<const uint8_t> section,
+                                               uint64_t section_addr) {
+    std::vector<uint64_t> starts;
+    for (const Fde& fde : eh_frame_fdes(section, section_addr)) starts.push_back(fde.start);
     return starts;
+}
+
+std::vector<uint64_t> lsda_landing_pads(std::span<const uint8_t> bytes, uint64_t lsda_addr,
+                                        uint64_t function_start) {
+    std::vector<uint64_t> pads;
+    Cursor c(bytes, 0, bytes.size());
+    const uint8_t lpstart_encoding = c.fixed<uint8_t>();
+    uint64_t lpstart = function_start;
+    if (lpstart_encoding != 0xff) {
+        const auto base = c.pointer(lpstart_encoding, lsda_addr + c.pos());
+        if (!base) return pads;
+        lpstart = *base;
+    }
+    const uint8_t ttype_encoding = c.fixed<uint8_t>();
+    if (ttype_encoding != 0xff) c.uleb();  // offset of the type table
+    const uint8_t call_site_encoding = c.fixed<uint8_t>();
+    const uint64_t table_size = c.uleb();
+    if (!c.ok() || table_size > bytes.size() - c.pos()) return pads;
+    const size_t table_end = c.pos() + table_size;
+    // Call-site fields are offsets from lpstart: read them without any pc-relative base.
+    const uint8_t format = call_site_encoding & 0x0f;
+    Cursor table(bytes, c.pos(), table_end);
+    while (table.ok() && table.pos() < table_end) {
+        table.pointer(format, 0);  // start of the region
+        table.pointer(format, 0);  // its length
+        const auto pad = table.pointer(format, 0);
+        table.uleb();  // action
+        if (!table.ok() || !pad) break;
+        if (*pad != 0) pads.push_back(lpstart + *pad);
+    }
+    return pads;
 }
 
 }  // namespace utx::analyze

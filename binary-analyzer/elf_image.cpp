@@ -151,4 +151,15 @@ std::optional<uint64_t> ElfImage::read_constant(uint64_t vaddr, unsigned size) c
     return std::nullopt;
 }
 
+std::span<const uint8_t> ElfImage::loaded_bytes(uint64_t vaddr) const {
+    for (const LoadSegment& segment : segments_) {
+        if (vaddr < segment.vaddr || vaddr - segment.vaddr >= segment.filesz) continue;
+        const uint64_t offset = segment.offset + (vaddr - segment.vaddr);
+        const uint64_t end = segment.offset + segment.filesz;
+        if (end > bytes_.size() || offset >= end) return {};
+        return std::span<const uint8_t>(bytes_).subspan(offset, end - offset);
+    }
+    return {};
+}
+
 }  // namespace utx::analyze

@@ -58,6 +58,13 @@ class ElfImage {
     // Reads `size` (1, 2, 4 or 8) bytes at `vaddr` when they lie in a read-only,
     // file-backed part of a loaded segment (constants the program cannot change).
     std::optional<uint64_t> read_constant(uint64_t vaddr, unsigned size) const;
+    // The PT_LOAD segments, in program header order.
+    const std::vector<LoadSegment>& segments() const { return segments_; }
+    // The file-backed bytes of the segment holding `vaddr`, from `vaddr` to the end of its
+    // file data (empty when `vaddr` is in no segment's file data).
+    std::span<const uint8_t> loaded_bytes(uint64_t vaddr) const;
+    // The whole file.
+    std::span<const uint8_t> file() const { return bytes_; }
 
   private:
     ElfImage() = default;

@@ -77,6 +77,9 @@ struct Insn {
     uint8_t zero_reg = kNoReg;
     bool zero_branch = false;
     bool zero_when_taken = false;
+    // Decoded only by the linear sweep of a gap: no path from the entry point, a symbol,
+    // an unwind-table entry or a call target is known to reach it.
+    bool swept = false;
 
     uint64_t end() const { return addr + length; }
     bool falls_through() const {

@@ -27,6 +27,8 @@ uint64_t skip_padding_before(const ElfImage& image, const Decoder& decoder, uint
     return start;
 }
 
+}  // namespace
+
 std::vector<uint64_t> function_seeds(const ElfImage& image, const Decoder& decoder) {
     std::vector<uint64_t> seeds;
     if (image.entry() != 0) seeds.push_back(image.entry());
@@ -41,11 +43,14 @@ std::vector<uint64_t> function_seeds(const ElfImage& image, const Decoder& decod
     return seeds;
 }
 
-}  // namespace
-
 ObjectReport analyze_object(const ElfImage& image, std::string role, DataFlowLimits limits) {
     const std::unique_ptr<Decoder> decoder = make_decoder(image.arch(), &image);
     const CodeMap code(image, *decoder, function_seeds(image, *decoder));
+    return analyze_object(image, code, std::move(role), limits);
+}
+
+ObjectReport analyze_object(const ElfImage& image, const CodeMap& code, std::string role,
+                            DataFlowLimits limits) {
     const Abi& abi = abi_for(image.arch());
 
     const std::vector<FunctionSymbol>& symbols = image.functions();

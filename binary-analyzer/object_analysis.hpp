@@ -32,6 +32,15 @@ struct ObjectReport {
     std::vector<SiteReport> sites;
 };
 
+class CodeMap;
+class Decoder;
+
 ObjectReport analyze_object(const ElfImage& image, std::string role, DataFlowLimits limits = {});
+// The same over a code map built by the caller (the rewriter needs the map too).
+ObjectReport analyze_object(const ElfImage& image, const CodeMap& code, std::string role,
+                            DataFlowLimits limits = {});
+
+// Where disassembly starts: the entry point, function symbols and .eh_frame FDEs.
+std::vector<uint64_t> function_seeds(const ElfImage& image, const Decoder& decoder);
 
 }  // namespace utx::analyze

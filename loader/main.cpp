@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "abi/boot_info.h"
+#include "binary-analyzer/error.hpp"
 #include "loader/backend.h"
 #include "loader/boot_image.h"
 #include "loader/elf_check.h"
@@ -23,6 +24,7 @@
 #include "loader/options.h"
 #include "loader/root_image.h"
 #include "loader/unique_fd.h"
+#include "rewriter/rewriter.hpp"
 
 extern char** environ;
 
@@ -131,6 +133,23 @@ int main(int argc, char** argv) {
     if (summary.arch != ElfArch::X86_64)
         return fail(options->program + ": riscv64 programs are not supported yet",
                     kExitNotExecutable);
+
+    if (options->rewrite) {
+        // As utx-rewrite would write it: the sites become calls through the slot, which
+        // leads to the `syscall; ret` stub until the kernel fills it.
+        try {
+            utx::rewrite::Rewritten rewritten =
+                utx::rewrite::rewrite_program(options->program, std::move(program));
+            if (options->trace)
+                std::fprintf(stderr, "utx-run: --rewrite: %s\n",
+                             rewritten.report.already_rewritten
+                                 ? "already rewritten"
+                                 : utx::rewrite::summary(rewritten.report).c_str());
+            program = std::move(rewritten.bytes);
+        } catch (const utx::analyze::InputError& e) {
+            return fail(e.file() + ": " + e.what(), kExitNotExecutable);
+        }
+    }
 
     HostFs host_fs;
     std::vector<MountPoint> mount_points;

@@ -21,6 +21,8 @@ const char* usage_text() {
            "  -w DIR             the program's working directory (default /)\n"
            "  --trace            print every system call strace-style to stderr, and a summary\n"
            "  --isolate          run the program in user mode, apart from the kernel\n"
+           "  --rewrite          rewrite the program's syscall sites into calls (as utx-rewrite\n"
+           "                     does) before booting it; --no-rewrite (the default) does not\n"
            "  --backend B        kvm, qemu or auto (default: kvm, qemu when /dev/kvm is missing)\n"
            "  -h, --help         this text\n"
            "  --version          the version\n";
@@ -115,6 +117,10 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
             o.trace = true;
         } else if (a == "--isolate") {
             o.isolate = true;
+        } else if (a == "--rewrite") {
+            o.rewrite = true;
+        } else if (a == "--no-rewrite") {
+            o.rewrite = false;
         } else if (a == "--backend") {
             const char* v = value("--backend");
             if (!v) return std::nullopt;

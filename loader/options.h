@@ -15,6 +15,7 @@ struct Options {
     BackendChoice backend = BackendChoice::Auto;
     bool trace = false;
     bool isolate = false;
+    bool rewrite = false;  // --rewrite: run the program as utx-rewrite rewrites it
     bool clear_env = false;
     std::vector<std::string> extra_env;  // -e K=V, in order
     std::vector<std::string> copies;     // --copy HOST:GUEST, in order

@@ -123,20 +123,25 @@ int64_t exec_load(AddressSpace& as, const ExecFile& file, const ExecArgs& args,
     memcpy(rnd, args.random, sizeof rnd);
     // Static-PIE at a random base near where Linux puts ET_DYN programs.
     uint64_t bias = eh.type == kEtDyn ? 0x5555'5555'4000ULL + ((rnd[0] & 0x3fff) << 12) : 0;
-    uint64_t phdr_addr = 0, brk_start = 0;
+    // AT_PHDR as Linux (5.18+) finds it: where the PT_LOAD holding e_phoff maps it, which
+    // need not be the first one (utx-rewrite moves the table into a segment of its own);
+    // PT_PHDR only when no PT_LOAD holds the table.
+    uint64_t phdr_addr = 0, pt_phdr_addr = 0, brk_start = 0;
     for (unsigned i = 0; i < eh.phnum; ++i) {
         const Elf64Phdr& ph = phdrs[i];
         if (ph.type == kPtInterp) return -ENOEXEC;
-        if (ph.type == kPtPhdr) phdr_addr = ph.vaddr + bias;
+        if (ph.type == kPtPhdr) pt_phdr_addr = ph.vaddr + bias;
         if (ph.type != kPtLoad) continue;
         if (ph.offset > size || ph.filesz > size - ph.offset || ph.filesz > ph.memsz ||
             ph.vaddr + bias + ph.memsz > kUserTop)
             return -ENOEXEC;
         if (!load_segment(as, file, ph, bias)) return -ENOMEM;
-        if (!phdr_addr && ph.offset == 0) phdr_addr = ph.vaddr + bias + eh.phoff;
+        if (ph.offset <= eh.phoff && eh.phoff - ph.offset < ph.filesz)
+            phdr_addr = ph.vaddr + bias + (eh.phoff - ph.offset);
         uint64_t end = ph.vaddr + bias + ph.memsz;
         if (end > brk_start) brk_start = end;
     }
+    if (!phdr_addr) phdr_addr = pt_phdr_addr;
     as.set_brk_start(page_up(brk_start));
 
     // The stack: 8 MiB that grow on demand below a slightly random top, like Linux.

@@ -41,9 +41,20 @@ TEST(Options, DefaultsWithJustAProgram) {
     EXPECT_EQ(p.options->backend, BackendChoice::Auto);
     EXPECT_FALSE(p.options->trace);
     EXPECT_FALSE(p.options->isolate);
+    EXPECT_FALSE(p.options->rewrite);
     EXPECT_FALSE(p.options->clear_env);
     EXPECT_FALSE(p.options->help);
     EXPECT_TRUE(p.options->extra_env.empty());
+}
+
+TEST(Options, RewriteAndNoRewrite) {
+    Parsed p = parse({"--rewrite", "./prog", "--no-rewrite"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_TRUE(p.options->rewrite);  // after the program: its own argument
+    EXPECT_EQ(p.options->args, std::vector<std::string>{"--no-rewrite"});
+    p = parse({"--rewrite", "--no-rewrite", "./prog"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_FALSE(p.options->rewrite);  // the last one counts
 }
 
 TEST(Options, NoProgram) {
