@@ -2,6 +2,9 @@
 // program (CLOCK_MONOTONIC) so that neither process start nor a VM's boot counts. Prints
 // "key value" lines: create_join_us (one pthread_create + pthread_join) and pingpong_us (one
 // round trip: two futex wakes and two waits between two threads).
+//
+// `thread_work parallel T N`: a CPU-bound computation of N steps split over T threads (no
+// shared data, no system calls while they compute); prints parallel_ms, the wall time.
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -42,7 +45,31 @@ static void *pong(void *arg) {
     return NULL;
 }
 
+static void *compute(void *arg) {
+    // A linear congruential walk: nothing for the compiler to fold, nothing shared.
+    const long steps = *(long *)arg;
+    unsigned long x = (unsigned long)steps;
+    for (long i = 0; i < steps; ++i) x = x * 6364136223846793005UL + 1442695040888963407UL;
+    *(long *)arg = (long)(x >> 33);
+    return NULL;
+}
+
+static int parallel(long threads, long steps) {
+    pthread_t t[256];
+    long share[256];
+    if (threads < 1 || threads > 256) return 2;
+    const double t0 = now_us();
+    for (long i = 0; i < threads; ++i) {
+        share[i] = steps / threads;
+        if (pthread_create(&t[i], NULL, compute, &share[i]) != 0) return 1;
+    }
+    for (long i = 0; i < threads; ++i) pthread_join(t[i], NULL);
+    printf("parallel_ms %.3f\n", (now_us() - t0) / 1e3);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 4 && argv[1][0] == 'p') return parallel(atol(argv[2]), atol(argv[3]));
     const long threads = argc > 1 ? atol(argv[1]) : 2000;
     rounds = argc > 2 ? atol(argv[2]) : 20000;
     double t0 = now_us();
