@@ -195,6 +195,12 @@ def test_bad_environment_entry():
     assert "NOEQUALS" in line
 
 
+@pytest.mark.parametrize("value", ["0", "65", "two", "2x", ""])
+def test_bad_cpu_count(value):
+    line = one_error_line(run("-c", value, BUSYBOX, "true"), 2)
+    assert f"invalid CPU count '{value}'" in line
+
+
 def test_bogus_backend():
     line = one_error_line(run("--backend", "bogus", BUSYBOX, "true"), 2)
     assert "bogus" in line
@@ -385,14 +391,16 @@ int main(void) { struct timespec t = {1, 0}; return nanosleep(&t, 0); }
 """
 
 
-def test_sleeping_guest_costs_the_host_no_cpu(tmp_path_factory):
-    """A guest in nanosleep halts its vCPU: the host's own accounting (utx-run and its
-    reaped children, e.g. QEMU) shows far less CPU time than the second it sleeps."""
+@pytest.mark.parametrize("cpus", ["1", "4"])
+def test_sleeping_guest_costs_the_host_no_cpu(tmp_path_factory, cpus):
+    """A guest in nanosleep halts its vCPUs, the idle ones too: the host's own accounting
+    (utx-run and its reaped children, e.g. QEMU) shows far less CPU time than the second
+    it sleeps, with one vCPU or four."""
     import resource
 
     prog = gcc_static(tmp_path_factory, "sleeper", SLEEPER)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    p = run("--backend", BACKEND, prog)
+    p = run("--backend", BACKEND, "-c", cpus, prog)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert p.returncode == 0, p.stderr
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
