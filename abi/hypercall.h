@@ -17,7 +17,8 @@ inline constexpr uint32_t kKernelTermiosSize = 36;
 
 enum HcOp : uint32_t {
     kHcWrite = 1,       // host fd (0..2), segments → bytes written or -errno
-    kHcRead = 2,        // host fd (0), segments → bytes read or -errno
+    kHcRead = 2,        // host fd (0), segments → bytes read or -errno; with args[1] = 1,
+                        // -EAGAIN instead of blocking when nothing can be read now
     kHcExit = 3,        // args[0] = exit status; args[1] = signal (0: normal exit),
                         // args[2] = fault address, args[3] = rip
     kHcClock = 4,       // → args[0] = host CLOCK_REALTIME ns, args[1] = CLOCK_MONOTONIC ns

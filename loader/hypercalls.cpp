@@ -102,6 +102,13 @@ void HypercallHandler::serve(uint32_t vcpu) {
                 result = -EBADF;
                 break;
             }
+            if (a[1] & 1) {  // the guest waits itself: never park the vCPU here
+                pollfd p{int(a[0]), POLLIN, 0};
+                if (poll(&p, 1, 0) == 0) {
+                    result = -EAGAIN;
+                    break;
+                }
+            }
             result = readv(int(a[0]), iov, int(nsegments));
             if (result < 0) result = neg_errno();
             break;

@@ -15,7 +15,9 @@
 #include "kernel/fs/vfs.h"
 #include "kernel/random.h"
 #include "kernel/sched/sched.h"
+#include "kernel/platform/hypercall.h"
 #include "kernel/signal.h"
+#include "kernel/time.h"
 #include "minifs/fs.h"
 
 namespace utx::kernel {
@@ -413,9 +415,26 @@ void file_put(OpenFile* f) {
     kfree(f);
 }
 
+namespace {
+
+// How often a thread blocked on utx-run's stdin asks again (as poll does for host stdio).
+constexpr uint64_t kHostStreamRetryNs = 10'000'000;
+
+// utx-run's stdin: the VMM reads only what is there, and a blocking read waits here, in the
+// guest, so that the vCPU (and the kernel lock) stay free for the other threads.
+int64_t host_stream_read(OpenFile& f, IoBuffer* bufs, size_t count) {
+    for (;;) {
+        const int64_t n = host_io_args(abi::kHcRead, {uint64_t(f.host_fd), 1, 0}, bufs, count);
+        if (n != -EAGAIN || (f.flags & kONonblock)) return n;
+        if (sleep_until(monotonic_ns() + kHostStreamRetryNs) == -EINTR) return -ERESTARTSYS;
+    }
+}
+
+}  // namespace
+
 int64_t file_read(OpenFile& f, IoBuffer* bufs, size_t count) {
     switch (f.kind) {
-        case FileKind::HostStream: return host_io(abi::kHcRead, f.host_fd, bufs, count);
+        case FileKind::HostStream: return host_stream_read(f, bufs, count);
         case FileKind::HostFile:
             return is_host_dir(f) ? -EISDIR : hostfs_io(abi::kFsRead, f, -1, bufs, count);
         case FileKind::PipeRead: return pipe_read(f, bufs, count);

@@ -408,6 +408,60 @@ def test_sleeping_guest_costs_the_host_no_cpu(tmp_path_factory, cpus):
     assert cpu < 0.5, f"the sleeping guest used {cpu:.3f} s of host CPU"
 
 
+STDIN_READER = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+static void *reader(void *arg) {
+    char buf[64];
+    *(long *)arg = read(0, buf, sizeof buf);
+    return 0;
+}
+int main(void) {
+    long got = -2;
+    pthread_t t;
+    pthread_create(&t, 0, reader, &got);
+    for (int i = 0; i < 50; i++) {  /* system calls while the reader waits for input */
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, 0);
+        getppid();
+    }
+    printf("worker done\n");
+    fflush(stdout);
+    pthread_join(t, 0);
+    printf("read %ld\n", got);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("cpus", ["1", "2"])
+def test_thread_blocked_on_stdin_lets_the_others_run(tmp_path_factory, cpus):
+    """A thread waiting for utx-run's stdin waits inside the guest: the program's other
+    threads go on making system calls meanwhile (the input comes only after they are done)."""
+    prog = gcc_static(tmp_path_factory, "stdin_reader", STDIN_READER)
+    p = subprocess.Popen([str(UTX_RUN), "--backend", BACKEND, "-c", cpus, str(prog)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    import threading
+
+    watchdog = threading.Timer(TIMEOUT, p.kill)  # a stalled guest fails, never hangs
+    watchdog.start()
+    try:
+        first = p.stdout.readline()  # until the other thread is done (or the watchdog)
+        assert first == b"worker done\n", first
+        p.stdin.write(b"x\n")
+        p.stdin.close()
+        rest = p.stdout.read()
+        assert p.wait(timeout=TIMEOUT) == 0
+        assert rest == b"read 2\n", rest
+    finally:
+        watchdog.cancel()
+        p.kill()
+        p.wait()
+
+
 # ---------------------------------------------------------------- the guest's file system
 
 
