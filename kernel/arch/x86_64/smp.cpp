@@ -34,10 +34,20 @@ struct ApTrampolineParams {
     uint64_t cr3, rsp, rdi, entry;
 };
 
-bool wait_online(PerCpu& cpu) {
-    const uint64_t give_up = monotonic_ns() + 1'000'000'000ULL;
-    while (!__atomic_load_n(&cpu.online, __ATOMIC_ACQUIRE)) {
-        if (monotonic_ns() > give_up) return false;
+// A starting CPU's state: kStarting until it comes online, or until the first CPU gives up
+// on it (an emulated CPU on a very busy host can be slow): then it must never join.
+enum : uint8_t { kStarting, kOnline, kAbandoned };
+uint8_t g_start_state[kMaxCpus];
+
+bool wait_online(uint32_t index) {
+    const uint64_t give_up = monotonic_ns() + 10'000'000'000ULL;
+    uint8_t& state = g_start_state[index];
+    while (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != kOnline) {
+        uint8_t expected = kStarting;
+        if (monotonic_ns() > give_up &&
+            __atomic_compare_exchange_n(&state, &expected, kAbandoned, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return false;
         cpu_relax();
     }
     return true;
@@ -136,7 +146,7 @@ void smp_start(const abi::BootInfo& info) {
         } else if (int64_t rc = host_start_cpu(i, entry, rsp, rdi); rc < 0) {
             panic("the VMM cannot start vCPU %u: %s", i, errno_name(int(-rc)));
         }
-        if (!wait_online(cpu)) {
+        if (!wait_online(i)) {
             klog("utx: vCPU %u did not start; running on %u\n", i, i);
             break;
         }
@@ -156,7 +166,12 @@ extern "C" [[noreturn]] void ap_main(PerCpu* cpu) {
     protection_init();
     apic_init_cpu();
     cpu->apic_id = apic_id();
-    __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE);
+    uint8_t expected = kStarting;
+    if (!__atomic_compare_exchange_n(&g_start_state[cpu->index], &expected, kOnline, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        for (;;) asm volatile("cli; hlt");  // too late: the kernel runs without this CPU
+    }
+    cpu->online = true;
     kernel_lock();
     sched_idle();
 }
