@@ -15,6 +15,13 @@ def test_thread_stress(flavor):
     check_program(flavor, "thread_stress")
 
 
+def test_smp(flavor):
+    """On several vCPUs: mprotect and munmap take effect in a thread computing on another
+    CPU (TLB shootdown), mappings churn beside a computing thread, and more computing
+    threads than CPUs all progress (time slices preempt the application)."""
+    check_program(flavor, "smp")
+
+
 def test_fd_wait(flavor):
     """poll, select, epoll, eventfd and timerfd with other threads making descriptors
     ready, and signals (with ppoll's, pselect6's and epoll_pwait's masks) ending waits."""

@@ -53,6 +53,7 @@ COMPAT_RUNS = {
     "sigaction": ([], b"", (0,)),
     "signalfd": ([], b"", (0,)),
     "signals": ([], b"", (0,)),
+    "smp": ([], b"", (0,)),
     "posix_timers": ([], b"", (0,)),
     "sysinfo": ([], b"", (0,)),
     "threads": ([], b"", (0,)),

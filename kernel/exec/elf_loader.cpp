@@ -224,7 +224,7 @@ int64_t exec_load(AddressSpace& as, const ExecFile& file, const ExecArgs& args,
     frame.rsp = ptr_area;
     frame.cs = kUserCs;
     frame.ss = kUserSs;
-    frame.rflags = 0x2;
+    frame.rflags = 0x202;  // IF: the application runs with interrupts on
     return 0;
 }
 

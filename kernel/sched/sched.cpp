@@ -273,14 +273,30 @@ uint64_t sched_online_mask() {
     return n >= 64 ? ~0ULL : (1ULL << n) - 1;
 }
 
+namespace {
+
+// The current thread may no longer run on this CPU: it moves to one it may run on.
+bool move_if_disallowed() {
+    Thread& t = current_thread();
+    if (allowed_on(&t, this_cpu().index)) return false;
+    run_queue_push(&t);
+    wake_cpu_for(&t);
+    schedule();
+    return true;
+}
+
+}  // namespace
+
 int sched_set_affinity(Thread* t, uint64_t mask) {
     mask &= sched_online_mask();
     if (!mask) return -EINVAL;
     t->affinity = mask;
-    if (t == &current_thread() && !allowed_on(t, this_cpu().index)) {
-        run_queue_push(t);
-        wake_cpu_for(t);
-        schedule();
+    if (t == &current_thread()) {
+        move_if_disallowed();
+    } else if (t->state == Thread::State::Runnable && !allowed_on(t, t->cpu)) {
+        // Running on a CPU it may no longer use: that CPU's next entry moves it.
+        PerCpu& cpu = cpu_at(t->cpu);
+        if (cpu.current == t) cpu_kick(cpu);
     }
     return 0;
 }
@@ -461,13 +477,14 @@ void wait_queue_remove(WaitQueue& q, Thread* t) {
 }
 
 void sched_yield_now() {
-    if (!runnable_for(this_cpu().index)) return;
+    if (move_if_disallowed() || !runnable_for(this_cpu().index)) return;
     run_queue_push(&current_thread());
     schedule();
 }
 
 void sched_timer_tick() {
     expire_deadlines();
+    if (move_if_disallowed()) return;
     if (runnable_for(this_cpu().index)) {
         run_queue_push(&current_thread());
         schedule();

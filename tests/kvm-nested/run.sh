@@ -152,6 +152,8 @@ CASES=(
     'posix_timers_2cpu|$RUN ${RUN:+-c 2} ./t/posix_timers|'
     'fd_wait_2cpu|$RUN ${RUN:+-c 2} ./t/fd_wait|'
     'openmp_2cpu|$RUN ${RUN:+-c 2} ./t/openmp|'
+    'smp_2cpu|$RUN ${RUN:+-c 2} ./t/smp|'
+    'sched_2cpu|$RUN ${RUN:+-c 2} ./t/sched|'
     'tls|$RUN ./t/tls|'
     'uname|$RUN ./t/uname|'
     'vdso|$RUN ./t/vdso|'
