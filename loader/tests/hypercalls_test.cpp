@@ -398,8 +398,34 @@ TEST(Hypercalls, MissingPathReportsOnlyUnderTrace) {
     g.expect_served(-ENODEV);  // no host mounts given
 }
 
+TEST(Hypercalls, StartCpuWithoutABackendThatCanIsEinval) {
+    Guest g;  // the QEMU backend: CPUs start by IPIs, never by this request
+    g.make(abi::kHcStartCpu, {1, 0x100000, 0x200000, 0});
+    g.handler.handle(0);
+    g.expect_served(-EINVAL);
+}
+
+TEST(Hypercalls, StartCpuGoesToTheBackend) {
+    Guest g;
+    uint64_t seen[4] = {};
+    g.handler.set_start_cpu([&](uint32_t index, uint64_t rip, uint64_t rsp, uint64_t rdi) {
+        seen[0] = index, seen[1] = rip, seen[2] = rsp, seen[3] = rdi;
+        return int64_t(index == 1 ? 0 : -EINVAL);
+    });
+    g.make(abi::kHcStartCpu, {1, 0x100000, 0x200000, 7});
+    g.handler.handle(0);
+    g.expect_served(0);
+    EXPECT_EQ(seen[0], 1u);
+    EXPECT_EQ(seen[1], 0x100000u);
+    EXPECT_EQ(seen[2], 0x200000u);
+    EXPECT_EQ(seen[3], 7u);
+    g.make(abi::kHcStartCpu, {5, 0, 0, 0});
+    g.handler.handle(0);
+    g.expect_served(-EINVAL);
+}
+
 TEST(Hypercalls, UnknownOpFails) {
-    for (uint32_t op : {0u, 13u, 999u, 0xffffffffu}) {
+    for (uint32_t op : {0u, 14u, 999u, 0xffffffffu}) {
         Guest g;
         g.make(op);
         g.handler.handle(0);
