@@ -56,6 +56,12 @@ void syscall_report_summary() {
         klog("utx-run:   %s (%d) x%u\n", kTable.e[i].name, i, g_counts[i]);
     }
     if (g_unknown_count) klog("utx-run:   unknown numbers x%u\n", g_unknown_count);
+    if (cpu_count() > 1) {
+        const SmpStats& s = smp_stats();
+        klog("utx-run: %u vCPUs: %lu wake-up IPIs, %lu TLB shootdowns (%lu IPIs)\n",
+             cpu_count(), (unsigned long)s.wake_ipis, (unsigned long)s.shootdowns,
+             (unsigned long)s.shootdown_ipis);
+    }
     vfs_report_missing();
 }
 

@@ -476,6 +476,8 @@ void wait_queue_remove(WaitQueue& q, Thread* t) {
     t->queue_next = nullptr;
 }
 
+void sched_migrate_if_needed() { move_if_disallowed(); }
+
 void sched_yield_now() {
     if (move_if_disallowed() || !runnable_for(this_cpu().index)) return;
     run_queue_push(&current_thread());

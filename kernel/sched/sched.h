@@ -108,6 +108,8 @@ uint64_t sched_online_mask();
 
 // Gives the vCPU to the next runnable thread, if any.
 void sched_yield_now();
+// Moves the current thread if its affinity no longer allows this CPU.
+void sched_migrate_if_needed();
 // The LAPIC timer fired while the application ran: deadlines and the time slice.
 void sched_timer_tick();
 // A kernel timer: fire(timer) runs from the scheduler (in the kernel, interrupts off, on

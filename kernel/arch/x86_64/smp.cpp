@@ -27,6 +27,7 @@ struct {
 } g_lock;
 
 uint64_t g_tlb_generation;  // bumped by each shootdown (under the lock)
+SmpStats g_stats;           // under the lock
 
 constexpr uint64_t kIdleStackSize = 16 * 1024;
 
@@ -96,9 +97,11 @@ void tlb_shootdown() {
         PerCpu& cpu = g_cpus[i];
         if (&cpu == &self || !__atomic_load_n(&cpu.in_user, __ATOMIC_SEQ_CST)) continue;
         apic_send_ipi(cpu.apic_id, kTlbFlushVector);
+        ++g_stats.shootdown_ipis;
         waiting = true;
     }
     if (!waiting) return;
+    ++g_stats.shootdowns;
     for (uint32_t i = 0; i < g_cpu_count; ++i) {
         PerCpu& cpu = g_cpus[i];
         if (&cpu == &self) continue;
@@ -114,7 +117,12 @@ void tlb_flush_interrupt() {
     __atomic_store_n(&this_cpu().tlb_generation, generation, __ATOMIC_RELEASE);
 }
 
-void cpu_kick(PerCpu& cpu) { apic_send_ipi(cpu.apic_id, kRescheduleVector); }
+void cpu_kick(PerCpu& cpu) {
+    ++g_stats.wake_ipis;
+    apic_send_ipi(cpu.apic_id, kRescheduleVector);
+}
+
+const SmpStats& smp_stats() { return g_stats; }
 
 void smp_start(const abi::BootInfo& info) {
     g_cpus[0].apic_id = apic_ready() ? apic_id() : 0;

@@ -44,4 +44,12 @@ void tlb_flush_interrupt();
 // Wakes `cpu` from its idle halt (kRescheduleVector).
 void cpu_kick(PerCpu& cpu);
 
+// What the vCPUs did, for --trace's summary (each an interrupt, VM exits under KVM).
+struct SmpStats {
+    uint64_t wake_ipis;       // kRescheduleVector sent
+    uint64_t shootdowns;      // tlb_shootdown that had to interrupt other CPUs
+    uint64_t shootdown_ipis;  // kTlbFlushVector sent
+};
+const SmpStats& smp_stats();
+
 }  // namespace utx::kernel

@@ -38,7 +38,9 @@ void handle_user_trap(TrapFrame* f) {
         return;
     }
     if (f->vector == kRescheduleVector) {
-        sched_yield_now();
+        // Sent to wake this CPU from its idle halt; arriving late, it only moves a thread
+        // whose affinity no longer allows this CPU.
+        sched_migrate_if_needed();
         return;
     }
     if (f->vector == 2) return;  // the VMM's NMI: signals sent to utx-run, taken below
