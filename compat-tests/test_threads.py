@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from conftest import check_program, program, run_utx
+from conftest import (assert_same, check_program, expect_native, program, run_native,
+                      run_utx)
 
 
 def test_threads(flavor):
@@ -16,10 +17,28 @@ def test_thread_stress(flavor):
 
 
 def test_smp(flavor):
-    """On several vCPUs: mprotect and munmap take effect in a thread computing on another
-    CPU (TLB shootdown), mappings churn beside a computing thread, and more computing
-    threads than CPUs all progress (time slices preempt the application)."""
+    """mprotect and munmap take effect in a thread computing on another CPU (TLB
+    shootdown), mappings churn beside a computing thread, and more computing threads than
+    CPUs all progress (time slices preempt the application). On the default vCPUs, and on
+    two and three below."""
     check_program(flavor, "smp")
+
+
+# Programs run again with -c 2 and -c 3 (the QEMU backend's default is one vCPU): threads
+# on several CPUs at once, in glibc and musl.
+SMP_PROGRAMS = ["smp", "sched", "threads", "fd_wait", "signals", "posix_timers", "openmp"]
+
+
+@pytest.mark.parametrize("cpus", ["2", "3"])
+@pytest.mark.parametrize("name", SMP_PROGRAMS)
+@pytest.mark.parametrize("smp_flavor", ["glibc-static", "musl-static"])
+def test_on_several_vcpus(smp_flavor, name, cpus):
+    if name == "openmp" and smp_flavor == "musl-static":
+        pytest.skip("libgomp is glibc's: the OpenMP program is built for glibc only")
+    prog = program(smp_flavor, name)
+    native = run_native(prog)
+    expect_native(native)
+    assert_same(native, run_utx(prog, options=["-c", cpus]))
 
 
 def test_fd_wait(flavor):

@@ -50,6 +50,7 @@ extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
     if (!as.init(read_cr3())) panic("out of memory for the page tables");
     as.page_table().activate();
     apic_init(info.tsc_khz);
+    set_wait_by_halting(info.flags & utx::abi::kBootFlagQemu);
     smp_start(info);
 
     vfs_init(static_cast<const uint8_t*>(phys_to_virt(info.root_image.gpa)), info.root_image.size,

@@ -174,11 +174,16 @@ int main(int argc, char** argv) {
                                                            : GuestMemory::Backing::SharedMemfd);
     if (!memory) return fail(std::string("cannot allocate guest memory: ") + std::strerror(errno));
 
+    // One vCPU per host core under KVM. Under QEMU (TCG) one vCPU unless -c says more:
+    // emulated vCPUs that wait for each other (the kernel lock, the VMM) compete with the
+    // VMM for the host's cores, and on small hosts a second vCPU made thread-heavy programs
+    // several times slower, not faster.
     uint32_t cpus = options->cpus;
-    if (!cpus) {
+    if (!cpus && use_kvm) {
         const long online = sysconf(_SC_NPROCESSORS_ONLN);
         cpus = online < 1 ? 1 : online > long(kMaxCpus) ? kMaxCpus : uint32_t(online);
     }
+    if (!cpus) cpus = 1;
 
     char resolved[PATH_MAX];
     RootImageRequest root;

@@ -58,9 +58,10 @@ void syscall_report_summary() {
     if (g_unknown_count) klog("utx-run:   unknown numbers x%u\n", g_unknown_count);
     if (cpu_count() > 1) {
         const SmpStats& s = smp_stats();
-        klog("utx-run: %u vCPUs: %lu wake-up IPIs, %lu TLB shootdowns (%lu IPIs)\n",
+        klog("utx-run: %u vCPUs: %lu wake-up IPIs, %lu TLB shootdowns (%lu IPIs), %lu timer "
+             "interrupts in the application\n",
              cpu_count(), (unsigned long)s.wake_ipis, (unsigned long)s.shootdowns,
-             (unsigned long)s.shootdown_ipis);
+             (unsigned long)s.shootdown_ipis, (unsigned long)s.user_timer_ticks);
     }
     vfs_report_missing();
 }

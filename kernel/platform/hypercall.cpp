@@ -1,10 +1,12 @@
 #include "kernel/platform/hypercall.h"
 
 #include "abi/boot_info.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/memory.h"
+#include "kernel/sched/sched.h"
 
 namespace utx::kernel {
 namespace {
@@ -39,6 +41,22 @@ uint64_t add_segments(abi::HcRequest& req, uint64_t va, size_t len, uint32_t flo
 
 }  // namespace
 
+namespace {
+
+constexpr uint32_t kSpinsBeforeHalt = 2000;
+
+// The VMM may take a while (under QEMU it serves the request in another process): after a
+// short spin, wait halted where that gives the host core back (smp.h).
+void wait_done(volatile uint32_t& done) {
+    for (uint32_t i = 0; !done; ++i) {
+        if (i < kSpinsBeforeHalt || !wait_by_halting()) cpu_relax();
+        else halt_briefly();
+    }
+}
+
+}  // namespace
+
+
 bool hypercall_cpu_init(PerCpu& cpu) {
     static_assert(sizeof(abi::HcRequest) <= 4096);
     if (cpu.index == 0) {
@@ -57,8 +75,9 @@ int64_t hypercall(abi::HcRequest& req) {
     *mailbox = virt_to_phys(reinterpret_cast<uint64_t>(&req));
     req.done = 0;
     asm volatile("outb %b0, %w1" : : "a"(uint8_t(vcpu)), "Nd"(abi::kHypercallPort) : "memory");
-    while (!req.done) cpu_relax();
+    wait_done(req.done);
     asm volatile("" ::: "memory");
+    if (halted_since_rearm()) sched_rearm_timer();
     return req.result;
 }
 

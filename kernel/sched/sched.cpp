@@ -478,6 +478,11 @@ void wait_queue_remove(WaitQueue& q, Thread* t) {
 
 void sched_migrate_if_needed() { move_if_disallowed(); }
 
+void sched_rearm_timer() {
+    this_cpu().timer_armed = 0;
+    arm_timer();
+}
+
 void sched_yield_now() {
     if (move_if_disallowed() || !runnable_for(this_cpu().index)) return;
     run_queue_push(&current_thread());

@@ -108,6 +108,8 @@ uint64_t sched_online_mask();
 
 // Gives the vCPU to the next runnable thread, if any.
 void sched_yield_now();
+// Programs this CPU's timer again for the scheduler's next event (after another use).
+void sched_rearm_timer();
 // Moves the current thread if its affinity no longer allows this CPU.
 void sched_migrate_if_needed();
 // The LAPIC timer fired while the application ran: deadlines and the time slice.

@@ -147,7 +147,6 @@ CASES=(
     'signals|$RUN ./t/signals|'
     'threads|$RUN ./t/threads|'
     'threads_2cpu|$RUN ${RUN:+-c 2} ./t/threads|'
-    'thread_stress_2cpu|$RUN ${RUN:+-c 2} ./t/thread_stress|'
     'signals_2cpu|$RUN ${RUN:+-c 2} ./t/signals|'
     'posix_timers_2cpu|$RUN ${RUN:+-c 2} ./t/posix_timers|'
     'fd_wait_2cpu|$RUN ${RUN:+-c 2} ./t/fd_wait|'

@@ -92,6 +92,7 @@ struct PerCpu {
     bool halted;           // idle: a thread for it sets `wake` (under the lock)
     bool polling;          // atomic: idle and still polling `wake`; halted (wants an IPI) if not
     bool wake;             // atomic: work for the idle loop (a thread, a timer)
+    bool halted_in_wait;   // halt_briefly reprogrammed its timer (smp.h)
     bool in_user;          // atomic: in the application (a TLB flush needs an IPI then)
     uint64_t tlb_generation;  // atomic: the last flush generation this CPU has applied
     void* hypercall_request;  // its abi::HcRequest (kernel/platform/hypercall.cpp)

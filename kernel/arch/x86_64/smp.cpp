@@ -60,9 +60,34 @@ uint32_t cpu_count() { return g_cpu_count; }
 PerCpu& cpu_at(uint32_t index) { return g_cpus[index]; }
 PerCpu& boot_cpu() { return g_cpus[0]; }
 
+bool g_wait_by_halting;
+constexpr uint32_t kSpinsBeforeHalt = 2000;
+constexpr uint64_t kHaltSliceNs = 50'000;
+
+void set_wait_by_halting(bool on) { g_wait_by_halting = on; }
+bool wait_by_halting() { return g_wait_by_halting && apic_ready(); }
+
+void halt_briefly() {
+    PerCpu& cpu = this_cpu();
+    apic_arm(tsc_deadline_for(monotonic_ns() + kHaltSliceNs));
+    cpu.halted_in_wait = true;
+    // Interrupts here only wake it: traps.cpp's kernel-mode paths.
+    asm volatile("sti; hlt; cli" ::: "memory");
+}
+
+bool halted_since_rearm() {
+    PerCpu& cpu = this_cpu();
+    const bool was = cpu.halted_in_wait;
+    cpu.halted_in_wait = false;
+    return was;
+}
+
 void kernel_lock() {
     const uint32_t ticket = __atomic_fetch_add(&g_lock.next, 1, __ATOMIC_RELAXED);
-    while (__atomic_load_n(&g_lock.serving, __ATOMIC_ACQUIRE) != ticket) cpu_relax();
+    for (uint32_t i = 0; __atomic_load_n(&g_lock.serving, __ATOMIC_ACQUIRE) != ticket; ++i) {
+        if (i < kSpinsBeforeHalt || !wait_by_halting()) cpu_relax();
+        else halt_briefly();
+    }
 }
 
 void kernel_unlock() {
@@ -73,6 +98,7 @@ void kernel_enter() {
     PerCpu& cpu = this_cpu();
     __atomic_store_n(&cpu.in_user, false, __ATOMIC_SEQ_CST);
     kernel_lock();
+    if (halted_since_rearm()) sched_rearm_timer();
     // A shootdown that did not wait for this CPU (it was already on its way in).
     if (cpu.tlb_generation != g_tlb_generation) {
         flush_tlb();
@@ -123,6 +149,7 @@ void cpu_kick(PerCpu& cpu) {
 }
 
 const SmpStats& smp_stats() { return g_stats; }
+SmpStats& smp_stats_mut() { return g_stats; }
 
 void smp_start(const abi::BootInfo& info) {
     g_cpus[0].apic_id = apic_ready() ? apic_id() : 0;

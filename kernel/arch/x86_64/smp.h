@@ -26,6 +26,17 @@ PerCpu& boot_cpu();
 // enters long mode directly, with a hypercall. Called by the first CPU holding the lock.
 void smp_start(const abi::BootInfo& info);
 
+// Long waits (for the kernel lock, for the VMM) halt in short slices instead of spinning
+// where that matters: under the QEMU backend, each vCPU is a host thread that competes for
+// the host's cores with the VMM and the other vCPUs, and a spinning vCPU can hold up the
+// very thread it waits for (KVM has pause-loop exiting for that; TCG has nothing).
+void set_wait_by_halting(bool on);
+bool wait_by_halting();
+// Halts until any interrupt, at most a few tens of microseconds (the LAPIC timer).
+void halt_briefly();
+// Whether halt_briefly ran since the last call: the scheduler's timer must be set again.
+bool halted_since_rearm();
+
 void kernel_lock();
 void kernel_unlock();
 // Entering the kernel from the application (syscall, exception, interrupt): takes the
@@ -49,7 +60,9 @@ struct SmpStats {
     uint64_t wake_ipis;       // kRescheduleVector sent
     uint64_t shootdowns;      // tlb_shootdown that had to interrupt other CPUs
     uint64_t shootdown_ipis;  // kTlbFlushVector sent
+    uint64_t user_timer_ticks;  // the LAPIC timer interrupting the application
 };
+SmpStats& smp_stats_mut();
 const SmpStats& smp_stats();
 
 }  // namespace utx::kernel

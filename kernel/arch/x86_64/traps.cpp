@@ -34,6 +34,7 @@ namespace {
 void handle_user_trap(TrapFrame* f) {
     if (f->vector == kTimerVector) {
         // Deadlines and time slices.
+        ++smp_stats_mut().user_timer_ticks;
         sched_timer_tick();
         return;
     }
