@@ -24,6 +24,7 @@ struct PosixTimer {
     int notify, signo, tid;
     uint64_t value;  // sigev_value
     uint64_t interval_ns;
+    uint64_t expires_ns;   // CLOCK_MONOTONIC of the expiry armed last (the period's start)
     int32_t overrun;       // expirations since the signal was sent, not yet delivered
     int32_t last_overrun;  // what timer_getoverrun reports
 };
@@ -57,14 +58,14 @@ void expire(KTimer* kt) {
     if (t->interval_ns) {
         // The next period from the one that just ended; periods already missed count as
         // overruns, as Linux does.
+        // Counted from when it was due, not from when it ran (late on a busy host).
         const uint64_t now = monotonic_ns();
-        uint64_t next = ktimer_deadline_ns(*kt);
-        next = next ? next : now;
-        next += t->interval_ns;
+        uint64_t next = t->expires_ns + t->interval_ns;
         while (next <= now) {
             next += t->interval_ns;
             ++t->overrun;
         }
+        t->expires_ns = next;
         ktimer_arm(*kt, next);
     }
     if (t->notify == kSigevNone) return;
@@ -147,6 +148,7 @@ int64_t sys_timer_settime(SyscallArgs& a) {
         const uint64_t now = t->clock == kClockRealtime ? realtime_ns() : monotonic_ns();
         deadline = monotonic_ns() + (value > now ? value - now : 0);
     }
+    t->expires_ns = deadline;
     ktimer_arm(t->kt, deadline);
     return 0;
 }
