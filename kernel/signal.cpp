@@ -129,6 +129,7 @@ bool make_pending(Thread* owner, uint64_t& bits, SignalInfo* infos, int sig,
     return true;
 }
 uint64_t g_alarm_interval_ns;
+uint64_t g_alarm_due_ns;  // when ITIMER_REAL was last due
 KTimer g_real_timer;
 alignas(64) uint8_t g_fpu_image[8192];  // the application's FPU state on its way to or from a frame
 alignas(64) uint8_t g_fpu_init[1024];   // XSAVE header all zero: every component's init state
@@ -308,11 +309,19 @@ void signal_take_host() {
 
 void signal_set_real_timer(uint64_t value_ns, uint64_t interval_ns) {
     g_real_timer.fire = [](KTimer* t) {
-        if (g_alarm_interval_ns) ktimer_arm(*t, monotonic_ns() + g_alarm_interval_ns);
+        if (g_alarm_interval_ns) {
+            // The next period after the one that was due (Linux's hrtimer_forward): late
+            // expiries do not push the timer's phase, and missed periods are skipped.
+            const uint64_t now = monotonic_ns();
+            do g_alarm_due_ns += g_alarm_interval_ns;
+            while (g_alarm_due_ns <= now);
+            ktimer_arm(*t, g_alarm_due_ns);
+        }
         signal_send_process(kSigAlrm, SignalInfo{kSiKernel, 0, 0, 0, 0, 0, 0});
     };
     g_alarm_interval_ns = value_ns ? interval_ns : 0;
-    if (value_ns) ktimer_arm(g_real_timer, monotonic_ns() + value_ns);
+    g_alarm_due_ns = monotonic_ns() + value_ns;
+    if (value_ns) ktimer_arm(g_real_timer, g_alarm_due_ns);
     else ktimer_cancel(g_real_timer);
 }
 
