@@ -403,6 +403,15 @@ bool signal_deliver(TrapFrame& f, bool in_syscall) {
     return changed;
 }
 
+void signal_exec_reset(Thread& t) {
+    constexpr uint64_t kSigIgn = 1;
+    for (SigAction& act : current_process().actions)
+        act = SigAction{act.handler == kSigIgn ? kSigIgn : 0, 0, 0, 0};
+    t.altstack_sp = t.altstack_size = 0;
+    t.altstack_flags = kSsDisable;
+    t.has_saved_mask = false;
+}
+
 int64_t signal_return(TrapFrame& f) {
     Thread& t = current_thread();
     UContext uc;

@@ -57,6 +57,11 @@ int signal_dequeue(Thread& t, uint64_t set, SignalInfo& info);
 // built and `f` pointed at it; a syscall's -ERESTARTSYS becomes EINTR or a restart.
 // Returns true when `f` changed beyond rax (the syscall must return with iret).
 bool signal_deliver(TrapFrame& f, bool in_syscall);
+// execve: handlers back to SIG_DFL (ignored signals stay ignored), no alternate stack;
+// the mask and pending signals stay, as Linux keeps them.
+void signal_exec_reset(Thread& t);
+// execve: the process's POSIX timers are deleted (syscall-shim/sys_timer.cpp).
+void posix_timers_exec_reset();
 // rt_sigreturn: `f` back to what the frame saved. Returns the restored rax.
 int64_t signal_return(TrapFrame& f);
 

@@ -90,8 +90,10 @@ bool syscall_run(TrapFrame* f) {
     }
     if (g_trace) trace_exit(nr, args, result);
     f->rax = uint64_t(result);
-    constexpr uint64_t kRtSigreturn = 15;
-    const bool full = nr == kRtSigreturn;
+    thread_exit_if_zapped();
+    // rt_sigreturn and a successful execve replace the whole frame.
+    constexpr uint64_t kRtSigreturn = 15, kExecve = 59, kExecveat = 322;
+    const bool full = nr == kRtSigreturn || ((nr == kExecve || nr == kExecveat) && result == 0);
     signal_take_host();
     const Thread& t = current_thread();
     if (result == -ERESTARTSYS || ((t.pending | signal_pending(t)) & ~t.signal_mask) ||

@@ -506,6 +506,25 @@ int64_t do_truncate(Inode* inode, int64_t length) {
 
 }  // namespace
 
+int64_t fs_open_exec(int64_t dirfd, const char* path, size_t len, bool nofollow,
+                     OpenFile*& out) {
+    int64_t r = len == 0 ? reopen(dirfd, 0, out)  // AT_EMPTY_PATH: dirfd itself
+                         : open_path(dirfd, Name(path, len), nofollow ? kONofollow : 0, 0, 0, out);
+    if (r < 0) return r == -ENXIO ? -EACCES : r;
+    // Only a regular file with execute permission runs (a directory, a device: EACCES).
+    bool runs = false;
+    if (out->kind == FileKind::Inode) {
+        runs = out->inode->is_regular() &&
+               minifs::access(out->inode, vfs_context().cred, minifs::kMayExec) == 0;
+    } else if (out->kind == FileKind::HostFile) {
+        runs = (out->host_mode & 0170000) == 0100000 && (out->host_mode & 0111);
+    }
+    if (runs) return 0;
+    file_put(out);
+    out = nullptr;
+    return -EACCES;
+}
+
 int64_t sys_open(SyscallArgs& a) {
     return do_open(kAtFdcwd, a.arg[0], legacy_how(uint32_t(a.arg[1]), uint32_t(a.arg[2])));
 }

@@ -220,13 +220,26 @@ int64_t sys_set_tid_address(SyscallArgs& a) {
     return current_thread().tid;
 }
 
-int64_t sys_exit(SyscallArgs& a) {
-    if (thread_count() == 1) process_exit(int(a.arg[0]));
-    // CLONE_CHILD_CLEARTID: zero the word and wake its waiter (pthread_join).
+namespace {
+
+// A thread that is not the last one goes. CLONE_CHILD_CLEARTID: zero the word and wake its
+// waiter (pthread_join).
+[[noreturn]] void exit_thread() {
     Thread& t = current_thread();
     if (t.clear_child_tid && UserPtr<int32_t>(t.clear_child_tid).write(0))
         futex_wake(t.clear_child_tid, 1, ~0u);
     thread_exit();
+}
+
+}  // namespace
+
+int64_t sys_exit(SyscallArgs& a) {
+    if (thread_count() == 1) process_exit(int(a.arg[0]));
+    exit_thread();
+}
+
+void thread_exit_if_zapped() {
+    if (current_thread().zapped) exit_thread();
 }
 
 }  // namespace utx::kernel

@@ -167,6 +167,13 @@ int64_t sys_timer_getoverrun(SyscallArgs& a) {
     return t ? t->last_overrun : -EINVAL;
 }
 
+void posix_timers_exec_reset() {
+    for (PosixTimer& t : g_timers) {
+        ktimer_cancel(t.kt);
+        t.used = false;
+    }
+}
+
 int64_t sys_timer_delete(SyscallArgs& a) {
     PosixTimer* t = lookup(a.arg[0]);
     if (!t) return -EINVAL;

@@ -58,6 +58,8 @@ static inline const char *errno_name(int err) {
             return "ESRCH";
         case E2BIG:
             return "E2BIG";
+        case ENOEXEC:
+            return "ENOEXEC";
         case ENXIO:
             return "ENXIO";
         case EXDEV:

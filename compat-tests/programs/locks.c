@@ -6,6 +6,7 @@
 // bytes waiting on stdin.
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,10 @@ int main(void) {
     expect("FIONREAD on a pipe with 5 bytes", write(p[1], "12345", 5) == 5 && ioctl(p[0], FIONREAD, &n) == 0 && n == 5);
     expect("FIONREAD on its write end", ioctl(p[1], FIONREAD, &n) == 0 && n == 5);
     int null = open("/dev/null", O_RDONLY), dfd = open(".", O_RDONLY | O_DIRECTORY);
+    // The test writes them while the program runs: wait until they are there (one write,
+    // so all 6 at once).
+    struct pollfd in = {0, POLLIN, 0};
+    poll(&in, 1, 10000);
     expect("FIONREAD on stdin (the test gives it 6 bytes)", ioctl(0, FIONREAD, &n) == 0 && n == 6);
     EXPECT_ERRNO("FIONREAD on /dev/null", ioctl(null, FIONREAD, &n), ENOTTY);
     EXPECT_ERRNO("FIONREAD on a directory", ioctl(dfd, FIONREAD, &n), ENOTTY);

@@ -106,35 +106,58 @@ private:
 
 Elf64Phdr g_phdrs[256];
 
-int64_t exec_load(AddressSpace& as, const ExecFile& file, const ExecArgs& args,
-                  TrapFrame& frame) {
+namespace {
+
+constexpr uint64_t kDynBase = 0x5555'5555'4000ULL, kDynBaseSpread = 0x3fffULL << 12;
+
+// Reads and checks the ELF header and the program headers (into g_phdrs): 0, -ENOEXEC for
+// what is no x86-64 static executable, -ENOENT for a dynamic one (its interpreter is not
+// there, as Linux says when the interpreter is missing).
+int64_t read_headers(const ExecFile& file, Elf64Ehdr& eh) {
     const uint64_t size = file.size;
-    Elf64Ehdr eh;
     if (size < sizeof eh || !read_exact(file, 0, &eh, sizeof eh)) return -ENOEXEC;
     if (memcmp(eh.ident, "\x7f" "ELF", 4) != 0 || eh.ident[4] != 2 || eh.machine != kEmX86_64 ||
         (eh.type != kEtExec && eh.type != kEtDyn) || eh.phentsize != sizeof(Elf64Phdr) ||
         eh.phnum == 0 || eh.phnum > 256 || eh.phoff > size ||
         eh.phnum * sizeof(Elf64Phdr) > size - eh.phoff)
         return -ENOEXEC;
-    const Elf64Phdr* phdrs = g_phdrs;
     if (!read_exact(file, eh.phoff, g_phdrs, eh.phnum * sizeof(Elf64Phdr))) return -ENOEXEC;
+    const uint64_t max_bias = eh.type == kEtDyn ? kDynBase + kDynBaseSpread : 0;
+    for (unsigned i = 0; i < eh.phnum; ++i) {
+        const Elf64Phdr& ph = g_phdrs[i];
+        if (ph.type == kPtInterp) return -ENOENT;
+        if (ph.type != kPtLoad) continue;
+        if (ph.offset > size || ph.filesz > size - ph.offset || ph.filesz > ph.memsz ||
+            ph.vaddr > kUserTop || ph.memsz > kUserTop || ph.vaddr + max_bias + ph.memsz > kUserTop)
+            return -ENOEXEC;
+    }
+    return 0;
+}
 
+}  // namespace
+
+int64_t exec_check(const ExecFile& file) {
+    Elf64Ehdr eh;
+    return read_headers(file, eh);
+}
+
+int64_t exec_load(AddressSpace& as, const ExecFile& file, const ExecArgs& args,
+                  TrapFrame& frame) {
+    Elf64Ehdr eh;
+    if (int64_t r = read_headers(file, eh); r < 0) return r;
+    const Elf64Phdr* phdrs = g_phdrs;
     uint64_t rnd[4];
     memcpy(rnd, args.random, sizeof rnd);
     // Static-PIE at a random base near where Linux puts ET_DYN programs.
-    uint64_t bias = eh.type == kEtDyn ? 0x5555'5555'4000ULL + ((rnd[0] & 0x3fff) << 12) : 0;
+    uint64_t bias = eh.type == kEtDyn ? kDynBase + ((rnd[0] << 12) & kDynBaseSpread) : 0;
     // AT_PHDR as Linux (5.18+) finds it: where the PT_LOAD holding e_phoff maps it, which
     // need not be the first one (utx-rewrite moves the table into a segment of its own);
     // PT_PHDR only when no PT_LOAD holds the table.
     uint64_t phdr_addr = 0, pt_phdr_addr = 0, brk_start = 0;
     for (unsigned i = 0; i < eh.phnum; ++i) {
         const Elf64Phdr& ph = phdrs[i];
-        if (ph.type == kPtInterp) return -ENOEXEC;
         if (ph.type == kPtPhdr) pt_phdr_addr = ph.vaddr + bias;
         if (ph.type != kPtLoad) continue;
-        if (ph.offset > size || ph.filesz > size - ph.offset || ph.filesz > ph.memsz ||
-            ph.vaddr + bias + ph.memsz > kUserTop)
-            return -ENOEXEC;
         if (!load_segment(as, file, ph, bias)) return -ENOMEM;
         if (ph.offset <= eh.phoff && eh.phoff - ph.offset < ph.filesz)
             phdr_addr = ph.vaddr + bias + (eh.phoff - ph.offset);
@@ -147,7 +170,13 @@ int64_t exec_load(AddressSpace& as, const ExecFile& file, const ExecArgs& args,
     // The stack: 8 MiB that grow on demand below a slightly random top, like Linux.
     uint64_t stack_top = kUserTop - ((rnd[1] & 0x3ff) << 12);
     uint64_t stack_limit = 8ULL << 20;
-    if (!as.add_region(stack_top - 128 * 1024, stack_top, kProtRead | kProtWrite,
+    // Mapped at once: 128 KiB, more when the arguments need it (up to ARG_MAX, 2 MiB).
+    uint32_t nstrings = args.argc + args.envc;
+    const char* s = args.strings;
+    size_t total = 0;
+    for (uint32_t i = 0; i < nstrings; ++i) total += strlen(s + total) + 1;
+    const uint64_t stack_initial = 128 * 1024 + page_up(total + 8 * (nstrings + 64));
+    if (!as.add_region(stack_top - stack_initial, stack_top, kProtRead | kProtWrite,
                        kVmaGrowsDown | kVmaStack))
         return -ENOMEM;
     as.set_mmap_base(page_down(stack_top - stack_limit - (128ULL << 20) - ((rnd[2] & 0xffff) << 12)));
@@ -167,10 +196,6 @@ int64_t exec_load(AddressSpace& as, const ExecFile& file, const ExecArgs& args,
     if (!st.push_bytes(at_random, sizeof at_random)) return -ENOMEM;
     uint64_t random_addr = st.sp();
 
-    uint32_t nstrings = args.argc + args.envc;
-    const char* s = args.strings;
-    size_t total = 0;
-    for (uint32_t i = 0; i < nstrings; ++i) total += strlen(s + total) + 1;
     if (!st.push_bytes(args.strings, total)) return -ENOMEM;
     uint64_t strings_base = st.sp();
 

@@ -24,8 +24,12 @@ struct ExecFile {
     uint64_t size;
 };
 
+// Whether `file` is a program exec_load can load (the checks it makes before it maps
+// anything): 0, -ENOEXEC, or -ENOENT for a dynamically linked one (no interpreter here).
+int64_t exec_check(const ExecFile& file);
+
 // Loads the program into `as` and fills `frame` for the first entry to user mode. Returns 0
-// or -errno (ENOEXEC for a malformed file, ENOMEM).
+// or -errno (as exec_check, or ENOMEM).
 int64_t exec_load(AddressSpace& as, const ExecFile& file, const ExecArgs& args,
                   TrapFrame& frame);
 

@@ -22,6 +22,7 @@ constexpr uint64_t kTimeSliceNs = 10'000'000;  // while others wait to run
 
 Thread g_first;
 Thread* g_all;           // every thread not yet reaped
+WaitQueue g_zap_waiter;  // the execve waiting for the other threads to go
 Thread* g_run_head;      // runnable, not running
 Thread* g_run_tail;
 Thread* g_timed;         // timed waits, soonest deadline first
@@ -156,7 +157,7 @@ void reap_dead() {
             }
         kfree(t->kernel_stack);
         fpu_free(t->fpu);
-        kfree(t);
+        if (t != &g_first) kfree(t);  // the first thread is static (it may go first: execve)
     }
 }
 
@@ -375,15 +376,39 @@ void thread_exit() {
     Thread* t = &current_thread();
     t->state = Thread::State::Dead;
     --g_live;
+    if (g_live == 1) wake_up(g_zap_waiter, 1);
     t->run_next = g_dead;
     g_dead = t;
     schedule();
     panic("an exited thread was scheduled");
 }
 
+void sched_zap_others() {
+    Thread* self = &current_thread();
+    for (Thread* t = g_all; t; t = t->all_next) {
+        if (t == self || t->idle || t->state == Thread::State::Dead) continue;
+        t->zapped = true;
+        if (t->state == Thread::State::Blocked) {
+            t->interrupted = true;
+            make_runnable(t);
+            continue;
+        }
+        // Running in the application on another CPU: the reschedule interrupt brings it
+        // into the kernel, whose way out ends it. A queued one ends when it next runs.
+        for (uint32_t i = 0; i < cpu_count(); ++i)
+            if (i != this_cpu().index && cpu_at(i).current == t) cpu_kick(cpu_at(i));
+    }
+    // Not interruptible: a signal for this thread waits for the new program.
+    while (g_live > 1) {
+        self->state = Thread::State::Blocked;
+        wait_queue_append(g_zap_waiter, self);
+        schedule();
+    }
+}
+
 int64_t thread_wait(WaitQueue& q, uint64_t deadline_ns) {
     Thread* t = &current_thread();
-    if (signal_interrupts(*t)) return -EINTR;
+    if (t->zapped || signal_interrupts(*t)) return -EINTR;
     t->timed_out = false;
     t->interrupted = false;
     t->state = Thread::State::Blocked;
@@ -437,6 +462,15 @@ void fpu_save(uint8_t* area) {
 void fpu_restore(const uint8_t* area) {
     if (g_xsave) asm volatile("xrstor64 (%0)" : : "r"(area), "a"(~0u), "d"(~0u) : "memory");
     else asm volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
+}
+
+void fpu_reset() {
+    // x87 and SSE at their reset values; for XRSTOR, XSTATE_BV 0 puts every component in
+    // its initial state (MXCSR still comes from the image).
+    alignas(64) static uint8_t clean[4096];
+    clean[0] = 0x7f, clean[1] = 0x03;                     // FCW 0x37f
+    clean[24] = 0x80, clean[25] = 0x1f;                   // MXCSR 0x1f80
+    fpu_restore(clean);
 }
 
 size_t fpu_state_size() { return g_fpu_size; }
@@ -507,6 +541,7 @@ using namespace utx::kernel;
 // A new thread's first run (switch.S, thread_first_entry): into the application.
 extern "C" [[noreturn]] void thread_start(const TrapFrame* frame) {
     reap_dead();
+    thread_exit_if_zapped();
     enter_user(*frame);
 }
 

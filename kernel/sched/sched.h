@@ -66,6 +66,7 @@ struct Thread {
     uint32_t futex_bitset;
     // Scheduling.
     bool idle;                  // a CPU's idle thread: never queued, never seen by the program
+    bool zapped;                // execve in another thread: exit at the next way out
     uint64_t affinity;          // CPUs it may run on (bit N: CPU N)
     uint32_t cpu;               // where it runs or last ran
     Thread* run_next;
@@ -84,6 +85,13 @@ Thread* thread_list();  // every thread through all_next (exited ones too, until
 Thread* thread_spawn(const TrapFrame& frame);
 // Ends the calling thread, which is not the last one.
 [[noreturn]] void thread_exit();
+
+// execve: makes every other thread of the process exit (at its next way out to user mode,
+// or at once from a wait) and returns once they all have.
+void sched_zap_others();
+// The calling thread's way out to user mode: it exits here when sched_zap_others() marked
+// it, as if it had called exit(2) (syscall-shim/sys_thread.cpp).
+void thread_exit_if_zapped();
 
 // Blocks the calling thread on `q` until thread_wake / wake_up, or until `deadline_ns`
 // (CLOCK_MONOTONIC; 0 waits without limit): 0, -ETIMEDOUT when the deadline ended it, or
@@ -128,6 +136,8 @@ uint64_t ktimer_deadline_ns(const KTimer& t);      // 0 when not armed
 // The application's FPU registers to and from a 64-byte aligned area of fpu_state_size().
 void fpu_save(uint8_t* area);
 void fpu_restore(const uint8_t* area);
+// The calling thread's FPU registers to their initial state (execve).
+void fpu_reset();
 // Bytes of the application's FPU state (the XSAVE or FXSAVE image).
 size_t fpu_state_size();
 bool fpu_uses_xsave();

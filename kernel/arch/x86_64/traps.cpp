@@ -122,6 +122,7 @@ extern "C" void trap_dispatch(TrapFrame* f) {
     }
     kernel_enter();
     handle_user_trap(f);
+    thread_exit_if_zapped();
     signal_take_host();
     signal_deliver(*f, false);
     kernel_exit();
