@@ -37,6 +37,26 @@ enum HcOp : uint32_t {
                         // the boot page tables, CS/SS as the first one, at rip = args[1]
                         // with rsp = args[2], rdi = args[3] → 0, or -EINVAL (no such vCPU,
                         // already started)
+    kHcProcess = 15,    // processes: args[0] = ProcOp, the rest as described there
+};
+
+// kHcProcess requests. Guest pids are the VMM's: one namespace per process tree, the first
+// process being pid 1. Results are -errno on failure.
+enum ProcOp : uint64_t {
+    kProcFork = 1,     // clone this VM (KVM backend only, else -ENOSYS): the parent gets the
+                       // child's pid; in the child the result is 0 and args[1] ← its pid,
+                       // args[2] ← its parent's. -EAGAIN past --pids.
+    kProcWait = 2,     // a1 = wait4's pid selector (as int64), a2 = WNOHANG | WUNTRACED |
+                       // WCONTINUED | WNOWAIT (the VMM never waits) → a child's pid with
+                       // args[1] ← its wait status and args[2] ← 1 when the parent had not
+                       // been told of it yet (kProcChildEvents), 0 when none has changed
+                       // state yet, or -ECHILD when no child matches
+    kProcKill = 3,     // a1 = kill's pid selector (as int64), a2 = signal (0: check only)
+                       // → 0 or -ESRCH; args[1] ← 1 when the caller itself is a target
+    kProcParent = 4,   // → the parent's pid (1 once the parent is gone, 0 for pid 1)
+    kProcChildEvents = 5,  // → how many children ended since the last call (each is told
+                           // once: here or by kProcWait); the guest raises SIGCHLD for them.
+                           // The VMM posts SIGCHLD in the host signal word as the cue to ask.
 };
 
 // kHcFs requests. args[1] is the mount index (path ops) or a handle the VMM gave out (fd

@@ -2,7 +2,10 @@
 
 #include "kernel/fs/file.h"
 #include "kernel/lib/string.h"
+#include "kernel/arch/x86_64/smp.h"
 #include "kernel/platform/hypercall.h"
+#include "kernel/sched/sched.h"
+#include "kernel/signal.h"
 
 namespace utx::kernel {
 
@@ -39,6 +42,37 @@ void process_init(const char* exec_path, uint32_t uid, uint32_t gid, bool trace)
     p.rlimits[12] = {819200, 819200};         // RLIMIT_MSGQUEUE
     p.rlimits[13] = {0, 0};                   // RLIMIT_NICE
     p.rlimits[14] = {0, 0};                   // RLIMIT_RTPRIO
+}
+
+namespace {
+WaitQueue g_child_queue;
+uint64_t g_child_events;
+}  // namespace
+
+WaitQueue& process_child_queue() { return g_child_queue; }
+uint64_t process_child_events() { return g_child_events; }
+
+void process_child_event() {
+    ++g_child_events;
+    wake_up(g_child_queue, 1 << 30);
+    if (host_process(abi::kProcChildEvents, 0, 0) > 0) process_child_told();
+}
+
+void process_child_told() {
+    constexpr int kSigChld = 17, kCldExited = 1;
+    signal_send_process(kSigChld, SignalInfo{kCldExited, 0, 0, 0, 0, 0, 0});
+}
+
+void process_after_fork(int pid, int parent) {
+    Thread* old_idle = nullptr;
+    smp_after_fork(old_idle);
+    sched_after_fork(pid, old_idle);
+    Thread& t = current_thread();
+    signal_after_fork(t);
+    posix_timers_exec_reset();
+    g_process.pid = pid;
+    g_process.ppid = parent;
+    g_child_queue = WaitQueue{};  // the parent's waiters stayed there
 }
 
 void process_exit(int status) {

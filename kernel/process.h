@@ -45,6 +45,18 @@ struct Process {
 };
 
 Process& current_process();
+
+// The children of this process are other VMs (fork via VM clone): their state changes
+// reach the guest as SIGCHLD from the VMM, which wakes whoever waits here.
+struct WaitQueue;
+WaitQueue& process_child_queue();
+uint64_t process_child_events();  // grows with each SIGCHLD from the VMM
+void process_child_event();
+// SIGCHLD for a child's end the VMM had not told this process of (wait4 found it first).
+void process_child_told();
+// In the child of a fork, on its only vCPU: the process is `pid`, child of `parent`, with
+// only the calling thread, no pending signals and no timers.
+void process_after_fork(int pid, int parent);
 void process_init(const char* exec_path, uint32_t uid, uint32_t gid, bool trace);
 // Ends the process with an exit status, or as killed by a signal (like Linux reports it).
 [[noreturn]] void process_exit(int status);

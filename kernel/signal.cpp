@@ -303,6 +303,12 @@ void signal_take_host() {
     while (bits) {
         const int sig = __builtin_ctzll(bits) + 1;
         bits &= bits - 1;
+        if (sig == kSigChld) {
+            // The VMM's cue that children (other VMs) ended: the kernel asks which and
+            // raises SIGCHLD itself, once for each end, as Linux does at the child's exit.
+            process_child_event();
+            continue;
+        }
         if (sig <= kNumSignals) signal_send_process(sig, SignalInfo{kSiUser, 0, 0, 0, 0, 0, 0});
     }
 }
@@ -401,6 +407,18 @@ bool signal_deliver(TrapFrame& f, bool in_syscall) {
         t.has_saved_mask = false;
     }
     return changed;
+}
+
+void signal_after_fork(Thread& t) {
+    g_process_pending = 0;
+    t.pending = 0;
+    while (Queued* q = g_queued) {
+        g_queued = q->next;
+        q->next = g_queue_free;
+        g_queue_free = q;
+    }
+    ktimer_cancel(g_real_timer);
+    g_alarm_interval_ns = 0;
 }
 
 void signal_exec_reset(Thread& t) {

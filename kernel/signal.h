@@ -60,6 +60,9 @@ bool signal_deliver(TrapFrame& f, bool in_syscall);
 // execve: handlers back to SIG_DFL (ignored signals stay ignored), no alternate stack;
 // the mask and pending signals stay, as Linux keeps them.
 void signal_exec_reset(Thread& t);
+// fork, in the child: no signal is pending, no alarm is armed (POSIX timers go with
+// posix_timers_exec_reset).
+void signal_after_fork(Thread& t);
 // execve: the process's POSIX timers are deleted (syscall-shim/sys_timer.cpp).
 void posix_timers_exec_reset();
 // rt_sigreturn: `f` back to what the frame saved. Returns the restored rax.

@@ -36,6 +36,13 @@ void host_signals_install(int wake_fd, void (*kick)()) {
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
 }
 
+void host_signals_install_family() {
+    struct sigaction sa = {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGCHLD, doorbell_signal()}) sigaction(sig, &sa, nullptr);
+}
+
 uint64_t host_signals_take() { return g_pending.exchange(0); }
 
 void host_signals_post(const GuestMemory& mem, uint64_t bits) {

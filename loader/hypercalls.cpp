@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,10 +14,12 @@
 #include <cstdio>
 #include <cstring>
 #include <cerrno>
+#include <new>
 #include "loader/strprintf.h"
 
 #include "abi/boot_info.h"
 #include "abi/hypercall.h"
+#include "loader/host_signals.h"
 
 namespace utx::loader {
 namespace {
@@ -59,10 +62,89 @@ void HypercallHandler::handle(uint32_t vcpu) {
     if (!finished()) serve(vcpu);
 }
 
+int64_t HypercallHandler::serve_process(uint32_t vcpu, uint64_t request_gpa,
+                                        const uint64_t (&a)[6], abi::HcRequest* req,
+                                        bool& answered_later) {
+    switch (a[0]) {
+        case abi::kProcFork: {
+            if (!fork_allowed_ || !family_) return -ENOSYS;
+            const int32_t child = family_->add(pid_);
+            if (child < 0) return child;
+            fork_.pending = true;
+            fork_.vcpu = vcpu;
+            fork_.request_gpa = request_gpa;
+            fork_.child = child;
+            answered_later = true;
+            return 0;
+        }
+        case abi::kProcWait: {
+            if (a[2] & ~uint64_t(WNOHANG | WUNTRACED | WCONTINUED | WNOWAIT)) return -EINVAL;
+            if (!family_) return -ECHILD;
+            int32_t pid = 0;
+            int status = 0;
+            bool news = false;
+            const int r = family_->wait(pid_, int64_t(a[1]), a[2] & WNOWAIT, pid, status, news);
+            if (r < 0) return r;
+            if (r == 1) return 0;
+            req->args[1] = uint64_t(uint32_t(status));
+            req->args[2] = news;
+            return pid;
+        }
+        case abi::kProcChildEvents:
+            return family_ ? family_->take_child_events(pid_) : 0;
+        case abi::kProcKill: {
+            const int sig = int(a[2]);
+            if (sig < 0 || sig > 64) return -EINVAL;
+            if (!family_) {  // a process alone: its own pid or its own group (pgid = pid)
+                const int64_t who = int64_t(a[1]);
+                const bool self = who == pid_ || who == 0 || (who < -1 && -who == pid_);
+                req->args[1] = self;
+                return self ? 0 : -ESRCH;
+            }
+            bool self = false;
+            const int r = family_->kill(pid_, int64_t(a[1]), sig, doorbell_signal(), self);
+            req->args[1] = self;
+            return r;
+        }
+        case abi::kProcParent:
+            return family_ ? family_->parent_of(pid_) : 0;
+        default:
+            return -EINVAL;
+    }
+}
+
+bool HypercallHandler::take_fork(uint32_t vcpu, uint64_t& request_gpa, int32_t& child_pid) {
+    std::lock_guard lock(mutex_);
+    if (!fork_.pending || fork_.vcpu != vcpu) return false;
+    fork_.pending = false;
+    request_gpa = fork_.request_gpa;
+    child_pid = fork_.child;
+    return true;
+}
+
+void HypercallHandler::answer_fork(uint64_t request_gpa, int64_t result, int32_t pid,
+                                   int32_t parent) {
+    auto* req = mem_.object<abi::HcRequest>(request_gpa);
+    if (!req) return;
+    req->args[1] = uint64_t(pid);
+    req->args[2] = uint64_t(parent);
+    req->result = result;
+    std::atomic_thread_fence(std::memory_order_release);
+    req->done = 1;
+}
+
+void HypercallHandler::reset_after_fork(int32_t pid) {
+    new (&mutex_) std::recursive_mutex();
+    pid_ = pid;
+    fork_.pending = false;
+    start_cpu_ = nullptr;
+}
+
 void HypercallHandler::serve(uint32_t vcpu) {
     const uint64_t mailbox = abi::kHypercallPageGpa + 8ULL * vcpu;
     auto* slot = vcpu < 512 ? mem_.object<uint64_t>(mailbox) : nullptr;
-    HcRequest* req = slot ? mem_.object<HcRequest>(*slot) : nullptr;
+    const uint64_t request_gpa = slot ? read_once(*slot) : 0;
+    HcRequest* req = slot ? mem_.object<HcRequest>(request_gpa) : nullptr;
     if (!req) {
         fail(format("bad hypercall mailbox for vCPU {}", vcpu));
         return;
@@ -209,6 +291,12 @@ void HypercallHandler::serve(uint32_t vcpu) {
                 break;
             }
             report_missing(std::string(static_cast<const char*>(iov[0].iov_base), iov[0].iov_len));
+            break;
+        }
+        case abi::kHcProcess: {
+            bool later = false;
+            result = serve_process(vcpu, request_gpa, a, req, later);
+            if (later) return;  // the fork: answered in the parent and in the child
             break;
         }
         default:

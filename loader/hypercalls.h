@@ -6,6 +6,9 @@
 #include <mutex>
 #include <string>
 
+#include "abi/hypercall.h"
+
+#include "loader/family.h"
 #include "loader/guest_memory.h"
 #include "loader/host_fs.h"
 
@@ -36,6 +39,21 @@ public:
     void handle(uint32_t vcpu);
     void set_start_cpu(StartCpu start) { start_cpu_ = std::move(start); }
 
+    // Processes (kHcProcess): the tree's table and this VM's pid in it. Without a table
+    // the process has no relatives (wait: ECHILD; kill reaches only itself).
+    void set_family(Family* family, int32_t pid) { family_ = family, pid_ = pid; }
+    int32_t pid() const { return pid_; }
+    Family* family() const { return family_; }
+    // kProcFork: only a backend that can clone its VM allows it (else -ENOSYS). The request
+    // is left unanswered; the vCPU's loop then sees take_fork() and answers it through
+    // answer_fork() in the parent and in the child.
+    void allow_fork(bool on) { fork_allowed_ = on; }
+    bool take_fork(uint32_t vcpu, uint64_t& request_gpa, int32_t& child_pid);
+    void answer_fork(uint64_t request_gpa, int64_t result, int32_t pid, int32_t parent);
+    // In a child just forked: a handler of its own (the lock was copied in whatever state
+    // another thread of the parent left it; nothing has ended yet).
+    void reset_after_fork(int32_t pid);
+
     // After finished() only.
     const GuestExit& exit() const { return exit_; }
     bool finished() const { return finished_.load(std::memory_order_acquire); }
@@ -51,7 +69,19 @@ public:
 private:
     void serve(uint32_t vcpu);
 
+    int64_t serve_process(uint32_t vcpu, uint64_t request_gpa, const uint64_t (&a)[6],
+                          abi::HcRequest* req, bool& answered_later);
+
     std::recursive_mutex mutex_;
+    Family* family_ = nullptr;
+    int32_t pid_ = 1;
+    bool fork_allowed_ = false;
+    struct {
+        bool pending = false;
+        uint32_t vcpu = 0;
+        uint64_t request_gpa = 0;
+        int32_t child = 0;
+    } fork_;
     std::atomic<bool> finished_{false};
     StartCpu start_cpu_;
     const GuestMemory& mem_;

@@ -5,13 +5,17 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include "loader/strprintf.h"
 #include <atomic>
+#include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -26,7 +30,10 @@
 namespace utx::loader {
 namespace {
 
-kvm_run* g_run;  // the first vCPU's run area, for the signal handler (immediate_exit)
+// The first vCPU's run area, for the signal handler (immediate_exit); null before it runs
+// and once it is gone (signals still come: SIGCHLD while utx-run reaps the others at the
+// end, or in a forked child before its own VM exists).
+std::atomic<kvm_run*> g_run;
 
 // Ends a KVM_RUN in another vCPU thread (with immediate_exit set first): its handler does
 // nothing, but the signal interrupts the ioctl.
@@ -59,6 +66,52 @@ constexpr unsigned long kKvmGetSupportedCpuid = _IOWR(KVMIO, 0x05, CpuidHeader);
 constexpr unsigned long kKvmSetCpuid2 = _IOW(KVMIO, 0x90, CpuidHeader);
 static_assert(kKvmGetSupportedCpuid == 0xc008ae05 && kKvmSetCpuid2 == 0x4008ae90);
 
+// The same trouble with struct kvm_msrs (entries[]) and struct kvm_xsave (extra[]).
+struct MsrsHeader {
+    uint32_t nmsrs;
+    uint32_t pad;
+};
+struct Xsave {
+    uint32_t region[1024];
+};
+constexpr unsigned long kKvmGetMsrs = _IOWR(KVMIO, 0x88, MsrsHeader);
+constexpr unsigned long kKvmSetMsrs = _IOW(KVMIO, 0x89, MsrsHeader);
+constexpr unsigned long kKvmGetXsave = _IOR(KVMIO, 0xa4, Xsave);
+constexpr unsigned long kKvmSetXsave = _IOW(KVMIO, 0xa5, Xsave);
+static_assert(kKvmGetMsrs == 0xc008ae88 && kKvmGetXsave == 0x9000aea4);
+
+// The MSRs the kernel sets, which a forked VM must see again. The TSC goes first so that a
+// TSC deadline (last, after the LAPIC) is read against it.
+constexpr uint32_t kMsrTsc = 0x10, kMsrTscDeadline = 0x6e0;
+constexpr uint32_t kForkMsrs[] = {kMsrTsc,    0x277 /* PAT */, 0xc0000081 /* STAR */,
+                                  0xc0000082, 0xc0000083,      0xc0000084,
+                                  0xc0000100, 0xc0000101,      0xc0000102,
+                                  0xc0000103 /* TSC_AUX */,    kMsrTscDeadline};
+constexpr size_t kForkMsrCount = sizeof kForkMsrs / sizeof kForkMsrs[0];
+struct Msrs {
+    MsrsHeader header;
+    kvm_msr_entry entries[kForkMsrCount];
+};
+
+}  // namespace
+
+// What a fork carries into the child's VM: the calling vCPU as it made the request.
+struct VcpuState {
+    kvm_regs regs;
+    kvm_sregs sregs;
+    Xsave xsave;
+    bool has_xsave;
+    kvm_fpu fpu;
+    kvm_xcrs xcrs;
+    bool has_xcrs;
+    kvm_lapic_state lapic;
+    kvm_vcpu_events events;
+    Msrs msrs;
+    uint64_t host_tsc;  // the host's TSC when the guest's was read
+};
+
+namespace {
+
 void set_segment(kvm_segment& s, uint16_t selector, uint8_t type, bool code64) {
     s = {};
     s.base = 0;
@@ -87,9 +140,7 @@ public:
         run_size_ = size_t(size);
         return true;
     }
-    ~Vcpu() {
-        if (run_) munmap(run_, run_size_);
-    }
+    ~Vcpu() { release(); }
 
     bool setup_cpuid(int kvm_fd, std::string& error) {
         auto cpuid = std::make_unique<Cpuid2>();
@@ -130,6 +181,67 @@ public:
         return true;
     }
 
+    // The state a fork carries over, taken while the vCPU is stopped in the request: the
+    // port I/O is completed first (KVM_RUN with immediate_exit does that without running
+    // the guest), so that rip is past the `out`.
+    bool capture(int kvm_fd, VcpuState& st, std::string& error) {
+        run_->immediate_exit = 1;
+        if (ioctl(fd_.get(), KVM_RUN, 0) == 0 || errno != EINTR) {
+            run_->immediate_exit = 0;
+            return error = "KVM_RUN to complete the fork request: " + errno_text(), false;
+        }
+        run_->immediate_exit = 0;
+        if (ioctl(fd_.get(), KVM_GET_REGS, &st.regs) < 0 ||
+            ioctl(fd_.get(), KVM_GET_SREGS, &st.sregs) < 0 ||
+            ioctl(fd_.get(), KVM_GET_LAPIC, &st.lapic) < 0 ||
+            ioctl(fd_.get(), KVM_GET_VCPU_EVENTS, &st.events) < 0)
+            return error = "reading the vCPU for a fork: " + errno_text(), false;
+        st.has_xsave = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
+        if (st.has_xsave ? ioctl(fd_.get(), kKvmGetXsave, &st.xsave) < 0
+                         : ioctl(fd_.get(), KVM_GET_FPU, &st.fpu) < 0)
+            return error = "reading the FPU state for a fork: " + errno_text(), false;
+        st.has_xcrs = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0 &&
+                      ioctl(fd_.get(), KVM_GET_XCRS, &st.xcrs) == 0;
+        st.msrs.header = {uint32_t(kForkMsrCount), 0};
+        for (size_t i = 0; i < kForkMsrCount; ++i) st.msrs.entries[i] = {kForkMsrs[i], 0, 0};
+        int got = ioctl(fd_.get(), kKvmGetMsrs, &st.msrs);
+        st.host_tsc = __rdtsc();
+        if (got < 0) return error = "KVM_GET_MSRS: " + errno_text(), false;
+        st.msrs.header.nmsrs = uint32_t(got);  // those before the first one KVM lacks
+        return true;
+    }
+
+    // The forked vCPU, in the child's new VM: it goes on from the request as the first
+    // vCPU (APIC ID 0), with the guest's TSC running on from where the parent's was.
+    bool restore(const VcpuState& saved, std::string& error) {
+        VcpuState st = saved;
+        st.lapic.regs[0x23] = 0;  // xAPIC ID register, bits 24..31
+        for (uint32_t i = 0; i < st.msrs.header.nmsrs; ++i)
+            if (st.msrs.entries[i].index == kMsrTsc)
+                st.msrs.entries[i].data += __rdtsc() - st.host_tsc;
+        st.events.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW;
+        if (ioctl(fd_.get(), KVM_SET_SREGS, &st.sregs) < 0 ||
+            ioctl(fd_.get(), KVM_SET_REGS, &st.regs) < 0 ||
+            (st.has_xcrs && ioctl(fd_.get(), KVM_SET_XCRS, &st.xcrs) < 0) ||
+            (st.has_xsave ? ioctl(fd_.get(), kKvmSetXsave, &st.xsave) < 0
+                          : ioctl(fd_.get(), KVM_SET_FPU, &st.fpu) < 0) ||
+            ioctl(fd_.get(), KVM_SET_LAPIC, &st.lapic) < 0 ||
+            ioctl(fd_.get(), KVM_SET_VCPU_EVENTS, &st.events) < 0)
+            return error = "setting up the forked vCPU: " + errno_text(), false;
+        if (ioctl(fd_.get(), kKvmSetMsrs, &st.msrs) != int(st.msrs.header.nmsrs))
+            return error = "KVM_SET_MSRS for the forked vCPU: " + errno_text(), false;
+        return true;
+    }
+
+    // In a forked child: lets go of the parent's vCPU (its run area and descriptor).
+    void release() {
+        kvm_run* mine = run_;
+        g_run.compare_exchange_strong(mine, nullptr);  // before the signal handler loses it
+        if (run_) munmap(run_, run_size_);
+        run_ = nullptr;
+        fd_.reset();
+    }
+
     // Makes a KVM_RUN of this vCPU's thread return soon (the guest ended elsewhere).
     void kick(pthread_t thread) {
         run_->immediate_exit = 1;
@@ -140,15 +252,21 @@ public:
     // vCPU, signals sent to utx-run end KVM_RUN (immediate_exit, set by the handler, closes
     // the race with entering it) and go to the guest with an NMI; the other vCPU threads
     // block them.
-    void run(HypercallHandler& handler, const GuestMemory& mem) {
+    using ForkHook = std::function<void(Vcpu&, uint64_t request_gpa, int32_t child)>;
+    void run(HypercallHandler& handler, const GuestMemory& mem, const ForkHook& fork) {
         if (index_ == 0) {
             g_run = run_;
-            host_signals_install(-1, [] { g_run->immediate_exit = 1; });
+            host_signals_install(-1, [] {
+                if (kvm_run* run = g_run.load()) run->immediate_exit = 1;
+            });
+            if (handler.family()) host_signals_install_family();
         }
         for (;;) {
             run_->immediate_exit = 0;  // a signal from here on makes KVM_RUN return at once
             if (handler.finished()) break;  // after the reset: a kick is never lost
-            if (uint64_t bits = index_ == 0 ? host_signals_take() : 0) {
+            uint64_t bits = index_ == 0 ? host_signals_take() : 0;
+            if (bits && handler.family()) bits = family_signals(handler, bits);
+            if (bits) {
                 host_signals_post(mem, bits);
                 if (ioctl(fd_.get(), KVM_NMI, 0) < 0) {
                     handler.fail("KVM_NMI: " + errno_text());
@@ -166,6 +284,10 @@ public:
                         run_->io.direction == KVM_EXIT_IO_OUT && run_->io.size == 1) {
                         auto* data = reinterpret_cast<uint8_t*>(run_) + run_->io.data_offset;
                         handler.handle(*data);
+                        uint64_t request_gpa;
+                        int32_t child;
+                        if (fork && handler.take_fork(*data, request_gpa, child))
+                            fork(*this, request_gpa, child);
                     } else {
                         handler.fail(format("guest accessed I/O port {:#x}", run_->io.port));
                     }
@@ -198,6 +320,21 @@ public:
     uint32_t index() const { return index_; }
 
 private:
+    // SIGCHLD and the doorbell (host_signals_install_family): children that ended without
+    // recording it are recorded now; the doorbell becomes the signals other processes of
+    // the tree sent. SIGCHLD goes on to the guest, which looks at its children then.
+    static uint64_t family_signals(HypercallHandler& handler, uint64_t bits) {
+        Family& family = *handler.family();
+        if (bits & (1ULL << (SIGCHLD - 1))) {
+            int status;
+            for (pid_t host; (host = waitpid(-1, &status, WNOHANG)) > 0;)
+                family.host_exited(host, status);
+        }
+        const uint64_t doorbell = 1ULL << (doorbell_signal() - 1);
+        if (bits & doorbell) bits = (bits & ~doorbell) | family.take_signals(handler.pid());
+        return bits;
+    }
+
     UniqueFd fd_;
     kvm_run* run_ = nullptr;
     size_t run_size_ = 0;
@@ -217,8 +354,10 @@ bool kvm_available(std::string& why) {
     return true;
 }
 
-bool run_kvm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
-             HypercallHandler& handler, std::string& error) {
+namespace {
+
+bool run_vm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
+            HypercallHandler& handler, const VcpuState* restore, std::string& error) {
     UniqueFd kvm(open("/dev/kvm", O_RDWR | O_CLOEXEC));
     if (!kvm) {
         kvm_available(error);
@@ -240,7 +379,8 @@ bool run_kvm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config
     if (ioctl(vm.get(), KVM_CREATE_IRQCHIP, 0) < 0)
         return error = "KVM_CREATE_IRQCHIP: " + errno_text(), false;
 
-    const uint32_t count = config.vcpus ? config.vcpus : 1;
+    // A forked VM runs on one vCPU: its kernel goes on as a single CPU.
+    const uint32_t count = restore ? 1 : config.vcpus ? config.vcpus : 1;
     std::vector<std::unique_ptr<Vcpu>> vcpus;
     for (uint32_t i = 0; i < count; ++i) {
         vcpus.push_back(std::make_unique<Vcpu>());
@@ -248,7 +388,8 @@ bool run_kvm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config
             !vcpus.back()->setup_cpuid(kvm.get(), error))
             return false;
     }
-    if (!vcpus[0]->enter_long_mode(layout, layout.entry, 0, layout.boot_info_gpa, error))
+    if (restore ? !vcpus[0]->restore(*restore, error)
+                : !vcpus[0]->enter_long_mode(layout, layout.entry, 0, layout.boot_info_gpa, error))
         return false;
 
     // The other vCPUs get a thread each when the kernel asks for them (kHcStartCpu). The
@@ -268,6 +409,49 @@ bool run_kvm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config
             if (state[i].load(std::memory_order_acquire) == 2) vcpus[i]->kick(handles[i]);
         }
     };
+
+    // fork(): the host process forks (guest RAM is MAP_PRIVATE: the child's is a
+    // copy-on-write copy), and the child makes a VM of its own over it, with the calling
+    // vCPU as it was. The guest's kernel lock is held by the caller, so no other vCPU is in
+    // the VMM meanwhile.
+    Vcpu::ForkHook fork = [&](Vcpu& caller, uint64_t request_gpa, int32_t child) {
+        Family& family = *handler.family();
+        VcpuState st;
+        std::string why;
+        if (!caller.capture(kvm.get(), st, why)) {
+            family.remove(child);
+            handler.answer_fork(request_gpa, -EIO, 0, 0);
+            handler.fail(why);
+            return;
+        }
+        std::fflush(nullptr);
+        const pid_t host = ::fork();
+        if (host != 0) {
+            if (host < 0) family.remove(child);
+            else family.set_host_pid(child, host);
+            handler.answer_fork(request_gpa, host < 0 ? -EAGAIN : child, 0, 0);
+            return;
+        }
+        // The child: only this thread is left of the parent's. Drop the parent's VM, answer
+        // the request as the child, and run the new VM on this thread until its guest ends.
+        const int32_t parent = handler.pid();
+        family.set_host_pid(child, getpid());
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_UNBLOCK, &all, nullptr);  // this may have been another vCPU's thread
+        for (auto& v : vcpus) v->release();
+        vm.reset();
+        handler.reset_after_fork(child);
+        handler.answer_fork(request_gpa, 0, child, parent);
+        host_signals_take();  // the parent's
+        if (auto* word = mem.object<uint64_t>(abi::kHostSignalsGpa)) *word = 0;
+        std::string child_error;
+        const bool started = run_vm(mem, layout, config, handler, &st, child_error);
+        config.child_done(started, child_error);
+    };
+    if (!config.child_done || !handler.family()) fork = nullptr;
+    handler.allow_fork(fork != nullptr);
+
     handler.set_start_cpu([&](uint32_t index, uint64_t rip, uint64_t rsp, uint64_t rdi) -> int64_t {
         if (index == 0 || index >= count || state[index].load() != 0) return -EINVAL;
         std::string why;
@@ -279,22 +463,31 @@ bool run_kvm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config
         threads[index] = std::thread([&, index] {
             sigset_t forwarded;
             sigemptyset(&forwarded);
-            for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
+            for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD,
+                            doorbell_signal()})
                 sigaddset(&forwarded, sig);
             pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
-            vcpus[index]->run(handler, mem);
+            vcpus[index]->run(handler, mem, fork);
             stop_all();  // the guest ended here: the others stop too
         });
         handles[index] = threads[index].native_handle();
         state[index].store(2, std::memory_order_release);
         return 0;
     });
-    vcpus[0]->run(handler, mem);
+    vcpus[0]->run(handler, mem, fork);
     stop_all();
     for (auto& t : threads)
         if (t.joinable()) t.join();
     handler.set_start_cpu(nullptr);
+    handler.allow_fork(false);
     return true;
+}
+
+}  // namespace
+
+bool run_kvm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
+             HypercallHandler& handler, std::string& error) {
+    return run_vm(mem, layout, config, handler, nullptr, error);
 }
 
 }  // namespace utx::loader

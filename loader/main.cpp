@@ -1,7 +1,9 @@
 // loader/main.cpp: utx-run, a thin CLI over the loader library.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -20,6 +22,7 @@
 #include "loader/boot_image.h"
 #include "loader/elf_check.h"
 #include "loader/embedded.h"
+#include "loader/family.h"
 #include "loader/host_fs.h"
 #include "loader/options.h"
 #include "loader/root_image.h"
@@ -89,6 +92,66 @@ std::vector<std::string> build_environment(const Options& o) {
 std::string signal_description(int sig) {
     const char* d = strsignal(sig);
     return d ? d : "killed by signal " + std::to_string(sig);
+}
+
+// What the end of the guest needs after the backend returns, in the first process and in
+// every process forked from it (kvm_vm.cpp calls child_done there).
+const Options* g_options;
+HypercallHandler* g_handler;
+
+// utx-run's exit status for how the guest ended, with the one-line reports.
+int exit_status(bool started, const std::string& error) {
+    if (!started) return fail(error);
+    const bool first = g_handler->pid() == 1;
+    const GuestExit& exit = g_handler->exit();
+    switch (exit.kind) {
+        case GuestExit::Kind::Exited:
+            return exit.status;
+        case GuestExit::Kind::Killed:
+            // Faults of the first process get the one-line report; a signal sent to the
+            // program (kill, raise, abort, a closed pipe) ends it silently, as under a
+            // shell, and so does anything in a child (its parent reports it, if anyone).
+            if (exit.rip != 0 && first) {
+                std::fprintf(stderr, "utx-run: %s: %s (signal %d) at address 0x%lx, rip 0x%lx\n",
+                             g_options->program.c_str(), signal_description(exit.status).c_str(),
+                             exit.status, (unsigned long)exit.fault_address,
+                             (unsigned long)exit.rip);
+            }
+            return 128 + exit.status;
+        case GuestExit::Kind::Panicked:
+        case GuestExit::Kind::Running:
+            return fail(g_options->program + ": " + exit.message);
+    }
+    return kExitRunnerError;
+}
+
+// Records the end in the process tree. The first process's end is the end of the pid
+// namespace: the others are killed, and utx-run waits for all of them.
+int settle(bool started, const std::string& error) {
+    const int status = exit_status(started, error);
+    Family* family = g_handler->family();
+    if (!family) return status;
+    const GuestExit& exit = g_handler->exit();
+    const int wait_status = started && exit.kind == GuestExit::Kind::Killed ? exit.status & 0x7f
+                                                                            : (status & 0xff) << 8;
+    if (g_handler->pid() != 1) {
+        family->exited(g_handler->pid(), wait_status);
+        return status;
+    }
+    static pid_t hosts[kMaxFamily];
+    const int n = family->running_hosts(1, hosts, int(kMaxFamily));
+    for (int i = 0; i < n; ++i) kill(hosts[i], SIGKILL);
+    while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+    }
+    return status;
+}
+
+// A forked child's end: no destructors or atexit handlers, which belong to the parent's
+// threads and state (whatever they held when the process forked stays held here).
+[[noreturn]] void child_done(bool started, const std::string& error) {
+    const int status = settle(started, error);
+    std::fflush(nullptr);
+    _exit(status);
 }
 
 }  // namespace
@@ -222,30 +285,21 @@ int main(int argc, char** argv) {
     // A closed stdout must reach the guest as EPIPE, not kill utx-run.
     signal(SIGPIPE, SIG_IGN);
     HypercallHandler handler(*memory, &host_fs, options->trace);
+    g_options = &*options;
+    g_handler = &handler;
     RunConfig config;
     config.trace = options->trace;
     config.vcpus = cpus;
+    if (use_kvm) {
+        // Our VMM forks the guest's processes: the tree's table, and orphans come back here
+        // as they come back to pid 1 in the guest.
+        Family* family = Family::create(options->pids);
+        if (!family) return fail(std::string("cannot map the process table: ") + std::strerror(errno));
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        handler.set_family(family, 1);
+        config.child_done = child_done;
+    }
     bool started = use_kvm ? run_kvm(*memory, layout, config, handler, error)
                            : run_qemu(*memory, layout, config, handler, error);
-    if (!started) return fail(error);
-
-    const GuestExit& exit = handler.exit();
-    switch (exit.kind) {
-        case GuestExit::Kind::Exited:
-            return exit.status;
-        case GuestExit::Kind::Killed:
-            // Faults get the one-line report; a signal sent to the program (kill, raise,
-            // abort, a closed pipe) ends it silently, as under a shell.
-            if (exit.rip != 0) {
-                std::fprintf(stderr, "utx-run: %s: %s (signal %d) at address 0x%lx, rip 0x%lx\n",
-                             options->program.c_str(), signal_description(exit.status).c_str(),
-                             exit.status, (unsigned long)exit.fault_address,
-                             (unsigned long)exit.rip);
-            }
-            return 128 + exit.status;
-        case GuestExit::Kind::Panicked:
-        case GuestExit::Kind::Running:
-            return fail(options->program + ": " + exit.message);
-    }
-    return kExitRunnerError;
+    return settle(started, error);
 }

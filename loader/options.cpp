@@ -14,6 +14,8 @@ const char* usage_text() {
            "  -m SIZE            guest memory (default 512M; K, M, G suffixes)\n"
            "  -c N               virtual CPUs, at most 64 (default: the host's core count\n"
            "                     with KVM, 1 with the QEMU backend)\n"
+           "  --pids N           processes the program may have at once, itself included\n"
+           "                     (default 512, at most 4096); fork fails with EAGAIN past it\n"
            "  -e NAME=VALUE      add to the program's environment (repeatable)\n"
            "  --clear-env        start from an empty environment instead of utx-run's own\n"
            "  --copy HOST:GUEST  copy a host file or directory into the guest's file system\n"
@@ -54,6 +56,21 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
         }
         return argv[++i];
     };
+    // A number from 1 to `max` for `flag`.
+    auto count = [&](const char* flag, const char* what, uint32_t max, uint32_t& out) {
+        const char* v = value(flag);
+        if (!v) return false;
+        uint32_t n = 0;
+        const char* end = v + std::strlen(v);
+        auto [ptr, ec] = std::from_chars(v, end, n);
+        if (ec != std::errc() || ptr != end || n < 1 || n > max) {
+            error = std::string("invalid ") + what + " '" + v + "' (1 to " + std::to_string(max) +
+                    ")";
+            return false;
+        }
+        out = n;
+        return true;
+    };
     for (; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--") {
@@ -77,17 +94,9 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
             }
             o.memory = *size;
         } else if (a == "-c" || a == "--cpus") {
-            const char* v = value("-c");
-            if (!v) return std::nullopt;
-            uint32_t n = 0;
-            const char* end = v + std::strlen(v);
-            auto [ptr, ec] = std::from_chars(v, end, n);
-            if (ec != std::errc() || ptr != end || n < 1 || n > kMaxCpus) {
-                error = std::string("invalid CPU count '") + v + "' (1 to " +
-                        std::to_string(kMaxCpus) + ")";
-                return std::nullopt;
-            }
-            o.cpus = n;
+            if (!count("-c", "CPU count", kMaxCpus, o.cpus)) return std::nullopt;
+        } else if (a == "--pids") {
+            if (!count("--pids", "process limit", kMaxPids, o.pids)) return std::nullopt;
         } else if (a == "-e" || a == "--env") {
             const char* v = value("-e");
             if (!v) return std::nullopt;

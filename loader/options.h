@@ -12,6 +12,7 @@ enum class BackendChoice { Auto, Kvm, Qemu };
 struct Options {
     uint64_t memory = 512ULL << 20;
     uint32_t cpus = 0;  // -c: vCPUs (0: as many as the host has cores, up to kMaxCpus)
+    uint32_t pids = 512;  // --pids: processes of the tree alive or not reaped
     BackendChoice backend = BackendChoice::Auto;
     bool trace = false;
     bool isolate = false;
@@ -28,6 +29,7 @@ struct Options {
 };
 
 inline constexpr uint32_t kMaxCpus = 64;
+inline constexpr uint32_t kMaxPids = 4096;  // loader/family.h's kMaxFamily
 
 // Parses argv; on error returns nullopt with a one-line message in `error`.
 std::optional<Options> parse_options(int argc, const char* const* argv, std::string& error);

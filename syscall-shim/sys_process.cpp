@@ -5,7 +5,9 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/memory.h"
 #include "kernel/process.h"
+#include "kernel/platform/hypercall.h"
 #include "kernel/sched/sched.h"
+#include "kernel/signal.h"
 #include "syscall-shim/handlers.h"
 #include "kernel/mm/user_access.h"
 
@@ -13,7 +15,149 @@ namespace utx::kernel {
 
 int64_t sys_exit_group(SyscallArgs& a) { process_exit(int(a.arg[0])); }
 int64_t sys_getpid(SyscallArgs&) { return current_process().pid; }
-int64_t sys_getppid(SyscallArgs&) { return current_process().ppid; }
+int64_t sys_getppid(SyscallArgs&) {
+    // The parent may have gone since (then it is pid 1): the VMM's table knows.
+    Process& p = current_process();
+    if (p.pid != 1) {
+        const int64_t parent = host_process(abi::kProcParent, 0, 0);
+        if (parent >= 0) p.ppid = int(parent);
+    }
+    return p.ppid;
+}
+
+namespace {
+
+constexpr uint64_t kCloneSettls = 0x80000, kCloneParentSettid = 0x100000,
+                   kCloneChildCleartid = 0x200000, kCloneChildSettid = 0x1000000;
+constexpr int kSigChldNumber = 17;
+
+}  // namespace
+
+// fork, vfork and clone without CLONE_THREAD: the VMM clones this VM. The child's vCPU goes
+// on from the same request, so the child comes back here too, with 0 from the VMM.
+int64_t process_clone(TrapFrame& frame, uint64_t flags, uint64_t stack, uint64_t ptid,
+                      uint64_t ctid, uint64_t tls) {
+    uint64_t pid = 0, parent = 0;
+    const int64_t r = host_process(abi::kProcFork, 0, 0, &pid, &parent);
+    if (r < 0) return r;
+    if (r > 0) {
+        if ((flags & kCloneParentSettid) && !UserPtr<int32_t>(ptid).write(int32_t(r)))
+            return -EFAULT;
+        return r;
+    }
+    process_after_fork(int(pid), int(parent));
+    Thread& t = current_thread();
+    if (stack) frame.rsp = stack;
+    if (flags & kCloneSettls) {
+        t.fs_base = tls;
+        wrmsr(kMsrFsBase, tls);
+    }
+    if (flags & kCloneChildSettid) UserPtr<int32_t>(ctid).write(int32_t(pid));
+    t.clear_child_tid = flags & kCloneChildCleartid ? ctid : 0;
+    return 0;
+}
+
+int64_t sys_fork(SyscallArgs& a) { return process_clone(*a.frame, kSigChldNumber, 0, 0, 0, 0); }
+int64_t sys_vfork(SyscallArgs& a) { return process_clone(*a.frame, kSigChldNumber, 0, 0, 0, 0); }
+
+namespace {
+
+constexpr uint64_t kWnohang = 1, kWuntraced = 2, kWexited = 4, kWcontinued = 8,
+                   kWnowait = 0x01000000, kWnothread = 0x20000000, kWall = 0x40000000,
+                   kWclone = 0x80000000;
+
+// The first child matching wait4's `selector` that has ended (its pid, its wait status),
+// waiting for one unless WNOHANG: 0 then when none has. The VMM keeps the table; each
+// SIGCHLD it sends wakes the waiters to ask again.
+int64_t wait_child(int64_t selector, uint64_t options, int& status) {
+    const uint64_t flags = options & (kWnohang | kWuntraced | kWcontinued | kWnowait);
+    for (bool interrupted = false;;) {
+        const uint64_t seen = process_child_events();
+        uint64_t out = 0, news = 0;
+        const int64_t r = host_process(abi::kProcWait, uint64_t(selector),
+                                       interrupted ? flags | kWnohang : flags, &out, &news);
+        if (r > 0 && news) process_child_told();  // its SIGCHLD, which Linux sent at its end
+        if (r != 0) {
+            status = int(out);
+            return r;
+        }
+        // As Linux: a signal ends the wait only when no child is ready.
+        if (interrupted) return -ERESTARTSYS;
+        if (options & kWnohang) return 0;
+        if (process_child_events() != seen) continue;
+        interrupted = thread_wait(process_child_queue(), 0) == -EINTR;
+    }
+}
+
+}  // namespace
+
+int64_t sys_wait4(SyscallArgs& a) {
+    const int64_t selector = int64_t(int32_t(a.arg[0]));
+    const uint64_t options = a.arg[2];
+    if (options & ~(kWnohang | kWuntraced | kWcontinued | kWnothread | kWall | kWclone))
+        return -EINVAL;
+    if (selector == INT32_MIN) return -ESRCH;  // -INT_MIN is no process group
+    int status = 0;
+    const int64_t r = wait_child(selector, options, status);
+    if (r <= 0) return r;
+    if (a.arg[1] && !UserPtr<int32_t>(a.arg[1]).write(status)) return -EFAULT;
+    if (a.arg[3]) {
+        uint8_t rusage[144] = {};  // struct rusage: the VMM does not account children yet
+        if (!copy_to_user(a.arg[3], rusage, sizeof rusage)) return -EFAULT;
+    }
+    return r;
+}
+
+int64_t sys_waitid(SyscallArgs& a) {
+    enum { kPAll = 0, kPPid = 1, kPPgid = 2 };
+    const uint64_t which = a.arg[0], id = a.arg[1], options = a.arg[3];
+    if (options & ~(kWnohang | kWuntraced | kWexited | kWcontinued | kWnowait | kWnothread |
+                    kWall | kWclone))
+        return -EINVAL;
+    if (!(options & (kWexited | kWuntraced | kWcontinued))) return -EINVAL;
+    int64_t selector;
+    switch (which) {
+        case kPAll: selector = -1; break;
+        case kPPid:
+            if (int32_t(id) <= 0) return -EINVAL;
+            selector = int32_t(id);
+            break;
+        case kPPgid:
+            if (int32_t(id) < 0) return -EINVAL;
+            selector = id ? -int64_t(int32_t(id)) : 0;
+            break;
+        default: return -EINVAL;
+    }
+    // Only ended children are ever reported (no stop or continue yet): without WEXITED
+    // there is nothing to wait for.
+    int status = 0;
+    int64_t r = (options & kWexited) ? wait_child(selector, options, status) : -ECHILD;
+    if (r < 0) return r;
+    // siginfo_t: si_signo, si_errno, si_code, then si_pid, si_uid, si_status at 16.
+    struct {
+        int32_t signo, err, code, pad;
+        int32_t pid;
+        uint32_t uid;
+        int32_t status;
+        uint8_t rest[128 - 28];
+    } info = {};
+    if (r > 0) {
+        enum { kCldExited = 1, kCldKilled = 2 };
+        info.signo = kSigChldNumber;
+        info.pid = int32_t(r);
+        info.uid = current_process().uid;
+        const bool killed = (status & 0x7f) != 0;
+        info.code = killed ? kCldKilled : kCldExited;
+        info.status = killed ? status & 0x7f : (status >> 8) & 0xff;
+    }
+    // WNOHANG with nothing to report leaves a zeroed siginfo, as Linux does.
+    if (a.arg[2] && !copy_to_user(a.arg[2], &info, sizeof info)) return -EFAULT;
+    if (a.arg[4]) {
+        uint8_t rusage[144] = {};
+        if (!copy_to_user(a.arg[4], rusage, sizeof rusage)) return -EFAULT;
+    }
+    return 0;
+}
 int64_t sys_getuid(SyscallArgs&) { return current_process().uid; }
 int64_t sys_geteuid(SyscallArgs&) { return current_process().uid; }
 int64_t sys_getgid(SyscallArgs&) { return current_process().gid; }

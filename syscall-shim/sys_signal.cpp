@@ -6,6 +6,7 @@
 #include "kernel/sched/sched.h"
 #include "kernel/signal.h"
 #include "kernel/time.h"
+#include "kernel/platform/hypercall.h"
 #include "syscall-shim/handlers.h"
 
 namespace utx::kernel {
@@ -115,8 +116,16 @@ int64_t sys_kill(SyscallArgs& a) {
     const int64_t pid = int64_t(int32_t(a.arg[0]));
     const Process& p = current_process();
     if (!valid_signal(a.arg[1])) return -EINVAL;
-    if (pid != p.pid && pid != 0 && pid != -1 && pid != -p.pgid) return -ESRCH;
-    return a.arg[1] ? signal_send_process(int(a.arg[1]), from_caller(kSiUser)) : 0;
+    if (pid == INT32_MIN) return -ESRCH;
+    const int sig = int(a.arg[1]);
+    if (pid == p.pid) return sig ? signal_send_process(sig, from_caller(kSiUser)) : 0;
+    // Other processes are other VMs: the VMM sends to them, and says whether this process
+    // is among the targets (its group, or -1 when it is pid 1's only relative).
+    uint64_t self = 0;
+    const int64_t r = host_process(abi::kProcKill, uint64_t(pid), uint64_t(sig), &self);
+    if (r < 0) return r;
+    if (self && sig) return signal_send_process(sig, from_caller(kSiUser));
+    return 0;
 }
 
 int64_t sys_tgkill(SyscallArgs& a) {

@@ -188,6 +188,10 @@ int64_t sys_futex(SyscallArgs& a) {
     }
 }
 
+// syscall-shim/sys_process.cpp: fork and clone without CLONE_THREAD.
+int64_t process_clone(TrapFrame& frame, uint64_t flags, uint64_t stack, uint64_t ptid,
+                      uint64_t ctid, uint64_t tls);
+
 int64_t sys_clone(SyscallArgs& a) {
     const uint64_t flags = a.arg[0], stack = a.arg[1], ptid = a.arg[2], ctid = a.arg[3],
                    tls = a.arg[4];
@@ -196,7 +200,15 @@ int64_t sys_clone(SyscallArgs& a) {
     if ((flags & kCloneSighand) && !(flags & kCloneVm)) return -EINVAL;
     if ((flags & kCloneFs) && (flags & kCloneNewns)) return -EINVAL;
     if ((flags & kClonePidfd) && (flags & kCloneParentSettid)) return -EINVAL;
-    if ((flags & kThreadFlags) != kThreadFlags) return -ENOSYS;  // new processes: [processes]
+    if (!(flags & kCloneThread)) {
+        // A new process: a copy of this VM, so nothing can be shared with it but what the
+        // VMM shares. vfork (CLONE_VM | CLONE_VFORK, as posix_spawn asks) becomes a fork.
+        const uint64_t shared = flags & (kCloneFs | kCloneFiles | kCloneSighand | kCloneParent |
+                                         kCloneNamespaces | kClonePidfd);
+        if (shared || ((flags & kCloneVm) && !(flags & kCloneVfork))) return -ENOSYS;
+        return process_clone(*a.frame, flags, stack, ptid, ctid, tls);
+    }
+    if ((flags & kThreadFlags) != kThreadFlags) return -ENOSYS;
     if (flags & (kCloneNamespaces | kCloneVfork | kClonePidfd)) return -EINVAL;
     (void)kClonePtrace, (void)kCloneParent, (void)kCloneSysvsem, (void)kCloneDetached,
         (void)kCloneUntraced, (void)kCloneIo;

@@ -60,6 +60,8 @@ static inline const char *errno_name(int err) {
             return "E2BIG";
         case ENOEXEC:
             return "ENOEXEC";
+        case ECHILD:
+            return "ECHILD";
         case ENXIO:
             return "ENXIO";
         case EXDEV:

@@ -145,6 +145,21 @@ int64_t host_start_cpu(uint32_t index, uint64_t rip, uint64_t rsp, uint64_t rdi)
     return hypercall(req);
 }
 
+int64_t host_process(abi::ProcOp op, uint64_t a1, uint64_t a2, uint64_t* out1, uint64_t* out2) {
+    abi::HcRequest& req = cpu_request();
+    req.op = abi::kHcProcess;
+    req.nsegments = 0;
+    req.args[0] = op;
+    req.args[1] = a1;
+    req.args[2] = a2;
+    const int64_t r = hypercall(req);
+    // After a fork, this is the child's copy of the request (cpu_request() of the CPU that
+    // asked, whatever this_cpu() has become since).
+    if (out1) *out1 = req.args[1];
+    if (out2) *out2 = req.args[2];
+    return r;
+}
+
 void host_exit(int status, int signal, uint64_t fault_address, uint64_t rip) {
     abi::HcRequest& req = cpu_request();
     req.op = abi::kHcExit;

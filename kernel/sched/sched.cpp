@@ -383,6 +383,35 @@ void thread_exit() {
     panic("an exited thread was scheduled");
 }
 
+void sched_after_fork(int pid, Thread* old_idle) {
+    Thread* self = &current_thread();
+    reap_dead();
+    for (Thread** p = &g_all; *p;) {
+        Thread* t = *p;
+        if (t == self || t->idle) {
+            p = &t->all_next;
+            continue;
+        }
+        // Waiting, queued or running on a CPU this VM does not have: it never runs here.
+        if (t->queue) wait_queue_remove(*t->queue, t);
+        if (t->deadline_tsc) timed_remove(t);
+        *p = t->all_next;
+        kfree(t->kernel_stack);
+        fpu_free(t->fpu);
+        if (t != &g_first) kfree(t);
+    }
+    g_run_head = g_run_tail = nullptr;
+    g_live = 1;
+    self->tid = pid;
+    self->affinity = ~0ULL;  // this VM has one CPU
+    self->cpu = 0;
+    if (old_idle) {
+        kfree(old_idle->kernel_stack);
+        kfree(old_idle);
+    }
+    sched_rearm_timer();
+}
+
 void sched_zap_others() {
     Thread* self = &current_thread();
     for (Thread* t = g_all; t; t = t->all_next) {

@@ -93,6 +93,11 @@ void sched_zap_others();
 // it, as if it had called exit(2) (syscall-shim/sys_thread.cpp).
 void thread_exit_if_zapped();
 
+// In a VM just forked, after smp_after_fork: the calling thread is the process's only one
+// (the others stayed in the parent) and takes the tid `pid`; `old_idle` (may be null) is
+// an idle thread no CPU has any more.
+void sched_after_fork(int pid, Thread* old_idle);
+
 // Blocks the calling thread on `q` until thread_wake / wake_up, or until `deadline_ns`
 // (CLOCK_MONOTONIC; 0 waits without limit): 0, -ETIMEDOUT when the deadline ended it, or
 // -EINTR when a signal it does not block arrived (then, or already before).

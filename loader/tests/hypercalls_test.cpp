@@ -424,8 +424,59 @@ TEST(Hypercalls, StartCpuGoesToTheBackend) {
     g.expect_served(-EINVAL);
 }
 
+TEST(Hypercalls, ForkOnlyWhereTheBackendCanCloneTheVm) {
+    Guest g;
+    g.make(abi::kHcProcess, {abi::kProcFork});
+    g.handler.handle(0);
+    g.expect_served(-ENOSYS);  // the QEMU backend
+    Family* family = Family::create(4);
+    ASSERT_NE(family, nullptr);
+    g.handler.set_family(family, 1);
+    g.handler.allow_fork(true);
+    g.make(abi::kHcProcess, {abi::kProcFork});
+    g.handler.handle(0);
+    EXPECT_EQ(g.req().done, 0u);  // left for the backend
+    uint64_t gpa = 0;
+    int32_t child = 0;
+    EXPECT_FALSE(g.handler.take_fork(1, gpa, child));  // another vCPU's
+    ASSERT_TRUE(g.handler.take_fork(0, gpa, child));
+    EXPECT_EQ(gpa, kRequestGpa);
+    EXPECT_EQ(child, 2);
+    EXPECT_FALSE(g.handler.take_fork(0, gpa, child));  // once
+    g.handler.answer_fork(gpa, 0, child, 1);
+    g.expect_served(0);
+    EXPECT_EQ(g.req().args[1], 2u);
+    EXPECT_EQ(g.req().args[2], 1u);
+}
+
+TEST(Hypercalls, ProcessRequestsCheckTheirArguments) {
+    Guest g;
+    g.make(abi::kHcProcess, {abi::kProcWait, uint64_t(-1), 0});
+    g.handler.handle(0);
+    g.expect_served(-ECHILD);  // alone
+    g.make(abi::kHcProcess, {abi::kProcWait, uint64_t(-1), 0x100});
+    g.handler.handle(0);
+    g.expect_served(-EINVAL);
+    g.make(abi::kHcProcess, {abi::kProcKill, 1, 65});
+    g.handler.handle(0);
+    g.expect_served(-EINVAL);
+    g.make(abi::kHcProcess, {abi::kProcKill, 1, SIGTERM});
+    g.handler.handle(0);
+    g.expect_served(0);
+    EXPECT_EQ(g.req().args[1], 1u);  // itself
+    g.make(abi::kHcProcess, {abi::kProcKill, 2, SIGTERM});
+    g.handler.handle(0);
+    g.expect_served(-ESRCH);
+    g.make(abi::kHcProcess, {abi::kProcKill, uint64_t(-1), SIGTERM});
+    g.handler.handle(0);
+    g.expect_served(-ESRCH);  // nobody but itself
+    g.make(abi::kHcProcess, {999});
+    g.handler.handle(0);
+    g.expect_served(-EINVAL);
+}
+
 TEST(Hypercalls, UnknownOpFails) {
-    for (uint32_t op : {0u, 14u, 999u, 0xffffffffu}) {
+    for (uint32_t op : {0u, 14u, 16u, 999u, 0xffffffffu}) {
         Guest g;
         g.make(op);
         g.handler.handle(0);

@@ -57,6 +57,19 @@ TEST(Options, RewriteAndNoRewrite) {
     EXPECT_FALSE(p.options->rewrite);  // the last one counts
 }
 
+TEST(Options, ProcessLimit) {
+    Parsed p = parse({"./prog"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_EQ(p.options->pids, 512u);
+    p = parse({"--pids", "4096", "./prog"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_EQ(p.options->pids, 4096u);
+    expect_error({"--pids", "0", "./prog"}, "invalid process limit '0' (1 to 4096)");
+    expect_error({"--pids", "4097", "./prog"}, "invalid process limit");
+    expect_error({"--pids", "1x", "./prog"}, "invalid process limit");
+    expect_error({"--pids"}, "option --pids needs a value");
+}
+
 TEST(Options, NoProgram) {
     expect_error({}, "no program given");
     expect_error({"--trace"}, "no program given");

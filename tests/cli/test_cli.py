@@ -201,6 +201,12 @@ def test_bad_cpu_count(value):
     assert f"invalid CPU count '{value}'" in line
 
 
+@pytest.mark.parametrize("value", ["0", "4097", "many", "-1", ""])
+def test_bad_pids(value):
+    line = one_error_line(run("--pids", value, BUSYBOX, "true"), 2)
+    assert f"invalid process limit '{value}'" in line
+
+
 def test_bogus_backend():
     line = one_error_line(run("--backend", "bogus", BUSYBOX, "true"), 2)
     assert "bogus" in line

@@ -14,6 +14,7 @@
 #   UTX_NESTED_CPU       QEMU -cpu model (default qemu64,+svm,+npt)
 #   UTX_NESTED_TIMEOUT   seconds allowed for the whole QEMU run (default 600)
 #   UTX_NESTED_VERBOSE   1: echo the guest console while it runs
+#   UTX_NESTED_CASES     an extended regex: only the cases whose names match run
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -146,6 +147,8 @@ CASES=(
     'sysinfo|$RUN ./t/sysinfo|'
     'signals|$RUN ./t/signals|'
     'threads|$RUN ./t/threads|'
+    'exec|$RUN ./t/exec|'
+    'fork|$RUN ./t/fork|'
     'threads_2cpu|$RUN ${RUN:+-c 2} ./t/threads|'
     'signals_2cpu|$RUN ${RUN:+-c 2} ./t/signals|'
     'posix_timers_2cpu|$RUN ${RUN:+-c 2} ./t/posix_timers|'
@@ -153,6 +156,10 @@ CASES=(
     'openmp_2cpu|$RUN ${RUN:+-c 2} ./t/openmp|'
     'smp_2cpu|$RUN ${RUN:+-c 2} ./t/smp|'
     'sched_2cpu|$RUN ${RUN:+-c 2} ./t/sched|'
+    'exec_2cpu|$RUN ${RUN:+-c 2} ./t/exec|'
+    'fork_2cpu|$RUN ${RUN:+-c 2} ./t/fork|'
+    'fork_x8|for i in 1 2 3 4 5 6 7 8; do $RUN ${RUN:+-c 2} ./t/fork > /dev/null; s=$?; [ $s = 0 ] && continue; exit $s; done|'
+    'sh_fork|$RUN ./bin/busybox sh -c "./bin/busybox true; echo \$?; ./bin/busybox false; echo \$?; (exit 7); echo \$?; ./bin/busybox sleep 0.2 & wait \$!; echo bg \$?; ./bin/busybox sh -c \"kill \\\$\\\$\"; echo killed \$?; exit 3"|'
     'tls|$RUN ./t/tls|'
     'uname|$RUN ./t/uname|'
     'vdso|$RUN ./t/vdso|'
@@ -184,6 +191,10 @@ GUEST_ENV=(PATH=/bin HOME=/ LC_ALL=C UTX_COMPAT=1)
 n=0
 for c in "${CASES[@]}"; do
     IFS='|' read -r name cmd stdin <<<"$c"
+    if [ -n "${UTX_NESTED_CASES:-}" ] && [ "$name" != hello ] &&
+        ! [[ "$name" =~ ^(${UTX_NESTED_CASES})$ ]]; then
+        continue
+    fi
     d="$ROOT/cases/$(printf '%02d' $n)-$name"
     n=$((n + 1))
     mkdir -p "$d"
@@ -248,11 +259,13 @@ for d in /cases/[0-9]*; do
     else
         echo "UTX-CASE FAIL $name (${secs}s):$why"
         echo "UTX-DETAIL --- command: $(cat $d/cmd)"
-        echo "UTX-DETAIL --- stdout (first 20 lines):"
-        head -n 20 /tmp/out | sed 's/^/UTX-DETAIL /'
+        echo "UTX-DETAIL --- stdout (first 40 lines):"
+        head -n 40 /tmp/out | sed 's/^/UTX-DETAIL /'
         echo "UTX-DETAIL --- stderr (first 20 lines):"
         head -n 20 /tmp/err | sed 's/^/UTX-DETAIL /'
+        dmesg -c | grep -E 'segfault|trap|general protection' | tail -n 5 | sed 's/^/UTX-DETAIL dmesg: /'
     fi
+    dmesg -c > /dev/null
 done
 echo "UTX-DONE"
 poweroff -f

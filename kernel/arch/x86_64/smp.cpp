@@ -148,6 +148,32 @@ void cpu_kick(PerCpu& cpu) {
     apic_send_ipi(cpu.apic_id, kRescheduleVector);
 }
 
+void smp_after_fork(Thread*& old_idle0) {
+    PerCpu& was = this_cpu();
+    PerCpu& cpu = g_cpus[0];
+    old_idle0 = nullptr;
+    if (&was != &cpu) {
+        old_idle0 = cpu.idle;
+        cpu.current = was.current;
+        cpu.idle = was.idle;
+        cpu.current->cpu = 0;
+        cpu.idle->cpu = 0;
+        cpu_init(cpu, cpu.current->kernel_stack_top);
+        cpu_set_kernel_stack(cpu.current->kernel_stack_top);
+        wrmsr(kMsrKernelGsBase, cpu.current->gs_base);
+    }
+    cpu.apic_id = apic_ready() ? apic_id() : 0;
+    cpu.online = true;
+    cpu.timer_armed = 0;
+    cpu.halted = cpu.polling = cpu.wake = cpu.halted_in_wait = false;
+    cpu.in_user = false;
+    cpu.tlb_generation = g_tlb_generation;
+    for (uint32_t i = 1; i < kMaxCpus; ++i) g_cpus[i].online = false;
+    g_cpu_count = 1;
+    // Tickets other CPUs of the parent had taken have no CPU to use them here.
+    __atomic_store_n(&g_lock.next, g_lock.serving + 1, __ATOMIC_RELEASE);
+}
+
 const SmpStats& smp_stats() { return g_stats; }
 SmpStats& smp_stats_mut() { return g_stats; }
 

@@ -52,6 +52,13 @@ void tlb_shootdown();
 // kTlbFlushVector arrived.
 void tlb_flush_interrupt();
 
+// In a VM just forked (kHcProcess fork), on its only vCPU, which the VMM made vCPU 0 with
+// the state of the parent's calling vCPU: this CPU becomes CPU 0, the others are gone, and
+// the kernel lock is held by this CPU alone. `old_idle0` receives CPU 0's former idle
+// thread when this was another CPU (its saved context cannot be trusted: it may have been
+// running), for the caller to free; null otherwise.
+void smp_after_fork(Thread*& old_idle0);
+
 // Wakes `cpu` from its idle halt (kRescheduleVector).
 void cpu_kick(PerCpu& cpu);
 

@@ -1,0 +1,212 @@
+#include "loader/family.h"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <new>
+
+namespace utx::loader {
+
+Family* Family::create(uint32_t max_pids) {
+    void* p = mmap(nullptr, sizeof(Family), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    auto* f = new (p) Family();
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&f->lock_, &attr);
+    pthread_mutexattr_destroy(&attr);
+    f->max_pids_ = max_pids < kMaxFamily ? max_pids : kMaxFamily;
+    f->next_pid_ = 2;
+    for (Entry& e : f->entries_) e.pid = 0;
+    Entry& first = f->entries_[0];
+    first.pid = 1;
+    first.parent = 0;
+    first.pgid = 1;
+    first.host = getpid();
+    first.zombie = false;
+    first.told = false;
+    first.signals = 0;
+    return f;
+}
+
+void Family::lock() {
+    // A holder that died left the table as it was between two stores of one update: every
+    // update here leaves it usable at any point.
+    if (pthread_mutex_lock(&lock_) == EOWNERDEAD) pthread_mutex_consistent(&lock_);
+}
+void Family::unlock() { pthread_mutex_unlock(&lock_); }
+
+Family::Entry* Family::find(int32_t pid) {
+    if (pid <= 0) return nullptr;
+    for (Entry& e : entries_)
+        if (e.pid == pid) return &e;
+    return nullptr;
+}
+
+int32_t Family::add(int32_t parent) {
+    lock();
+    uint32_t used = 0;
+    Entry* slot = nullptr;
+    for (Entry& e : entries_) {
+        if (e.pid) ++used;
+        else if (!slot) slot = &e;
+    }
+    const Entry* p = find(parent);
+    if (used >= max_pids_ || !slot || !p) {
+        unlock();
+        return -EAGAIN;
+    }
+    // Pids grow as on Linux and wrap below pid_max, skipping those in use.
+    int32_t pid = next_pid_;
+    while (find(pid)) pid = pid >= 4'194'303 ? 2 : pid + 1;
+    next_pid_ = pid >= 4'194'303 ? 2 : pid + 1;
+    slot->pid = pid;
+    slot->parent = parent;
+    slot->pgid = p->pgid;
+    slot->host = 0;
+    slot->zombie = false;
+    slot->told = false;
+    slot->wait_status = 0;
+    slot->signals = 0;
+    unlock();
+    return pid;
+}
+
+void Family::set_host_pid(int32_t pid, pid_t host) {
+    lock();
+    if (Entry* e = find(pid)) e->host = host;
+    unlock();
+}
+
+void Family::remove(int32_t pid) {
+    lock();
+    if (Entry* e = find(pid)) e->pid = 0;
+    unlock();
+}
+
+pid_t Family::exited(int32_t pid, int wait_status) {
+    lock();
+    pid_t parent_host = 0;
+    if (Entry* e = find(pid); e && !e->zombie) {
+        e->zombie = true;
+        e->wait_status = wait_status;
+        for (Entry& child : entries_)
+            if (child.pid && child.parent == pid) child.parent = 1;
+        if (const Entry* parent = find(e->parent)) parent_host = parent->host;
+    }
+    unlock();
+    return parent_host;
+}
+
+void Family::host_exited(pid_t host, int wait_status) {
+    int32_t pid = 0;
+    lock();
+    for (Entry& e : entries_)
+        if (e.pid && e.host == host) {
+            if (!e.zombie) pid = e.pid;
+            e.host = 0;
+        }
+    unlock();
+    if (pid) exited(pid, wait_status);
+}
+
+int Family::wait(int32_t caller, int64_t selector, bool keep, int32_t& pid, int& status,
+                 bool& news) {
+    lock();
+    const Entry* self = find(caller);
+    const int32_t own_group = self ? self->pgid : 0;
+    bool any = false;
+    for (Entry& e : entries_) {
+        if (!e.pid || e.parent != caller) continue;
+        const bool match = selector > 0    ? e.pid == selector
+                           : selector == -1 ? true
+                           : selector == 0  ? e.pgid == own_group
+                                            : e.pgid == -selector;
+        if (!match) continue;
+        any = true;
+        if (!e.zombie) continue;
+        pid = e.pid;
+        status = e.wait_status;
+        news = !e.told;
+        e.told = true;
+        if (!keep) e.pid = 0;
+        unlock();
+        return 0;
+    }
+    unlock();
+    return any ? 1 : -ECHILD;
+}
+
+int Family::kill(int32_t caller, int64_t selector, int sig, int doorbell, bool& self) {
+    self = false;
+    pid_t hosts[kMaxFamily];
+    int n = 0;
+    lock();
+    const Entry* me = find(caller);
+    const int32_t own_group = me ? me->pgid : 0;
+    bool found = false;
+    for (Entry& e : entries_) {
+        if (!e.pid) continue;
+        const bool match = selector > 0    ? e.pid == selector
+                           : selector == -1 ? e.pid > 1 && e.pid != caller
+                           : selector == 0  ? e.pgid == own_group
+                                            : e.pgid == -selector;
+        if (!match) continue;
+        found = true;
+        if (e.zombie) continue;  // found, as on Linux, but nothing to do
+        if (e.pid == caller) {
+            self = true;
+            continue;
+        }
+        if (sig == 0) continue;
+        if (sig != SIGKILL) e.signals.fetch_or(1ULL << (sig - 1));
+        if (e.host > 0) hosts[n++] = e.host;
+    }
+    unlock();
+    for (int i = 0; i < n; ++i) ::kill(hosts[i], sig == SIGKILL ? SIGKILL : doorbell);
+    return found ? 0 : -ESRCH;
+}
+
+int Family::take_child_events(int32_t parent) {
+    int n = 0;
+    lock();
+    for (Entry& e : entries_)
+        if (e.pid && e.parent == parent && e.zombie && !e.told) {
+            e.told = true;
+            ++n;
+        }
+    unlock();
+    return n;
+}
+
+uint64_t Family::take_signals(int32_t pid) {
+    lock();
+    Entry* e = find(pid);
+    const uint64_t bits = e ? e->signals.exchange(0) : 0;
+    unlock();
+    return bits;
+}
+
+int32_t Family::parent_of(int32_t pid) {
+    lock();
+    const Entry* e = find(pid);
+    const int32_t parent = e ? e->parent : 0;
+    unlock();
+    return parent;
+}
+
+int Family::running_hosts(int32_t except, pid_t* out, int max) {
+    int n = 0;
+    lock();
+    for (const Entry& e : entries_)
+        if (e.pid && e.pid != except && e.host > 0 && n < max) out[n++] = e.host;
+    unlock();
+    return n;
+}
+
+}  // namespace utx::loader

@@ -1,0 +1,81 @@
+// loader/family.h: the process tree of one utx-run, shared by the VMMs of all its processes.
+//
+// Each guest process is a VM in a host process of its own (fork via VM clone); the host
+// process tree mirrors the guest's, and the first utx-run is a child subreaper, so orphans
+// come back to it as they come back to pid 1 in the guest. The table lives in one
+// MAP_SHARED mapping made before the first fork, so every VMM of the tree sees it: guest
+// pids (one namespace per tree, the first process is pid 1), parents, the wait status of
+// processes that ended and are not reaped yet, and signals sent between processes.
+#pragma once
+#include <pthread.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+
+namespace utx::loader {
+
+inline constexpr uint32_t kMaxFamily = 4096;  // --pids may not ask for more
+
+class Family {
+public:
+    // The table, shared with every process forked from here on; null (errno set) when the
+    // mapping cannot be made. `max_pids` caps the processes alive or not yet reaped.
+    static Family* create(uint32_t max_pids);
+
+    // A new process, child of `parent`: its pid, or -EAGAIN past the cap.
+    int32_t add(int32_t parent);
+    void set_host_pid(int32_t pid, pid_t host);
+    // Forgets a process whose host fork failed.
+    void remove(int32_t pid);
+    // Process `pid` ended with `wait_status` (Linux's encoding) unless it had already been
+    // recorded; its children now have pid 1 for a parent. Returns the parent's host pid
+    // (0 when unknown).
+    pid_t exited(int32_t pid, int wait_status);
+    // The host process `host` ended with `wait_status` and was reaped: a VMM killed
+    // outright could not record its own end, so it is recorded here; and its host pid, free
+    // for reuse now, is no longer signalled.
+    void host_exited(pid_t host, int wait_status);
+
+    // wait4 for `caller`: 0 when a matching child has changed state (its pid and status set,
+    // and unless `keep` it is reaped), 1 when matching children exist but none has, or
+    // -ECHILD.
+    // `news`: the parent had not been told of this end yet (take_child_events).
+    int wait(int32_t caller, int64_t selector, bool keep, int32_t& pid, int& status, bool& news);
+    // Children of `parent` that ended since the last call (or wait), now counted as told.
+    int take_child_events(int32_t parent);
+    // kill: marks `sig` pending for each target and rings it (the host signal `doorbell`;
+    // SIGKILL kills the target's VMM at once). 0, or -ESRCH; `self` says whether the caller
+    // is a target.
+    int kill(int32_t caller, int64_t selector, int sig, int doorbell, bool& self);
+    // The signals other processes sent to `pid` since the last call (bit N-1: signal N).
+    uint64_t take_signals(int32_t pid);
+    int32_t parent_of(int32_t pid);
+    // Host pids of every process but `except` whose VMM may still run: what pid 1's end
+    // kills.
+    int running_hosts(int32_t except, pid_t* out, int max);
+
+private:
+    struct Entry {
+        int32_t pid;  // 0: free
+        int32_t parent;
+        int32_t pgid;
+        pid_t host;
+        bool zombie;
+        bool told;  // its parent knows it ended
+        int wait_status;
+        std::atomic<uint64_t> signals;
+    };
+    Entry* find(int32_t pid);
+    void lock();
+    void unlock();
+
+    // Process-shared and robust: a VMM killed while it holds the lock (SIGKILL from a
+    // guest's kill) does not stop the others.
+    pthread_mutex_t lock_;
+    uint32_t max_pids_;
+    int32_t next_pid_;
+    Entry entries_[kMaxFamily];
+};
+
+}  // namespace utx::loader

@@ -1,0 +1,164 @@
+// loader/tests/family_test.cpp: the process tree's table: pids, wait, kill, orphans, the
+// --pids cap, and that it is shared with processes forked after it was made.
+#include "loader/family.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace utx::loader {
+namespace {
+
+TEST(Family, PidsStartAtTwoUnderPidOne) {
+    Family* f = Family::create(16);
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->add(1), 2);
+    EXPECT_EQ(f->add(1), 3);
+    EXPECT_EQ(f->add(2), 4);
+    EXPECT_EQ(f->parent_of(4), 2);
+    EXPECT_EQ(f->parent_of(1), 0);
+    EXPECT_EQ(f->add(99), -EAGAIN);  // no such parent
+}
+
+TEST(Family, TheCapCountsProcessesNotYetReaped) {
+    Family* f = Family::create(3);  // pid 1 and two more
+    ASSERT_EQ(f->add(1), 2);
+    ASSERT_EQ(f->add(1), 3);
+    EXPECT_EQ(f->add(1), -EAGAIN);
+    f->exited(2, 0);
+    EXPECT_EQ(f->add(1), -EAGAIN);  // a zombie still counts
+    int32_t pid;
+    int status;
+    bool news;
+    ASSERT_EQ(f->wait(1, 2, false, pid, status, news), 0);
+    EXPECT_EQ(f->add(1), 4);  // pids are not reused at once
+}
+
+TEST(Family, WaitSelectsAndReaps) {
+    Family* f = Family::create(16);
+    const int32_t a = f->add(1), b = f->add(1), other = f->add(a);
+    int32_t pid = 0;
+    int status = 0;
+    bool news = false;
+    EXPECT_EQ(f->wait(1, -1, false, pid, status, news), 1);  // children, none ended
+    EXPECT_EQ(f->wait(1, other, false, pid, status, news), -ECHILD);  // a grandchild
+    f->exited(b, 7 << 8);
+    EXPECT_EQ(f->wait(1, a, false, pid, status, news), 1);
+    ASSERT_EQ(f->wait(1, -1, true, pid, status, news), 0);  // WNOWAIT keeps it
+    EXPECT_EQ(pid, b);
+    EXPECT_EQ(status, 7 << 8);
+    EXPECT_TRUE(news);
+    ASSERT_EQ(f->wait(1, b, false, pid, status, news), 0);
+    EXPECT_FALSE(news);  // told already
+    EXPECT_EQ(f->wait(1, b, false, pid, status, news), -ECHILD);
+    EXPECT_EQ(f->wait(other, -1, false, pid, status, news), -ECHILD);
+}
+
+TEST(Family, ChildEventsAreToldOnce) {
+    Family* f = Family::create(16);
+    const int32_t a = f->add(1), b = f->add(1);
+    EXPECT_EQ(f->take_child_events(1), 0);
+    f->exited(a, 0);
+    f->exited(b, SIGKILL);
+    f->exited(b, 0);  // recorded once
+    EXPECT_EQ(f->take_child_events(1), 2);
+    EXPECT_EQ(f->take_child_events(1), 0);
+    int32_t pid;
+    int status;
+    bool news;
+    ASSERT_EQ(f->wait(1, b, false, pid, status, news), 0);
+    EXPECT_EQ(status, SIGKILL);
+    EXPECT_FALSE(news);
+}
+
+TEST(Family, OrphansGoToPidOne) {
+    Family* f = Family::create(16);
+    const int32_t a = f->add(1), grandchild = f->add(a);
+    f->exited(a, 0);
+    EXPECT_EQ(f->parent_of(grandchild), 1);
+    f->exited(grandchild, 3 << 8);
+    int32_t pid;
+    int status;
+    bool news;
+    // pid 1 reaps both: its child and the orphan.
+    int reaped = 0;
+    while (f->wait(1, -1, false, pid, status, news) == 0) ++reaped;
+    EXPECT_EQ(reaped, 2);
+}
+
+TEST(Family, KillMarksSignalsAndFindsTargets) {
+    Family* f = Family::create(16);
+    const int32_t a = f->add(1), b = f->add(1);
+    bool self = false;
+    // No host pids yet: nothing is rung, the signals wait in the table.
+    EXPECT_EQ(f->kill(1, a, SIGUSR1, SIGURG, self), 0);
+    EXPECT_FALSE(self);
+    EXPECT_EQ(f->take_signals(a), 1ULL << (SIGUSR1 - 1));
+    EXPECT_EQ(f->take_signals(a), 0u);
+    EXPECT_EQ(f->kill(1, 0, SIGTERM, SIGURG, self), 0);  // the caller's group: everyone
+    EXPECT_TRUE(self);                                     // the caller sends to itself
+    EXPECT_EQ(f->take_signals(1), 0u);
+    EXPECT_EQ(f->take_signals(a), 1ULL << (SIGTERM - 1));
+    EXPECT_EQ(f->take_signals(b), 1ULL << (SIGTERM - 1));
+    EXPECT_EQ(f->kill(a, -1, SIGHUP, SIGURG, self), 0);  // all but pid 1 and the caller
+    EXPECT_FALSE(self);
+    EXPECT_EQ(f->take_signals(a), 0u);
+    EXPECT_EQ(f->take_signals(1), 0u);
+    EXPECT_EQ(f->take_signals(b), 1ULL << (SIGHUP - 1));
+    EXPECT_EQ(f->kill(1, 77, SIGTERM, SIGURG, self), -ESRCH);
+    EXPECT_EQ(f->kill(1, -77, SIGTERM, SIGURG, self), -ESRCH);
+    f->exited(b, 0);
+    EXPECT_EQ(f->kill(1, b, 0, SIGURG, self), 0);  // a zombie exists until reaped
+}
+
+TEST(Family, SharedWithForkedProcesses) {
+    Family* f = Family::create(16);
+    const int32_t child = f->add(1);
+    const pid_t host = fork();
+    ASSERT_GE(host, 0);
+    if (host == 0) {
+        f->set_host_pid(child, getpid());
+        f->exited(child, 5 << 8);
+        _exit(0);
+    }
+    int st;
+    ASSERT_EQ(waitpid(host, &st, 0), host);
+    int32_t pid;
+    int status;
+    bool news;
+    ASSERT_EQ(f->wait(1, child, false, pid, status, news), 0);
+    EXPECT_EQ(status, 5 << 8);
+}
+
+TEST(Family, AHostProcessKilledOutrightIsRecorded) {
+    Family* f = Family::create(16);
+    const int32_t child = f->add(1);
+    const pid_t host = fork();
+    ASSERT_GE(host, 0);
+    if (host == 0) {
+        pause();
+        _exit(0);
+    }
+    f->set_host_pid(child, host);
+    pid_t hosts[4];
+    ASSERT_EQ(f->running_hosts(1, hosts, 4), 1);
+    EXPECT_EQ(hosts[0], host);
+    bool self;
+    ASSERT_EQ(f->kill(1, child, SIGKILL, SIGURG, self), 0);
+    int st;
+    ASSERT_EQ(waitpid(host, &st, 0), host);
+    f->host_exited(host, st);
+    EXPECT_EQ(f->running_hosts(1, hosts, 4), 0);  // its pid may be anyone's now
+    int32_t pid;
+    int status;
+    bool news;
+    ASSERT_EQ(f->wait(1, -1, false, pid, status, news), 0);
+    EXPECT_TRUE(WIFSIGNALED(status));
+    EXPECT_EQ(WTERMSIG(status), SIGKILL);
+}
+
+}  // namespace
+}  // namespace utx::loader
