@@ -15,18 +15,40 @@ PACKAGES=(
     g++-riscv64-linux-gnu                              # riscv64 test snippets for utx-analyze
     bash-static redis-tools dpkg-dev qemu-user         # utx-analyze recall workloads (redis source via apt-get source)
 )
+# Wanted, not required locally: without them the fuzz test is skipped (loudly). Required in
+# CI (CI=true), where the fuzz test fails without them.
+OPTIONAL_PACKAGES=(
+    clang-14 libclang-rt-14-dev                        # fuzz/run.sh: libFuzzer
+)
+if [ "${CI:-}" = true ]; then
+    PACKAGES+=("${OPTIONAL_PACKAGES[@]}")
+    OPTIONAL_PACKAGES=()
+fi
+
+missing_of() {
+    local p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+    done
+}
 
 install_missing() {
-    local missing=()
-    for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    echo "do: installing ${missing[*]}"
+    local missing optional
+    mapfile -t missing < <(missing_of "${PACKAGES[@]}")
+    mapfile -t optional < <(missing_of "${OPTIONAL_PACKAGES[@]}")
+    [ ${#missing[@]} -eq 0 ] && [ ${#optional[@]} -eq 0 ] && return 0
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "do: installing ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    fi
+    if [ ${#optional[@]} -gt 0 ]; then
+        echo "do: installing ${optional[*]} (optional)"
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${optional[@]}" ||
+            echo "do: WARNING: could not install ${optional[*]}: the fuzz test will be SKIPPED"
+    fi
 }
 
 build() {
@@ -50,6 +72,8 @@ run_tests() {
     install_missing
     build
     [ -e /dev/kvm ] || echo "do: WARNING: /dev/kvm is missing: KVM tests are SKIPPED and utx-run uses the QEMU backend"
+    command -v clang++ >/dev/null || command -v clang++-14 >/dev/null ||
+        echo "do: WARNING: clang is missing: the fuzz test (libFuzzer) is SKIPPED (FAILS with CI=true)"
     ctest --test-dir build --output-on-failure -j1
 }
 

@@ -141,9 +141,12 @@ void ElfImage::parse_with_lief() {
 std::optional<uint64_t> ElfImage::read_constant(uint64_t vaddr, unsigned size) const {
     for (const LoadSegment& segment : segments_) {
         if (segment.writable) continue;
-        if (vaddr < segment.vaddr || vaddr - segment.vaddr + size > segment.filesz) continue;
+        // Differences only: near the top of the address space a sum would wrap around.
+        if (vaddr < segment.vaddr || vaddr - segment.vaddr >= segment.filesz ||
+            segment.filesz - (vaddr - segment.vaddr) < size)
+            continue;
         const uint64_t offset = segment.offset + (vaddr - segment.vaddr);
-        if (offset + size > bytes_.size()) return std::nullopt;
+        if (offset > bytes_.size() || bytes_.size() - offset < size) return std::nullopt;
         uint64_t value = 0;
         std::memcpy(&value, bytes_.data() + offset, size);
         return value;

@@ -20,7 +20,7 @@ constexpr size_t kEhdrSize = 64;
 constexpr size_t kPhdrSize = 56;
 constexpr size_t kShdrSize = 64;
 constexpr uint32_t kMaxHeaders = 65535;
-constexpr uint32_t PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3;
+constexpr uint32_t PT_LOAD = 1;
 constexpr uint32_t SHT_NOBITS = 8;
 
 template <typename T>
@@ -131,11 +131,11 @@ ElfFacts validate_elf(const std::string& name, std::span<const uint8_t> bytes) {
         const auto p_filesz = read<uint64_t>(bytes, at + 32);
         const auto p_memsz = read<uint64_t>(bytes, at + 40);
         const std::string which = "program header " + std::to_string(i);
-        if (p_type == PT_LOAD || p_type == PT_DYNAMIC || p_type == PT_INTERP) {
-            if (!fits(p_offset, p_filesz, size))
-                fail(which + ": segment data at offset " + hex(p_offset) + " size " +
-                     hex(p_filesz) + " extends past end of file (" + hex(size) + " bytes)");
-        }
+        // Every type: LIEF reads every segment's bytes, and one past the end of the file
+        // made it take seconds and hundreds of megabytes.
+        if (!fits(p_offset, p_filesz, size))
+            fail(which + ": segment data at offset " + hex(p_offset) + " size " + hex(p_filesz) +
+                 " extends past end of file (" + hex(size) + " bytes)");
         if (p_type == PT_LOAD) {
             if (p_filesz > p_memsz) fail(which + ": file size exceeds memory size");
             if (p_vaddr + p_memsz < p_vaddr) fail(which + ": address range wraps around");
@@ -166,12 +166,20 @@ ElfFacts validate_elf(const std::string& name, std::span<const uint8_t> bytes) {
                  std::to_string(shnum) + " entries, file is " + hex(size) + " bytes)");
         if (shnum != 0 && shstrndx != 0xffff && shstrndx >= shnum)
             fail("section name table index " + std::to_string(shstrndx) + " out of range");
-        for (uint64_t i = 1; i < shnum; ++i) {
+        // Every section, SHT_NULL and section 0 included: LIEF reads their bytes whatever
+        // their type, and one past the end of the file made it take seconds and a gigabyte.
+        // An SHT_NOBITS one has no bytes, but LIEF allocates up to its offset when that lies
+        // past the end. (With extended numbering section 0's sh_size is the count, and only
+        // files far bigger than that use it.)
+        for (uint64_t i = 0; i < shnum; ++i) {
             const uint64_t at = shoff + i * kShdrSize;
             const auto sh_type = read<uint32_t>(bytes, at + 4);
             const auto sh_offset = read<uint64_t>(bytes, at + 24);
             const auto sh_size = read<uint64_t>(bytes, at + 32);
-            if (sh_type != SHT_NOBITS && sh_type != 0 && !fits(sh_offset, sh_size, size))
+            if (sh_type == SHT_NOBITS && sh_offset > size)
+                fail("section " + std::to_string(i) + " (SHT_NOBITS) at offset " + hex(sh_offset) +
+                     " lies past end of file (" + hex(size) + " bytes)");
+            if (sh_type != SHT_NOBITS && !fits(sh_offset, sh_size, size))
                 fail("section " + std::to_string(i) + " at offset " + hex(sh_offset) + " size " +
                      hex(sh_size) + " extends past end of file (" + hex(size) + " bytes)");
         }

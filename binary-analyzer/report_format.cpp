@@ -32,9 +32,42 @@ std::string kind_name(SyscallKind kind) {
     return "?";
 }
 
+// The length of the well-formed UTF-8 sequence starting at text[i] (shortest form, no
+// surrogates, at most U+10FFFF), or 0.
+size_t utf8_length(const std::string& text, size_t i) {
+    const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char c = byte(i);
+    const size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+                     : c >= 0xe0 && c <= 0xef ? 3
+                     : c >= 0xf0 && c <= 0xf4 ? 4
+                                              : 0;
+    if (n == 0) return 0;
+    uint32_t cp = c & (0x7f >> n);
+    if (text.size() - i < n) return 0;
+    for (size_t k = 1; k < n; ++k) {
+        if ((byte(i + k) & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (byte(i + k) & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff) return 0;
+    return cp >= 0xd800 && cp <= 0xdfff ? 0 : n;
+}
+
+// A JSON string: names come from the file analyzed, so bytes that are not UTF-8 become
+// U+FFFD (JSON text is UTF-8), as Go's encoding/json does.
 std::string json_string(const std::string& text) {
     std::string out = "\"";
-    for (const char c : text) {
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (static_cast<unsigned char>(c) >= 0x80) {
+            const size_t n = utf8_length(text, i);
+            if (n == 0) {
+                out += "\\ufffd";
+            } else {
+                out.append(text, i, n);
+                i += n - 1;
+            }
+            continue;
+        }
         switch (c) {
             case '"':
                 out += "\\\"";

@@ -43,7 +43,8 @@ public:
     bool write(uint64_t gpa, std::span<const uint8_t> bytes) const {
         auto s = slice(gpa, bytes.size());
         if (!s) return false;
-        std::memcpy(s->data(), bytes.data(), bytes.size());
+        // An empty span's data() may be null, which memcpy may not be given even for 0 bytes.
+        if (!bytes.empty()) std::memcpy(s->data(), bytes.data(), bytes.size());
         return true;
     }
 

@@ -34,9 +34,6 @@ T read_once(const T& v) {
 
 int64_t neg_errno() { return -static_cast<int64_t>(errno); }
 
-// Host fds the guest may reach through hypercalls: its stdin, stdout and stderr.
-bool is_stdio(uint64_t fd) { return fd <= 2; }
-
 uint64_t now_ns(clockid_t clock) {
     timespec ts;
     clock_gettime(clock, &ts);
@@ -169,29 +166,31 @@ void HypercallHandler::serve(uint32_t vcpu) {
         }
         iov[i] = {s->data(), s->size()};
     }
+    // The host fd behind guest fd a[0] for the stdio requests: its stdin, stdout or stderr.
+    const int host_fd = a[0] <= 2 ? stdio_[a[0]] : -1;
     int64_t result = 0;
     switch (op) {
         case abi::kHcWrite:
-            if (!is_stdio(a[0])) {
+            if (host_fd < 0) {
                 result = -EBADF;
                 break;
             }
-            result = writev(int(a[0]), iov, int(nsegments));
+            result = writev(host_fd, iov, int(nsegments));
             if (result < 0) result = neg_errno();
             break;
         case abi::kHcRead:
-            if (!is_stdio(a[0])) {
+            if (host_fd < 0) {
                 result = -EBADF;
                 break;
             }
             if (a[1] & 1) {  // the guest waits itself: never park the vCPU here
-                pollfd p{int(a[0]), POLLIN, 0};
+                pollfd p{host_fd, POLLIN, 0};
                 if (poll(&p, 1, 0) == 0) {
                     result = -EAGAIN;
                     break;
                 }
             }
-            result = readv(int(a[0]), iov, int(nsegments));
+            result = readv(host_fd, iov, int(nsegments));
             if (result < 0) result = neg_errno();
             break;
         case abi::kHcExit:
@@ -216,43 +215,42 @@ void HypercallHandler::serve(uint32_t vcpu) {
             break;
         }
         case abi::kHcPoll: {
-            if (!is_stdio(a[0])) {
+            if (host_fd < 0) {
                 result = -EBADF;
                 break;
             }
-            pollfd p{int(a[0]), short(a[1]), 0};
+            pollfd p{host_fd, short(a[1]), 0};
             int n = poll(&p, 1, int(a[2]));
             result = n < 0 ? neg_errno() : p.revents;
             break;
         }
         case abi::kHcFstat: {
             struct stat st;
-            if (!is_stdio(a[0])) {
+            if (host_fd < 0) {
                 result = -EBADF;
             } else if (nsegments != 1 || iov[0].iov_len != sizeof st) {
                 result = -EINVAL;
             } else {
-                result = fstat(int(a[0]), &st) == 0 ? 0 : neg_errno();
+                result = fstat(host_fd, &st) == 0 ? 0 : neg_errno();
                 if (result == 0) std::memcpy(iov[0].iov_base, &st, sizeof st);
             }
             break;
         }
         case abi::kHcIoctl: {
-            if (!is_stdio(a[0])) {
+            if (host_fd < 0) {
                 result = -EBADF;
             } else if (a[1] == TCGETS && nsegments == 1 &&
                        iov[0].iov_len == abi::kKernelTermiosSize) {
                 // The raw ioctl writes the kernel's 36-byte struct termios; take it through a
                 // buffer big enough for any layout before copying what the guest asked for.
                 unsigned char raw[128] = {};
-                result = ioctl(int(a[0]), TCGETS, raw) == 0 ? 0 : neg_errno();
+                result = ioctl(host_fd, TCGETS, raw) == 0 ? 0 : neg_errno();
                 if (result == 0) std::memcpy(iov[0].iov_base, raw, abi::kKernelTermiosSize);
-            } else if (a[1] == TIOCGWINSZ && nsegments == 1 &&
-                       iov[0].iov_len == sizeof(winsize)) {
-                result = ioctl(int(a[0]), TIOCGWINSZ, iov[0].iov_base) == 0 ? 0 : neg_errno();
+            } else if (a[1] == TIOCGWINSZ && nsegments == 1 && iov[0].iov_len == sizeof(winsize)) {
+                result = ioctl(host_fd, TIOCGWINSZ, iov[0].iov_base) == 0 ? 0 : neg_errno();
             } else if (a[1] == FIONREAD && nsegments == 1 && iov[0].iov_len == sizeof(int)) {
                 int available = 0;
-                result = ioctl(int(a[0]), FIONREAD, &available) == 0 ? 0 : neg_errno();
+                result = ioctl(host_fd, FIONREAD, &available) == 0 ? 0 : neg_errno();
                 if (result == 0) std::memcpy(iov[0].iov_base, &available, sizeof available);
             } else {
                 result = -ENOTTY;
@@ -260,19 +258,19 @@ void HypercallHandler::serve(uint32_t vcpu) {
             break;
         }
         case abi::kHcLseek:
-            if (!is_stdio(a[0])) {
+            if (host_fd < 0) {
                 result = -EBADF;
                 break;
             }
-            result = lseek(int(a[0]), off_t(a[1]), int(a[2]));
+            result = lseek(host_fd, off_t(a[1]), int(a[2]));
             if (result < 0) result = neg_errno();
             break;
         case abi::kHcFcntl:
-            if (!is_stdio(a[0]) || a[1] != F_GETFL) {
-                result = is_stdio(a[0]) ? -EINVAL : -EBADF;
+            if (host_fd < 0 || a[1] != F_GETFL) {
+                result = host_fd >= 0 ? -EINVAL : -EBADF;
                 break;
             }
-            result = fcntl(int(a[0]), F_GETFL);
+            result = fcntl(host_fd, F_GETFL);
             if (result < 0) result = neg_errno();
             break;
         case abi::kHcFs: {

@@ -1,5 +1,6 @@
 // loader/hypercalls.h: serves the guest's requests (abi/hypercall.h), whatever the backend.
 #pragma once
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -38,6 +39,9 @@ public:
     // (bad address, unknown op) ends the guest with a panic naming the problem.
     void handle(uint32_t vcpu);
     void set_start_cpu(StartCpu start) { start_cpu_ = std::move(start); }
+    // The host fds behind the guest's fds 0, 1 and 2: utx-run's own stdin, stdout and stderr
+    // unless a test (or the fuzzer) puts others there. The guest reaches no other host fd.
+    void set_stdio(std::array<int, 3> fds) { stdio_ = fds; }
 
     // Processes (kHcProcess): the tree's table and this VM's pid in it. Without a table
     // the process has no relatives (wait: ECHILD; kill reaches only itself).
@@ -84,6 +88,7 @@ private:
     } fork_;
     std::atomic<bool> finished_{false};
     StartCpu start_cpu_;
+    std::array<int, 3> stdio_{0, 1, 2};
     const GuestMemory& mem_;
     HostFs* host_fs_;
     bool trace_;  // --trace: the guest may report paths it did not find

@@ -39,8 +39,18 @@ constexpr int kExitRunnerError = 125;
 constexpr int kExitNotExecutable = 126;
 constexpr int kExitNotFound = 127;
 
+// One line, whatever the message holds: paths from the command line and a guest's panic
+// text may hold newlines and other control characters.
 int fail(const std::string& message, int status = kExitRunnerError) {
-    std::fprintf(stderr, "utx-run: %s\n", message.c_str());
+    std::string line = message;
+    while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
+    for (char& c : line) {
+        if (c == '\n' || c == '\t')
+            c = ' ';
+        else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            c = '?';
+    }
+    std::fprintf(stderr, "utx-run: %s\n", line.c_str());
     return status;
 }
 

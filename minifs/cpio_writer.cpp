@@ -3,8 +3,6 @@
 
 #include <stdio.h>
 
-#include <algorithm>
-
 namespace utx::minifs {
 
 namespace {
@@ -37,6 +35,10 @@ void put_header(std::vector<uint8_t>& out, std::string_view name, uint32_t ino, 
 
 bool CpioWriter::normalize(std::string_view path, std::string* out) {
     out->clear();
+    if (path.find('\0') != std::string_view::npos) {  // the header's name ends at a NUL
+        error_ = "NUL in path";
+        return false;
+    }
     size_t i = 0;
     while (i < path.size()) {
         size_t end = path.find('/', i);
@@ -66,24 +68,42 @@ bool CpioWriter::normalize(std::string_view path, std::string* out) {
     return true;
 }
 
-bool CpioWriter::added(const std::string& normalized) const {
-    for (const Entry& e : entries_)
-        if (e.path == normalized) return true;
-    return false;
-}
-
 bool CpioWriter::add(std::string_view path, uint32_t mode, CpioMeta meta, std::vector<uint8_t> data,
                      uint32_t major, uint32_t minor) {
     std::string normalized;
     if (!normalize(path, &normalized)) return false;
-    if (added(normalized)) {
+    if (normalized == "TRAILER!!!") {  // the reader would stop there, dropping what follows
+        error_ = "TRAILER!!! is the name that ends the archive";
+        return false;
+    }
+    if (index_.contains(normalized)) {
         error_ = "path added twice: " + normalized;
         return false;
+    }
+    // unpack() refuses an entry below anything but a directory, and a non-directory in place
+    // of a directory that has entries: refuse them here, where the error can name them.
+    for (size_t slash = normalized.find('/'); slash != std::string::npos;
+         slash = normalized.find('/', slash + 1)) {
+        auto parent = index_.find(normalized.substr(0, slash));
+        if (parent != index_.end() && (entries_[parent->second].mode & 0170000) != kTypeDir) {
+            error_ = parent->first + " is not a directory";
+            return false;
+        }
+    }
+    if ((mode & 0170000) != kTypeDir) {
+        // The first path after "normalized/" in order is below it if anything is.
+        const std::string below = normalized + '/';
+        auto next = index_.lower_bound(below);
+        if (next != index_.end() && next->first.starts_with(below)) {
+            error_ = "it would replace the directory that holds " + next->first;
+            return false;
+        }
     }
     if (data.size() > 0xffffffffu) {
         error_ = "file larger than 4 GiB (the newc limit): " + normalized;
         return false;
     }
+    index_.emplace(normalized, entries_.size());
     entries_.push_back(Entry{std::move(normalized), mode | (meta.perm & 07777), meta, major, minor,
                              std::move(data), entries_.size()});
     return true;
@@ -91,7 +111,7 @@ bool CpioWriter::add(std::string_view path, uint32_t mode, CpioMeta meta, std::v
 
 bool CpioWriter::contains(std::string_view path) {
     std::string normalized;
-    return normalize(path, &normalized) && added(normalized);
+    return normalize(path, &normalized) && index_.contains(normalized);
 }
 
 bool CpioWriter::add_directory(std::string_view path, CpioMeta meta) {
@@ -126,13 +146,12 @@ bool CpioWriter::add_fifo(std::string_view path, CpioMeta meta) {
 bool CpioWriter::add_hard_link(std::string_view path, std::string_view existing) {
     std::string target;
     if (!normalize(existing, &target)) return false;
-    auto it = std::find_if(entries_.begin(), entries_.end(),
-                           [&](const Entry& e) { return e.path == target; });
-    if (it == entries_.end() || (it->mode & 0170000) != kTypeRegular) {
+    auto it = index_.find(target);
+    if (it == index_.end() || (entries_[it->second].mode & 0170000) != kTypeRegular) {
         error_ = "hard link to something that is not a file added before: " + target;
         return false;
     }
-    size_t owner = it->inode;
+    size_t owner = entries_[it->second].inode;
     if (!add(path, entries_[owner].mode & 0170000, entries_[owner].meta, {})) return false;
     entries_.back().inode = owner;
     return true;
@@ -163,6 +182,7 @@ std::vector<uint8_t> CpioWriter::finish() {
     }
     put_header(out, "TRAILER!!!", 0, 0, 0, 0, 1, 0, 0, 0, 0);
     entries_.clear();
+    index_.clear();
     return out;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <stdint.h>
 
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,8 +22,10 @@ class CpioWriter {
   public:
     // Paths are relative to the archive's root ("usr/bin/prog"); a leading "/" or "./" is
     // dropped and repeated slashes are folded. Each add returns false, with error() saying
-    // why, for an empty path, a ".." component, or a path already added. Parents need not
-    // be added: unpack() makes missing ones (0755, root).
+    // why, for an empty path, a NUL or a ".." in it, "TRAILER!!!" (the end of the archive), a
+    // path already added, a path below something added that is not a directory, or a
+    // non-directory where something added lies below.
+    // Parents need not be added: unpack() makes missing ones (0755, root).
     [[nodiscard]] bool add_directory(std::string_view path, CpioMeta meta = {0755});
     [[nodiscard]] bool add_file(std::string_view path, std::span<const uint8_t> data,
                                 CpioMeta meta = {});
@@ -57,9 +60,9 @@ class CpioWriter {
     bool add(std::string_view path, uint32_t mode, CpioMeta meta, std::vector<uint8_t> data,
              uint32_t major = 0, uint32_t minor = 0);
     bool normalize(std::string_view path, std::string* out);
-    bool added(const std::string& normalized) const;
 
     std::vector<Entry> entries_;
+    std::map<std::string, size_t> index_;  // path -> its entry, in path order
     std::string error_;
 };
 

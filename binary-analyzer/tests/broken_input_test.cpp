@@ -9,6 +9,7 @@
 
 #include "error.hpp"
 #include "object_analysis.hpp"
+#include "report.hpp"
 
 namespace utx::analyze {
 namespace {
@@ -116,6 +117,60 @@ TEST(BrokenInput, ForeignMachineAndClass) {
     bytes = valid_elf();
     put<uint16_t>(bytes, 16, 1);
     EXPECT_CONTAINS(load_error(bytes), "relocatable");
+}
+
+// Found by fuzz/analyze_fuzz.cpp: LIEF reads the bytes of every segment and section, of any
+// type, and one far past the end of the file made it take seconds and a gigabyte.
+TEST(BrokenInput, AnySegmentOrSectionPastEnd) {
+    auto bytes = valid_elf();
+    const auto phoff = get<uint64_t>(bytes, 32);
+    put<uint32_t>(bytes, phoff, 4);  // PT_NOTE
+    put<uint64_t>(bytes, phoff + 8, 0x1b000224);
+    EXPECT_CONTAINS(load_error(bytes), "program header 0: segment data at offset 0x1b000224");
+    bytes = valid_elf();
+    const auto shoff = get<uint64_t>(bytes, 40);
+    put<uint32_t>(bytes, shoff + 64 + 4, 0);             // section 1 becomes SHT_NULL...
+    put<uint64_t>(bytes, shoff + 64 + 32, 0x411000000);  // ...with a huge size
+    EXPECT_CONTAINS(load_error(bytes), "section 1 at offset");
+    bytes = valid_elf();
+    put<uint64_t>(bytes, shoff + 24, 0x3b000000);  // section 0
+    put<uint64_t>(bytes, shoff + 32, 0x80000);
+    EXPECT_CONTAINS(load_error(bytes), "section 0 at offset 0x3b000000");
+    bytes = valid_elf();
+    put<uint32_t>(bytes, shoff + 2 * 64 + 4, 8);  // .data becomes SHT_NOBITS, 650 MB on
+    put<uint64_t>(bytes, shoff + 2 * 64 + 24, 0x290002b0);
+    EXPECT_CONTAINS(load_error(bytes), "section 2 (SHT_NOBITS) at offset 0x290002b0 lies past");
+}
+
+// Found by fuzz/elf_fuzz.cpp: an address near the top of the address space made the bounds
+// check wrap around and read far outside the file.
+TEST(BrokenInput, ConstantsNearTheTopOfTheAddressSpace) {
+    auto bytes = valid_elf();
+    const auto phoff = get<uint64_t>(bytes, 32);
+    ASSERT_EQ(get<uint64_t>(bytes, phoff + 16), 0x400000u);
+    put<uint64_t>(bytes, phoff + 16, 0);  // the read-only first PT_LOAD at address 0
+    const ElfImage image = ElfImage::from_bytes("prog", std::move(bytes));
+    for (uint64_t addr : {~0ULL, ~0ULL - 3, ~0ULL - 7}) {
+        EXPECT_FALSE(image.read_constant(addr, 8));
+        EXPECT_TRUE(image.loaded_bytes(addr).empty());
+    }
+    EXPECT_EQ(image.read_constant(0, 4), 0x464c457fu);  // "\x7fELF"
+    EXPECT_FALSE(image.read_constant(0xe8 - 4, 8));     // straddles the end of its file data
+}
+
+// Found by fuzz/analyze_fuzz.cpp: names come from the file, and --json must stay UTF-8.
+TEST(BrokenInput, JsonStaysUtf8WhateverTheNames) {
+    ObjectReport object;
+    object.path = "prog";
+    object.role = "executable";
+    SiteReport site;
+    site.addr = 0x401000;
+    site.kind = SyscallKind::Syscall;
+    site.function = "bad\x90\xff name \xe2\x82\xac \xed\xa0\x80 \xc3";
+    site.unresolved.push_back({0x401000, "no constant"});
+    object.sites.push_back(site);
+    const std::string json = format_json(build_report("prog", false, {object}, {}));
+    EXPECT_CONTAINS(json, "bad\\ufffd\\ufffd name \xe2\x82\xac \\ufffd\\ufffd\\ufffd \\ufffd");
 }
 
 // Random corruption must end in a clean error or a completed analysis.

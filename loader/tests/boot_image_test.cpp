@@ -293,7 +293,7 @@ void expect_bad_kernel(const char* what, std::vector<uint8_t> kernel,
         auto mem = ram(ram_size);
         ASSERT_TRUE(mem);
         testing::GuardedBuffer guarded(kernel.size(), flush_end);
-        std::memcpy(guarded.data(), kernel.data(), kernel.size());
+        if (!kernel.empty()) std::memcpy(guarded.data(), kernel.data(), kernel.size());
         Fixture f;
         f.req.kernel_elf = guarded.span();
         BootLayout layout{};

@@ -132,6 +132,32 @@ TEST(Hypercalls, WriteGathersSegmentsToStdout) {
     EXPECT_EQ(out, "hello, world\n");
 }
 
+// set_stdio: the guest's fds 0-2 are the host fds given, and nothing else (the fuzzer gives
+// /dev/null, so that no input reaches its own stdin and stdout).
+TEST(Hypercalls, StdioFdsAreTheOnesGiven) {
+    Guest g;
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
+    g.handler.set_stdio({-1, fds[1], -1});
+    g.put(kDataGpa, "to the pipe");
+    g.make(abi::kHcWrite, {1}, {{kDataGpa, 11}});
+    g.handler.handle(0);
+    g.expect_served(11);
+    char buf[32] = {};
+    EXPECT_EQ(read(fds[0], buf, sizeof buf), 11);
+    EXPECT_STREQ(buf, "to the pipe");
+    for (uint64_t fd : {0, 2}) {
+        g.make(abi::kHcWrite, {fd}, {{kDataGpa, 11}});
+        g.handler.handle(0);
+        g.expect_served(-EBADF);
+        g.make(abi::kHcFcntl, {fd, F_GETFL});
+        g.handler.handle(0);
+        g.expect_served(-EBADF);
+    }
+    close(fds[0]);
+    close(fds[1]);
+}
+
 TEST(Hypercalls, WriteToStderrAndEmptyWrite) {
     Guest g;
     g.put(kDataGpa, "oops");

@@ -163,6 +163,34 @@ TEST_F(CpioTest, WriterRejectsBadPaths) {
     EXPECT_FALSE(w.add_hard_link("h", "d"));
 }
 
+// What unpack() would refuse (found by fuzz/cpio_fuzz.cpp): the writer says so instead of
+// writing an archive the kernel cannot unpack at boot.
+TEST_F(CpioTest, WriterRejectsWhatTheReaderWould) {
+    CpioWriter w;
+    EXPECT_FALSE(w.add_file(std::string("a\0b", 3), "x"));
+    EXPECT_NE(w.error().find("NUL"), std::string::npos);
+    ASSERT_TRUE(w.add_file("f", "x"));
+    EXPECT_FALSE(w.add_file("f/below", "y"));
+    EXPECT_EQ(w.error(), "f is not a directory");
+    ASSERT_TRUE(w.add_symlink("l", "d"));
+    EXPECT_FALSE(w.add_directory("l/d"));
+    ASSERT_TRUE(w.add_file("d/e/file", "z"));
+    EXPECT_FALSE(w.add_file("d", "no"));
+    EXPECT_FALSE(w.add_fifo("d/e"));
+    EXPECT_NE(w.error().find("d/e/file"), std::string::npos);
+    EXPECT_TRUE(w.add_directory("d/e"));  // a directory can come after its contents
+    EXPECT_TRUE(w.add_directory("d"));
+    // The reader stops at an entry of that name: what came after would be lost.
+    EXPECT_FALSE(w.add_file("./TRAILER!!!", "end"));
+    EXPECT_NE(w.error().find("ends the archive"), std::string::npos);
+    EXPECT_TRUE(w.add_file("d/TRAILER!!!", "not at the top"));
+    ASSERT_TRUE(w.add_file("last", "after it"));
+    std::vector<uint8_t> image = w.finish();
+    UnpackError error{};
+    ASSERT_EQ(unpack_bytes(image, &error), 0) << error.reason;
+    EXPECT_TRUE(tree()["last"].ends_with(" 8 after it")) << tree()["last"];
+}
+
 TEST_F(CpioTest, WriterFormat) {
     CpioWriter w;
     ASSERT_TRUE(w.add_file("ab", "xyz", {0640, 1, 2, 0x12345678}));

@@ -1,5 +1,5 @@
-// minifs/tests/ops_random_test.cpp: the fuzzers' operation scripts (fuzz/ops_script.h) with
-// pseudo-random bytes, so that ctest runs them even where clang and libFuzzer are missing.
+// minifs/tests/ops_random_test.cpp: the fuzzer's operation scripts (minifs/fuzz/ops_script.h)
+// with pseudo-random bytes, so that ctest runs them even where clang and libFuzzer are missing.
 #include <gtest/gtest.h>
 
 #include "minifs/fuzz/ops_script.h"

@@ -500,6 +500,12 @@ def test_guest_writes_stay_in_the_guest(tmp_path):
     ("nocolon", "invalid --copy"),
     ("/etc/hostname:relative", "invalid --copy"),
     ("/nonexistent-utx-path:/x", "nonexistent-utx-path"),
+    # Refused before boot: the kernel could not unpack a file below a file.
+    ("/etc/hostname:/etc/passwd/x", "etc/passwd is not a directory"),
+    # The kernel's reader would stop there and leave out the rest of the image.
+    ("/etc/hostname:/TRAILER!!!", "TRAILER!!! is the name that ends the archive"),
+    # The path is shown, but on one line.
+    ("/etc/hostname:/a\nb/../c", "'..' in path"),
 ])
 def test_bad_copy(spec, message):
     line = one_error_line(run("--backend", BACKEND, "--copy", spec, "/bin/busybox", "true"),
