@@ -57,6 +57,12 @@ enum ProcOp : uint64_t {
     kProcChildEvents = 5,  // → how many children ended since the last call (each is told
                            // once: here or by kProcWait); the guest raises SIGCHLD for them.
                            // The VMM posts SIGCHLD in the host signal word as the cue to ask.
+    kProcSetPgid = 6,  // a1 = pid (0: the caller), a2 = pgid (0: that pid) → 0 or -errno as
+                       // setpgid(2) (ESRCH: not the caller or its child; EPERM: another
+                       // session, a session leader, or no such group in the session)
+    kProcGetPgid = 7,  // a1 = pid (0: the caller) → its process group, or -ESRCH
+    kProcSetSid = 8,   // → the new session (the caller's pid), or -EPERM for a group leader
+    kProcGetSid = 9,   // a1 = pid (0: the caller) → its session, or -ESRCH
 };
 
 // kHcFs requests. args[1] is the mount index (path ops) or a handle the VMM gave out (fd

@@ -56,6 +56,13 @@ def test_fork(flavor):
 
 
 @pytest.mark.kvm
+def test_process_groups_and_sessions(flavor):
+    """setpgid, setsid, getpgid, getsid in children, and kill to a group
+    (compat-tests/programs/pgrp.c)."""
+    check_program(flavor, "pgrp")
+
+
+@pytest.mark.kvm
 @pytest.mark.parametrize("cpus", ["2", "3"])
 def test_fork_on_several_vcpus(cpus):
     """The caller's vCPU may be any of them; the child's VM has one."""

@@ -31,7 +31,8 @@ inline constexpr int kRlimits = 16;
 inline constexpr int kRlimitStack = 3, kRlimitNofile = 7;
 
 struct Process {
-    int pid = 1, ppid = 0, pgid = 1, sid = 1;
+    int pid = 1, ppid = 0;
+    int pgid = 0, sid = 0;  // led from outside the tree (the VMM's table has the truth)
     uint32_t uid = 0, gid = 0;
     char exec_path[256]{};
     FdEntry fds[kMaxFds]{};

@@ -26,7 +26,10 @@ Family* Family::create(uint32_t max_pids) {
     Entry& first = f->entries_[0];
     first.pid = 1;
     first.parent = 0;
-    first.pgid = 1;
+    // Its group and session are led from outside the tree (the shell that started utx-run),
+    // which a pid namespace shows as 0.
+    first.pgid = 0;
+    first.sid = 0;
     first.host = getpid();
     first.zombie = false;
     first.told = false;
@@ -68,6 +71,7 @@ int32_t Family::add(int32_t parent) {
     slot->pid = pid;
     slot->parent = parent;
     slot->pgid = p->pgid;
+    slot->sid = p->sid;
     slot->host = 0;
     slot->zombie = false;
     slot->told = false;
@@ -198,6 +202,65 @@ int32_t Family::parent_of(int32_t pid) {
     const int32_t parent = e ? e->parent : 0;
     unlock();
     return parent;
+}
+
+int Family::set_pgid(int32_t caller, int32_t pid, int32_t pgid) {
+    if (pgid < 0) return -EINVAL;
+    if (pid == 0) pid = caller;
+    if (pgid == 0) pgid = pid;
+    lock();
+    int r = 0;
+    const Entry* me = find(caller);
+    Entry* target = find(pid);
+    if (!me || !target || target->zombie || (pid != caller && target->parent != caller)) {
+        r = -ESRCH;
+    } else if (target->sid != me->sid || target->sid == target->pid) {
+        r = -EPERM;  // another session, or a session leader
+    } else if (pgid != pid) {
+        // Joining a group: it must exist in the same session.
+        bool exists = false;
+        for (const Entry& e : entries_)
+            if (e.pid && !e.zombie && e.pgid == pgid && e.sid == me->sid) exists = true;
+        if (!exists) r = -EPERM;
+    }
+    if (r == 0) target->pgid = pgid;
+    unlock();
+    return r;
+}
+
+int32_t Family::pgid_of(int32_t caller, int32_t pid) {
+    lock();
+    const Entry* e = find(pid ? pid : caller);
+    const int32_t r = e ? e->pgid : -ESRCH;
+    unlock();
+    return r;
+}
+
+int32_t Family::set_sid(int32_t caller) {
+    lock();
+    int32_t r = -ESRCH;
+    if (Entry* me = find(caller)) {
+        // A group leader cannot: its group would span two sessions.
+        bool leads = false;
+        for (const Entry& e : entries_)
+            if (e.pid && e.pgid == caller) leads = true;
+        if (leads) {
+            r = -EPERM;
+        } else {
+            me->sid = me->pgid = caller;
+            r = caller;
+        }
+    }
+    unlock();
+    return r;
+}
+
+int32_t Family::sid_of(int32_t caller, int32_t pid) {
+    lock();
+    const Entry* e = find(pid ? pid : caller);
+    const int32_t r = e ? e->sid : -ESRCH;
+    unlock();
+    return r;
 }
 
 int Family::running_hosts(int32_t except, pid_t* out, int max) {

@@ -4,8 +4,10 @@
 // process tree mirrors the guest's, and the first utx-run is a child subreaper, so orphans
 // come back to it as they come back to pid 1 in the guest. The table lives in one
 // MAP_SHARED mapping made before the first fork, so every VMM of the tree sees it: guest
-// pids (one namespace per tree, the first process is pid 1), parents, the wait status of
-// processes that ended and are not reaped yet, and signals sent between processes.
+// pids (one namespace per tree, the first process is pid 1), parents, process groups and
+// sessions (pid 1 starts in a group and a session led from outside the tree: 0, as a pid
+// namespace shows them), the wait status of processes that ended and are not reaped yet,
+// and signals sent between processes.
 #pragma once
 #include <pthread.h>
 #include <sys/types.h>
@@ -51,6 +53,12 @@ public:
     // The signals other processes sent to `pid` since the last call (bit N-1: signal N).
     uint64_t take_signals(int32_t pid);
     int32_t parent_of(int32_t pid);
+    // Process groups and sessions, with setpgid(2)'s and setsid(2)'s rules (pid 0: the
+    // caller). Results as those calls return them.
+    int set_pgid(int32_t caller, int32_t pid, int32_t pgid);
+    int32_t pgid_of(int32_t caller, int32_t pid);
+    int32_t set_sid(int32_t caller);
+    int32_t sid_of(int32_t caller, int32_t pid);
     // Host pids of every process but `except` whose VMM may still run: what pid 1's end
     // kills.
     int running_hosts(int32_t except, pid_t* out, int max);
@@ -60,6 +68,7 @@ private:
         int32_t pid;  // 0: free
         int32_t parent;
         int32_t pgid;
+        int32_t sid;
         pid_t host;
         bool zombie;
         bool told;  // its parent knows it ended

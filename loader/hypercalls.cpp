@@ -89,6 +89,15 @@ int64_t HypercallHandler::serve_process(uint32_t vcpu, uint64_t request_gpa,
         }
         case abi::kProcChildEvents:
             return family_ ? family_->take_child_events(pid_) : 0;
+        case abi::kProcSetPgid:
+            if (!family_) return -ESRCH;
+            return family_->set_pgid(pid_, int32_t(a[1]), int32_t(a[2]));
+        case abi::kProcGetPgid:
+            return family_ ? family_->pgid_of(pid_, int32_t(a[1])) : -ESRCH;
+        case abi::kProcGetSid:
+            return family_ ? family_->sid_of(pid_, int32_t(a[1])) : -ESRCH;
+        case abi::kProcSetSid:
+            return family_ ? family_->set_sid(pid_) : -ESRCH;
         case abi::kProcKill: {
             const int sig = int(a[2]);
             if (sig < 0 || sig > 64) return -EINVAL;

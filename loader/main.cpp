@@ -300,13 +300,13 @@ int main(int argc, char** argv) {
     RunConfig config;
     config.trace = options->trace;
     config.vcpus = cpus;
+    // The process tree's table (groups, sessions; with our KVM VMM, which forks, the other
+    // processes too). Orphaned VMMs come back here as orphans come back to pid 1.
+    Family* family = Family::create(options->pids);
+    if (!family) return fail(std::string("cannot map the process table: ") + std::strerror(errno));
+    handler.set_family(family, 1);
     if (use_kvm) {
-        // Our VMM forks the guest's processes: the tree's table, and orphans come back here
-        // as they come back to pid 1 in the guest.
-        Family* family = Family::create(options->pids);
-        if (!family) return fail(std::string("cannot map the process table: ") + std::strerror(errno));
         prctl(PR_SET_CHILD_SUBREAPER, 1);
-        handler.set_family(family, 1);
         config.child_done = child_done;
     }
     bool started = use_kvm ? run_kvm(*memory, layout, config, handler, error)

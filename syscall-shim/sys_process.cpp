@@ -162,16 +162,28 @@ int64_t sys_getuid(SyscallArgs&) { return current_process().uid; }
 int64_t sys_geteuid(SyscallArgs&) { return current_process().uid; }
 int64_t sys_getgid(SyscallArgs&) { return current_process().gid; }
 int64_t sys_getegid(SyscallArgs&) { return current_process().gid; }
-int64_t sys_getpgrp(SyscallArgs&) { return current_process().pgid; }
+// Process groups and sessions live in the VMM's table: other processes (VMs) change them.
+int64_t sys_getpgrp(SyscallArgs&) { return host_process(abi::kProcGetPgid, 0, 0); }
 
 int64_t sys_getpgid(SyscallArgs& a) {
-    if (a.arg[0] != 0 && a.arg[0] != uint64_t(current_process().pid)) return -ESRCH;
-    return current_process().pgid;
+    return host_process(abi::kProcGetPgid, uint64_t(int64_t(int32_t(a.arg[0]))), 0);
 }
 
 int64_t sys_getsid(SyscallArgs& a) {
-    if (a.arg[0] != 0 && a.arg[0] != uint64_t(current_process().pid)) return -ESRCH;
-    return current_process().sid;
+    return host_process(abi::kProcGetSid, uint64_t(int64_t(int32_t(a.arg[0]))), 0);
+}
+
+int64_t sys_setpgid(SyscallArgs& a) {
+    const int64_t r = host_process(abi::kProcSetPgid, uint64_t(int64_t(int32_t(a.arg[0]))),
+                                   uint64_t(int64_t(int32_t(a.arg[1]))));
+    if (r == 0) current_process().pgid = int(host_process(abi::kProcGetPgid, 0, 0));
+    return r;
+}
+
+int64_t sys_setsid(SyscallArgs&) {
+    const int64_t r = host_process(abi::kProcSetSid, 0, 0);
+    if (r > 0) current_process().pgid = current_process().sid = int(r);
+    return r;
 }
 
 int64_t sys_set_robust_list(SyscallArgs& a) {

@@ -114,6 +114,35 @@ TEST(Family, KillMarksSignalsAndFindsTargets) {
     EXPECT_EQ(f->kill(1, b, 0, SIGURG, self), 0);  // a zombie exists until reaped
 }
 
+TEST(Family, GroupsAndSessions) {
+    Family* f = Family::create(16);
+    // pid 1 starts in a group and a session led from outside: 0.
+    EXPECT_EQ(f->pgid_of(1, 0), 0);
+    EXPECT_EQ(f->sid_of(1, 0), 0);
+    const int32_t a = f->add(1), b = f->add(1), grandchild = f->add(a);
+    EXPECT_EQ(f->pgid_of(1, a), 0);                     // inherited
+    EXPECT_EQ(f->set_pgid(1, a, 0), 0);                 // the parent moves its child
+    EXPECT_EQ(f->pgid_of(1, a), a);
+    EXPECT_EQ(f->set_pgid(b, 0, a), 0);                 // joins an existing group
+    EXPECT_EQ(f->pgid_of(b, 0), a);
+    EXPECT_EQ(f->set_pgid(1, grandchild, 0), -ESRCH);   // not a child of the caller
+    EXPECT_EQ(f->set_pgid(1, 77, 0), -ESRCH);
+    EXPECT_EQ(f->set_pgid(1, 0, 77), -EPERM);           // no such group
+    EXPECT_EQ(f->set_pgid(1, 0, -1), -EINVAL);
+    EXPECT_EQ(f->set_sid(a), -EPERM);                   // a group leader
+    EXPECT_EQ(f->set_sid(grandchild), grandchild);      // its own session and group
+    EXPECT_EQ(f->sid_of(1, grandchild), grandchild);
+    EXPECT_EQ(f->pgid_of(1, grandchild), grandchild);
+    EXPECT_EQ(f->set_pgid(grandchild, 0, 0), -EPERM);   // a session leader
+    EXPECT_EQ(f->set_pgid(a, grandchild, a), -EPERM);   // another session
+    EXPECT_EQ(f->sid_of(1, 77), -ESRCH);
+    bool self;
+    EXPECT_EQ(f->kill(1, -a, SIGTERM, SIGURG, self), 0);  // the group: a and b
+    EXPECT_EQ(f->take_signals(a), 1ULL << (SIGTERM - 1));
+    EXPECT_EQ(f->take_signals(b), 1ULL << (SIGTERM - 1));
+    EXPECT_EQ(f->take_signals(grandchild), 0u);
+}
+
 TEST(Family, SharedWithForkedProcesses) {
     Family* f = Family::create(16);
     const int32_t child = f->add(1);

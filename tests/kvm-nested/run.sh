@@ -149,6 +149,7 @@ CASES=(
     'threads|$RUN ./t/threads|'
     'exec|$RUN ./t/exec|'
     'fork|$RUN ./t/fork|'
+    'pgrp|$RUN ./t/pgrp|'
     'threads_2cpu|$RUN ${RUN:+-c 2} ./t/threads|'
     'signals_2cpu|$RUN ${RUN:+-c 2} ./t/signals|'
     'posix_timers_2cpu|$RUN ${RUN:+-c 2} ./t/posix_timers|'
