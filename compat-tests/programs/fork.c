@@ -154,12 +154,18 @@ int main(int argc, char **argv) {
     pid = fork();
     if (pid == 0) {
         pthread_t u;
-        int ok = pthread_create(&u, NULL, nothing, NULL) == 0 && pthread_join(u, NULL) == 0;
+        int created = pthread_create(&u, NULL, nothing, NULL), joined = -1;
+        if (created == 0) joined = pthread_join(u, NULL);
+        int ok = created == 0 && joined == 0;
+        if (!ok) fprintf(stderr, "child: pthread_create %d, pthread_join %d\n", created, joined);
         printf("child of a threaded parent: new threads work: %s\n", ok ? "yes" : "no");
         exit(ok ? 0 : 1);
     }
+    const int threaded_child = waitpid(pid, &status, 0) == pid;
+    if (!threaded_child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fprintf(stderr, "the threaded parent's child: wait status %#x\n", status);
     expect("a threaded parent's child exits 0",
-           waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+           threaded_child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
     // Several children at once, reaped in any order.
     int reaped = 0;
