@@ -88,6 +88,7 @@ void HypercallHandler::serve(uint32_t vcpu) {
         iov[i] = {s->data(), s->size()};
     }
     int64_t result = 0;
+    hypercalls_.fetch_add(1, std::memory_order_relaxed);
     switch (op) {
         case abi::kHcWrite:
             if (!is_stdio(a[0])) {
@@ -201,6 +202,17 @@ void HypercallHandler::serve(uint32_t vcpu) {
             uint64_t out[1] = {0};
             result = host_fs_->handle(a, iov, nsegments, out);
             req->args[0] = out[0];
+            break;
+        }
+        case abi::kHcNet: {
+            if (!host_net_) {
+                result = a[0] == abi::kNetSocket ? -EACCES : -EBADF;
+                break;
+            }
+            uint64_t out[2] = {0, 0};
+            result = host_net_->handle(a, iov, nsegments, out);
+            req->args[0] = out[0];
+            req->args[1] = out[1];
             break;
         }
         case abi::kHcTraceMissing: {

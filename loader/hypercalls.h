@@ -9,6 +9,8 @@
 #include "loader/guest_memory.h"
 #include "loader/host_fs.h"
 
+#include "loader/host_net.h"
+
 namespace utx::loader {
 
 struct GuestExit {
@@ -28,13 +30,19 @@ public:
                                            uint64_t rdi)>;
 
     explicit HypercallHandler(const GuestMemory& mem, HostFs* host_fs = nullptr,
-                              bool trace = false)
-        : mem_(mem), host_fs_(host_fs), trace_(trace) {}
+                              bool trace = false, HostNet* host_net = nullptr)
+        : mem_(mem), host_fs_(host_fs), host_net_(host_net), trace_(trace) {}
 
     // Serves the request whose address vCPU `vcpu` left in its mailbox. A malformed request
     // (bad address, unknown op) ends the guest with a panic naming the problem.
     void handle(uint32_t vcpu);
     void set_start_cpu(StartCpu start) { start_cpu_ = std::move(start); }
+
+    // --stats: requests served, and exits of the backend's vCPUs (KVM: every KVM_RUN that
+    // returned, hypercalls included).
+    uint64_t hypercall_count() const { return hypercalls_.load(std::memory_order_relaxed); }
+    void count_exit() { exits_.fetch_add(1, std::memory_order_relaxed); }
+    uint64_t exit_count() const { return exits_.load(std::memory_order_relaxed); }
 
     // After finished() only.
     const GuestExit& exit() const { return exit_; }
@@ -56,7 +64,9 @@ private:
     StartCpu start_cpu_;
     const GuestMemory& mem_;
     HostFs* host_fs_;
-    bool trace_;  // --trace: the guest may report paths it did not find
+    HostNet* host_net_;
+    bool trace_;
+    std::atomic<uint64_t> hypercalls_{0}, exits_{0};  // --trace: the guest may report paths it did not find
     GuestExit exit_;
 };
 

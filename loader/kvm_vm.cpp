@@ -20,13 +20,14 @@
 #include "abi/boot_info.h"
 #include "abi/hypercall.h"
 #include "loader/backend.h"
-#include "loader/host_signals.h"
+#include "loader/host_events.h"
 #include "loader/unique_fd.h"
 
 namespace utx::loader {
 namespace {
 
 kvm_run* g_run;  // the first vCPU's run area, for the signal handler (immediate_exit)
+pthread_t g_first_thread;  // and its thread, which injects the NMIs
 
 // Ends a KVM_RUN in another vCPU thread (with immediate_exit set first): its handler does
 // nothing, but the signal interrupts the ioctl.
@@ -137,29 +138,38 @@ public:
     }
 
     // Runs until the guest exits or fails; the outcome is left in `handler`. On the first
-    // vCPU, signals sent to utx-run end KVM_RUN (immediate_exit, set by the handler, closes
-    // the race with entering it) and go to the guest with an NMI; the other vCPU threads
-    // block them.
+    // vCPU, signals sent to utx-run and NMI requests of other threads end KVM_RUN
+    // (immediate_exit, set by the kick, closes the race with entering it; the kick signal
+    // interrupts a KVM_RUN under way) and reach the guest with an NMI; the other vCPU
+    // threads block the signals.
     void run(HypercallHandler& handler, const GuestMemory& mem) {
         if (index_ == 0) {
             g_run = run_;
-            host_signals_install(-1, [] { g_run->immediate_exit = 1; });
+            g_first_thread = pthread_self();
+            host_events_install(-1, [] {
+                g_run->immediate_exit = 1;
+                pthread_kill(g_first_thread, kKickSignal);
+            });
         }
         for (;;) {
             run_->immediate_exit = 0;  // a signal from here on makes KVM_RUN return at once
             if (handler.finished()) break;  // after the reset: a kick is never lost
-            if (uint64_t bits = index_ == 0 ? host_signals_take() : 0) {
-                host_signals_post(mem, bits);
+            if (index_ == 0 && host_events_service(mem)) {
                 if (ioctl(fd_.get(), KVM_NMI, 0) < 0) {
                     handler.fail("KVM_NMI: " + errno_text());
                     return;
                 }
+                host_events_count_nmi();
             }
             if (ioctl(fd_.get(), KVM_RUN, 0) < 0) {
-                if (errno == EINTR || errno == EAGAIN) continue;
+                if (errno == EINTR || errno == EAGAIN) {
+                    handler.count_exit();
+                    continue;
+                }
                 handler.fail("KVM_RUN: " + errno_text());
                 return;
             }
+            handler.count_exit();
             switch (run_->exit_reason) {
                 case KVM_EXIT_IO:
                     if (run_->io.port == abi::kHypercallPort &&

@@ -20,7 +20,9 @@
 #include "loader/boot_image.h"
 #include "loader/elf_check.h"
 #include "loader/embedded.h"
+#include "loader/host_events.h"
 #include "loader/host_fs.h"
+#include "loader/host_net.h"
 #include "loader/options.h"
 #include "loader/root_image.h"
 #include "loader/unique_fd.h"
@@ -221,13 +223,27 @@ int main(int argc, char** argv) {
 
     // A closed stdout must reach the guest as EPIPE, not kill utx-run.
     signal(SIGPIPE, SIG_IGN);
-    HypercallHandler handler(*memory, &host_fs, options->trace);
+    HostNet host_net(*memory, options->net);
+    if (!host_net.start(host_events_request_nmi, error)) return fail(error);
+    HypercallHandler handler(*memory, &host_fs, options->trace, &host_net);
     RunConfig config;
     config.trace = options->trace;
     config.vcpus = cpus;
     bool started = use_kvm ? run_kvm(*memory, layout, config, handler, error)
                            : run_qemu(*memory, layout, config, handler, error);
+    host_net.stop();
     if (!started) return fail(error);
+    if (options->stats || options->trace) {  // --trace's summary ends with the exits
+        std::fprintf(stderr,
+                     "utx-run: stats: %llu hypercalls, %llu NMIs (%llu asked for by the "
+                     "network, %llu readiness reports)",
+                     (unsigned long long)handler.hypercall_count(),
+                     (unsigned long long)host_events_nmi_count(),
+                     (unsigned long long)host_net.wakeups(), (unsigned long long)host_net.batches());
+        if (use_kvm)
+            std::fprintf(stderr, ", %llu KVM exits", (unsigned long long)handler.exit_count());
+        std::fputc('\n', stderr);
+    }
 
     const GuestExit& exit = handler.exit();
     switch (exit.kind) {

@@ -5,6 +5,7 @@
 #include "syscall-shim/handlers.h"
 #include "syscall-shim/trace.h"
 #include "kernel/fs/vfs.h"
+#include "kernel/platform/host_events.h"
 #include "kernel/signal.h"
 
 namespace utx::kernel {
@@ -92,7 +93,7 @@ bool syscall_run(TrapFrame* f) {
     f->rax = uint64_t(result);
     constexpr uint64_t kRtSigreturn = 15;
     const bool full = nr == kRtSigreturn;
-    signal_take_host();
+    host_events_take();
     const Thread& t = current_thread();
     if (result == -ERESTARTSYS || ((t.pending | signal_pending(t)) & ~t.signal_mask) ||
         t.has_saved_mask)
