@@ -11,6 +11,8 @@ inline constexpr uint32_t kBootInfoVersion = 3;
 // Guest-physical layout fixed by the contract. Everything else is described by BootInfo.
 inline constexpr uint64_t kBootInfoGpa = 0x1000;         // this struct, one page
 inline constexpr uint64_t kHypercallPageGpa = 0x2000;    // per-vCPU mailboxes
+inline constexpr uint64_t kHostEventsGpa = 0x3000;       // abi/host_events.h: HostEvents
+inline constexpr uint64_t kHostSocketStateGpa = 0x4000;  // abi/host_events.h: 2 pages
 inline constexpr uint64_t kApTrampolineGpa = 0x8000;     // QEMU backend: where other CPUs
                                                          // start (written by the kernel)
 inline constexpr uint64_t kBootPageTablesGpa = 0x10000;  // VMM-built page tables
@@ -61,13 +63,8 @@ struct BootInfo {
     uint64_t reserved[13];
 };
 
-// Signals sent to utx-run for the program (bit N-1 for signal N): the VMM ORs them in and
-// raises an NMI; the kernel takes them with an atomic exchange. The last word of BootInfo's
-// page.
-inline constexpr uint64_t kHostSignalsGpa = kBootInfoGpa + 4096 - 8;
-
 inline constexpr uint64_t kBootInfoKernelEntryOffset = 16;
 static_assert(__builtin_offsetof(BootInfo, kernel_entry) == kBootInfoKernelEntryOffset);
-static_assert(sizeof(BootInfo) <= 4096 - 8);  // kHostSignalsGpa follows
+static_assert(sizeof(BootInfo) <= 4096);
 
 }  // namespace utx::abi

@@ -37,7 +37,35 @@ enum HcOp : uint32_t {
                         // the boot page tables, CS/SS as the first one, at rip = args[1]
                         // with rsp = args[2], rdi = args[3] → 0, or -EINVAL (no such vCPU,
                         // already started)
+    kHcNet = 14,        // host sockets: args[0] = NetOp, the rest as described there
     kHcProcess = 15,    // processes: args[0] = ProcOp, the rest as described there
+};
+
+// kHcNet requests (loader/host_net.cpp). The VMM opens AF_INET and AF_INET6 sockets on the
+// host under its --net policy and names each by a handle below kMaxHostSockets
+// (abi/host_events.h); args[1] is that handle. Every host call is non-blocking: a request
+// that would block fails with -EAGAIN (connect: -EINPROGRESS), and the kernel waits for the
+// socket's HostSocketState word, which the VMM updates after each request and whenever the
+// host reports a change. Buffers as for kHcFs: args[5] = n1 gives b1 = the first n1
+// segments, b2 = the rest. Socket addresses are struct sockaddr as Linux lays it out.
+// Results are -errno on failure.
+enum NetOp : uint64_t {
+    kNetSocket = 1,    // a1 domain, a2 type (SOCK_STREAM or SOCK_DGRAM, no flags), a3 protocol
+                       // → handle
+    kNetClose = 2,     // a1 handle
+    kNetBind = 3,      // a1 handle, b1 address
+    kNetListen = 4,    // a1 handle, a2 backlog
+    kNetAccept = 5,    // a1 handle; b1 ← the peer's address (args[0] ← its length) → handle
+    kNetConnect = 6,   // a1 handle, b1 address → 0, or -EINPROGRESS while it connects
+    kNetSend = 7,      // a1 handle, a2 MSG_* flags; b1 the destination (none: the peer), b2
+                       // the data → bytes sent
+    kNetRecv = 8,      // a1 handle, a2 MSG_* flags; b1 ← the source address (args[0] ← its
+                       // length), b2 ← the data → bytes; args[1] ← the msg_flags out
+    kNetShutdown = 9,  // a1 handle, a2 how
+    kNetGetName = 10,  // a1 handle, a2 = 1 for the peer's; b1 ← address → its length
+    kNetSetOpt = 11,   // a1 handle, a2 level, a3 option; b1 the value
+    kNetGetOpt = 12,   // a1 handle, a2 level, a3 option; b1 ← the value → its length
+    kNetIoctl = 13,    // a1 handle, a2 FIONREAD or SIOCOUTQ → the count
 };
 
 // kHcProcess requests. Guest pids are the VMM's: one namespace per process tree, the first

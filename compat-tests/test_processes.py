@@ -63,6 +63,13 @@ def test_process_groups_and_sessions(flavor):
 
 
 @pytest.mark.kvm
+def test_sockets_across_fork(flavor):
+    """A child accepts on the listening socket it inherited; a parent accepts its child's
+    connection (compat-tests/programs/net_fork.c)."""
+    check_program(flavor, "net_fork")
+
+
+@pytest.mark.kvm
 @pytest.mark.parametrize("cpus", ["2", "3"])
 def test_fork_on_several_vcpus(cpus):
     """The caller's vCPU may be any of them; the child's VM has one."""

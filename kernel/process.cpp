@@ -3,6 +3,7 @@
 #include "kernel/fs/file.h"
 #include "kernel/lib/string.h"
 #include "kernel/arch/x86_64/smp.h"
+#include "kernel/platform/host_events.h"
 #include "kernel/platform/hypercall.h"
 #include "kernel/sched/sched.h"
 #include "kernel/signal.h"
@@ -69,6 +70,7 @@ void process_after_fork(int pid, int parent) {
     sched_after_fork(pid, old_idle);
     Thread& t = current_thread();
     signal_after_fork(t);
+    host_events_after_fork();
     posix_timers_exec_reset();
     g_process.pid = pid;
     g_process.ppid = parent;

@@ -296,23 +296,6 @@ bool signal_on_altstack(const Thread& t, uint64_t sp) {
     return t.altstack_size && sp > t.altstack_sp && sp <= t.altstack_sp + t.altstack_size;
 }
 
-void signal_take_host() {
-    auto* word = static_cast<uint64_t*>(phys_to_virt(abi::kHostSignalsGpa));
-    if (!__atomic_load_n(word, __ATOMIC_RELAXED)) return;
-    uint64_t bits = __atomic_exchange_n(word, 0, __ATOMIC_SEQ_CST);
-    while (bits) {
-        const int sig = __builtin_ctzll(bits) + 1;
-        bits &= bits - 1;
-        if (sig == kSigChld) {
-            // The VMM's cue that children (other VMs) ended: the kernel asks which and
-            // raises SIGCHLD itself, once for each end, as Linux does at the child's exit.
-            process_child_event();
-            continue;
-        }
-        if (sig <= kNumSignals) signal_send_process(sig, SignalInfo{kSiUser, 0, 0, 0, 0, 0, 0});
-    }
-}
-
 void signal_set_real_timer(uint64_t value_ns, uint64_t interval_ns) {
     g_real_timer.fire = [](KTimer* t) {
         if (g_alarm_interval_ns) {

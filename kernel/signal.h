@@ -32,10 +32,6 @@ int64_t signal_send_thread(Thread& t, int sig, const SignalInfo& info);
 // A fault in the application: delivered to its handler next, or, blocked or ignored, the
 // default action at once (as Linux's force_sig).
 void signal_fault(int sig, int32_t code, uint64_t addr, const TrapFrame& f);
-// Signals sent to utx-run for the program (abi::kHostSignalsGpa): sent to the process, as
-// from outside its pid namespace (si_pid 0). Cheap when there are none; called where the
-// kernel may act on them: on the way back to user mode and when the idle vCPU wakes.
-void signal_take_host();
 // ITIMER_REAL (and alarm): SIGALRM to the process after `value_ns` (0: disarmed), then
 // every `interval_ns` (0: once).
 void signal_set_real_timer(uint64_t value_ns, uint64_t interval_ns);

@@ -16,6 +16,9 @@ struct RunConfig {
     // this settles the child's end and exits the host process (it never returns). `started`
     // false: the child's VM could not be made (`error` says why).
     void (*child_done)(bool started, const std::string& error) = nullptr;
+    // In the child, before its VM runs: what the child needs of its own (false: it cannot
+    // run, `error` says why).
+    bool (*child_start)(std::string& error) = nullptr;
 };
 
 // Boots the prepared memory and serves hypercalls until the guest exits or fails. Returns

@@ -19,7 +19,7 @@
 
 #include "abi/boot_info.h"
 #include "abi/hypercall.h"
-#include "loader/host_signals.h"
+#include "loader/host_events.h"
 
 namespace utx::loader {
 namespace {
@@ -108,7 +108,7 @@ int64_t HypercallHandler::serve_process(uint32_t vcpu, uint64_t request_gpa,
                 return self ? 0 : -ESRCH;
             }
             bool self = false;
-            const int r = family_->kill(pid_, int64_t(a[1]), sig, doorbell_signal(), self);
+            const int r = family_->kill(pid_, int64_t(a[1]), sig, host_events_doorbell_signal(), self);
             req->args[1] = self;
             return r;
         }
@@ -178,6 +178,7 @@ void HypercallHandler::serve(uint32_t vcpu) {
     // The host fd behind guest fd a[0] for the stdio requests: its stdin, stdout or stderr.
     const int host_fd = a[0] <= 2 ? stdio_[a[0]] : -1;
     int64_t result = 0;
+    hypercalls_.fetch_add(1, std::memory_order_relaxed);
     switch (op) {
         case abi::kHcWrite:
             if (host_fd < 0) {
@@ -290,6 +291,17 @@ void HypercallHandler::serve(uint32_t vcpu) {
             uint64_t out[1] = {0};
             result = host_fs_->handle(a, iov, nsegments, out);
             req->args[0] = out[0];
+            break;
+        }
+        case abi::kHcNet: {
+            if (!host_net_) {
+                result = a[0] == abi::kNetSocket ? -EACCES : -EBADF;
+                break;
+            }
+            uint64_t out[2] = {0, 0};
+            result = host_net_->handle(a, iov, nsegments, out);
+            req->args[0] = out[0];
+            req->args[1] = out[1];
             break;
         }
         case abi::kHcTraceMissing: {

@@ -13,6 +13,8 @@
 #include "loader/guest_memory.h"
 #include "loader/host_fs.h"
 
+#include "loader/host_net.h"
+
 namespace utx::loader {
 
 struct GuestExit {
@@ -32,8 +34,8 @@ public:
                                            uint64_t rdi)>;
 
     explicit HypercallHandler(const GuestMemory& mem, HostFs* host_fs = nullptr,
-                              bool trace = false)
-        : mem_(mem), host_fs_(host_fs), trace_(trace) {}
+                              bool trace = false, HostNet* host_net = nullptr)
+        : mem_(mem), host_fs_(host_fs), host_net_(host_net), trace_(trace) {}
 
     // Serves the request whose address vCPU `vcpu` left in its mailbox. A malformed request
     // (bad address, unknown op) ends the guest with a panic naming the problem.
@@ -57,6 +59,12 @@ public:
     // In a child just forked: a handler of its own (the lock was copied in whatever state
     // another thread of the parent left it; nothing has ended yet).
     void reset_after_fork(int32_t pid);
+
+    // --stats: requests served, and exits of the backend's vCPUs (KVM: every KVM_RUN that
+    // returned, hypercalls included).
+    uint64_t hypercall_count() const { return hypercalls_.load(std::memory_order_relaxed); }
+    void count_exit() { exits_.fetch_add(1, std::memory_order_relaxed); }
+    uint64_t exit_count() const { return exits_.load(std::memory_order_relaxed); }
 
     // After finished() only.
     const GuestExit& exit() const { return exit_; }
@@ -91,7 +99,9 @@ private:
     std::array<int, 3> stdio_{0, 1, 2};
     const GuestMemory& mem_;
     HostFs* host_fs_;
-    bool trace_;  // --trace: the guest may report paths it did not find
+    HostNet* host_net_;
+    bool trace_;
+    std::atomic<uint64_t> hypercalls_{0}, exits_{0};  // --trace: the guest may report paths it did not find
     GuestExit exit_;
 };
 

@@ -24,7 +24,7 @@
 #include "abi/boot_info.h"
 #include "abi/hypercall.h"
 #include "loader/backend.h"
-#include "loader/host_signals.h"
+#include "loader/host_events.h"
 #include "loader/unique_fd.h"
 
 namespace utx::loader {
@@ -34,6 +34,7 @@ namespace {
 // and once it is gone (signals still come: SIGCHLD while utx-run reaps the others at the
 // end, or in a forked child before its own VM exists).
 std::atomic<kvm_run*> g_run;
+pthread_t g_first_thread;  // and its thread, which injects the NMIs
 
 // Ends a KVM_RUN in another vCPU thread (with immediate_exit set first): its handler does
 // nothing, but the signal interrupts the ioctl.
@@ -249,35 +250,46 @@ public:
     }
 
     // Runs until the guest exits or fails; the outcome is left in `handler`. On the first
-    // vCPU, signals sent to utx-run end KVM_RUN (immediate_exit, set by the handler, closes
-    // the race with entering it) and go to the guest with an NMI; the other vCPU threads
-    // block them.
+    // vCPU, signals sent to utx-run and NMI requests of other threads end KVM_RUN
+    // (immediate_exit, set by the kick, closes the race with entering it; the kick signal
+    // interrupts a KVM_RUN under way) and reach the guest with an NMI; the other vCPU
+    // threads block the signals.
     using ForkHook = std::function<void(Vcpu&, uint64_t request_gpa, int32_t child)>;
     void run(HypercallHandler& handler, const GuestMemory& mem, const ForkHook& fork) {
         if (index_ == 0) {
+            g_first_thread = pthread_self();
             g_run = run_;
-            host_signals_install(-1, [] {
-                if (kvm_run* run = g_run.load()) run->immediate_exit = 1;
+            host_events_install(-1, [] {
+                if (kvm_run* run = g_run.load()) {
+                    run->immediate_exit = 1;
+                    pthread_kill(g_first_thread, kKickSignal);
+                }
             });
-            if (handler.family()) host_signals_install_family();
+            if (handler.family()) host_events_install_family();
+        }
+        std::function<uint64_t(uint64_t)> family;
+        if (index_ == 0 && handler.family()) {
+            family = [&handler](uint64_t bits) { return family_signals(handler, bits); };
         }
         for (;;) {
             run_->immediate_exit = 0;  // a signal from here on makes KVM_RUN return at once
             if (handler.finished()) break;  // after the reset: a kick is never lost
-            uint64_t bits = index_ == 0 ? host_signals_take() : 0;
-            if (bits && handler.family()) bits = family_signals(handler, bits);
-            if (bits) {
-                host_signals_post(mem, bits);
+            if (index_ == 0 && host_events_service(mem, family)) {
                 if (ioctl(fd_.get(), KVM_NMI, 0) < 0) {
                     handler.fail("KVM_NMI: " + errno_text());
                     return;
                 }
+                host_events_count_nmi();
             }
             if (ioctl(fd_.get(), KVM_RUN, 0) < 0) {
-                if (errno == EINTR || errno == EAGAIN) continue;
+                if (errno == EINTR || errno == EAGAIN) {
+                    handler.count_exit();
+                    continue;
+                }
                 handler.fail("KVM_RUN: " + errno_text());
                 return;
             }
+            handler.count_exit();
             switch (run_->exit_reason) {
                 case KVM_EXIT_IO:
                     if (run_->io.port == abi::kHypercallPort &&
@@ -320,7 +332,7 @@ public:
     uint32_t index() const { return index_; }
 
 private:
-    // SIGCHLD and the doorbell (host_signals_install_family): children that ended without
+    // SIGCHLD and the doorbell (host_events_install_family): children that ended without
     // recording it are recorded now; the doorbell becomes the signals other processes of
     // the tree sent. SIGCHLD goes on to the guest, which looks at its children then.
     static uint64_t family_signals(HypercallHandler& handler, uint64_t bits) {
@@ -330,7 +342,7 @@ private:
             for (pid_t host; (host = waitpid(-1, &status, WNOHANG)) > 0;)
                 family.host_exited(host, status);
         }
-        const uint64_t doorbell = 1ULL << (doorbell_signal() - 1);
+        const uint64_t doorbell = 1ULL << (host_events_doorbell_signal() - 1);
         if (bits & doorbell) bits = (bits & ~doorbell) | family.take_signals(handler.pid());
         return bits;
     }
@@ -443,10 +455,10 @@ bool run_vm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
         vm.reset();
         handler.reset_after_fork(child);
         handler.answer_fork(request_gpa, 0, child, parent);
-        host_signals_take();  // the parent's
-        if (auto* word = mem.object<uint64_t>(abi::kHostSignalsGpa)) *word = 0;
+        host_events_forget();  // the parent's signals, not passed on yet
         std::string child_error;
-        const bool started = run_vm(mem, layout, config, handler, &st, child_error);
+        const bool started = (!config.child_start || config.child_start(child_error)) &&
+                             run_vm(mem, layout, config, handler, &st, child_error);
         config.child_done(started, child_error);
     };
     if (!config.child_done || !handler.family()) fork = nullptr;
@@ -464,7 +476,7 @@ bool run_vm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
             sigset_t forwarded;
             sigemptyset(&forwarded);
             for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD,
-                            doorbell_signal()})
+                            host_events_doorbell_signal()})
                 sigaddset(&forwarded, sig);
             pthread_sigmask(SIG_BLOCK, &forwarded, nullptr);
             vcpus[index]->run(handler, mem, fork);

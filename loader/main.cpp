@@ -23,7 +23,9 @@
 #include "loader/elf_check.h"
 #include "loader/embedded.h"
 #include "loader/family.h"
+#include "loader/host_events.h"
 #include "loader/host_fs.h"
+#include "loader/host_net.h"
 #include "loader/options.h"
 #include "loader/root_image.h"
 #include "loader/unique_fd.h"
@@ -108,6 +110,7 @@ std::string signal_description(int sig) {
 // every process forked from it (kvm_vm.cpp calls child_done there).
 const Options* g_options;
 HypercallHandler* g_handler;
+HostNet* g_host_net;
 
 // utx-run's exit status for how the guest ended, with the one-line reports.
 int exit_status(bool started, const std::string& error) {
@@ -155,6 +158,10 @@ int settle(bool started, const std::string& error) {
     }
     return status;
 }
+
+// A forked child, before its VM runs: the network's event thread is the parent's, so the
+// child gets one of its own over the sockets it inherited.
+bool child_start(std::string& error) { return g_host_net->restart_after_fork(error); }
 
 // A forked child's end: no destructors or atexit handlers, which belong to the parent's
 // threads and state (whatever they held when the process forked stays held here).
@@ -294,9 +301,12 @@ int main(int argc, char** argv) {
 
     // A closed stdout must reach the guest as EPIPE, not kill utx-run.
     signal(SIGPIPE, SIG_IGN);
-    HypercallHandler handler(*memory, &host_fs, options->trace);
+    HostNet host_net(*memory, options->net);
+    if (!host_net.start(host_events_request_nmi, error)) return fail(error);
+    HypercallHandler handler(*memory, &host_fs, options->trace, &host_net);
     g_options = &*options;
     g_handler = &handler;
+    g_host_net = &host_net;
     RunConfig config;
     config.trace = options->trace;
     config.vcpus = cpus;
@@ -307,9 +317,22 @@ int main(int argc, char** argv) {
     handler.set_family(family, 1);
     if (use_kvm) {
         prctl(PR_SET_CHILD_SUBREAPER, 1);
+        config.child_start = child_start;
         config.child_done = child_done;
     }
     bool started = use_kvm ? run_kvm(*memory, layout, config, handler, error)
                            : run_qemu(*memory, layout, config, handler, error);
+    host_net.stop();
+    if (started && (options->stats || options->trace)) {  // --trace's summary ends with the exits
+        std::fprintf(stderr,
+                     "utx-run: stats: %llu hypercalls, %llu NMIs (%llu asked for by the "
+                     "network, %llu readiness reports)",
+                     (unsigned long long)handler.hypercall_count(),
+                     (unsigned long long)host_events_nmi_count(),
+                     (unsigned long long)host_net.wakeups(), (unsigned long long)host_net.batches());
+        if (use_kvm)
+            std::fprintf(stderr, ", %llu KVM exits", (unsigned long long)handler.exit_count());
+        std::fputc('\n', stderr);
+    }
     return settle(started, error);
 }

@@ -23,10 +23,17 @@ const char* usage_text() {
            "                     with :ro); what the program writes there is on the host\n"
            "  -w DIR             the program's working directory (default /)\n"
            "  --trace            print every system call strace-style to stderr, and a summary\n"
+           "                     (with the counts of --stats)\n"
            "  --isolate          run the program in user mode, apart from the kernel\n"
            "  --rewrite          rewrite the program's syscall sites into calls (as utx-rewrite\n"
            "                     does) before booting it; --no-rewrite (the default) does not\n"
            "  --backend B        kvm, qemu or auto (default: kvm, qemu when /dev/kvm is missing)\n"
+           "  --net MODE         what the program's sockets may reach: none, loopback (the\n"
+           "                     default: the host's loopback only) or host (any address)\n"
+           "  -p [ADDR:]HOSTPORT:GUESTPORT\n"
+           "                     publish: a bind of GUESTPORT binds HOSTPORT on the host's\n"
+           "                     loopback (or ADDR) instead (repeatable)\n"
+           "  --stats            count VM exits (hypercalls, NMIs) and print them at exit\n"
            "  -h, --help         this text\n"
            "  --version          the version\n";
 }
@@ -121,6 +128,31 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
                 return std::nullopt;
             }
             o.workdir = v;
+        } else if (a == "--net") {
+            const char* v = value("--net");
+            if (!v) return std::nullopt;
+            auto mode = parse_net_mode(v);
+            if (!mode) {
+                error = std::string("unknown network mode '") + v + "' (none, loopback or host)";
+                return std::nullopt;
+            }
+            o.net.mode = *mode;
+        } else if (a == "-p" || a == "--publish") {
+            const char* v = value("-p");
+            if (!v) return std::nullopt;
+            PortMapping m;
+            if (!parse_port_mapping(v, m, error)) return std::nullopt;
+            for (const auto& other : o.net.published) {
+                if (other.guest_port == m.guest_port &&
+                    (!other.family || !m.family || other.family == m.family)) {
+                    error = std::string("-p ") + v + ": guest port " +
+                            std::to_string(m.guest_port) + " is published twice";
+                    return std::nullopt;
+                }
+            }
+            o.net.published.push_back(m);
+        } else if (a == "--stats") {
+            o.stats = true;
         } else if (a == "--clear-env") {
             o.clear_env = true;
         } else if (a == "--trace") {
@@ -146,6 +178,10 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
             error = "unknown option '" + a + "' (see utx-run --help)";
             return std::nullopt;
         }
+    }
+    if (o.net.mode == NetMode::None && !o.net.published.empty()) {
+        error = "-p publishes nothing with --net none";
+        return std::nullopt;
     }
     if (i >= argc) {
         error = "no program given (see utx-run --help)";

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "loader/net_policy.h"
+
 namespace utx::loader {
 
 enum class BackendChoice { Auto, Kvm, Qemu };
@@ -18,6 +20,8 @@ struct Options {
     bool isolate = false;
     bool rewrite = false;  // --rewrite: run the program as utx-rewrite rewrites it
     bool clear_env = false;
+    bool stats = false;    // --stats: VM exits (hypercalls, NMIs) on stderr at exit
+    NetPolicy net;         // --net, -p
     std::vector<std::string> extra_env;  // -e K=V, in order
     std::vector<std::string> copies;     // --copy HOST:GUEST, in order
     std::vector<std::string> mounts;     // -v HOST:GUEST[:ro], in order

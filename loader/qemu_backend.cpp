@@ -21,7 +21,7 @@
 #include "abi/hypercall.h"
 #include "loader/backend.h"
 #include "loader/embedded.h"
-#include "loader/host_signals.h"
+#include "loader/host_events.h"
 #include "loader/unique_fd.h"
 
 
@@ -125,15 +125,15 @@ bool run_qemu(GuestMemory& mem, const BootLayout&, const RunConfig& config,
     // QMP wants its capabilities negotiated before any command; QEMU reads this once ready.
     const char hello[] = "{\"execute\":\"qmp_capabilities\"}\n";
     (void)!write(monitor.get(), hello, sizeof hello - 1);
-    host_signals_install(wake_write.get(), nullptr);
+    host_events_install(wake_write.get(), nullptr);
 
     std::string qemu_stderr;
     bool qemu_gone = false;
     while (!handler.finished() && !qemu_gone) {
-        if (uint64_t bits = host_signals_take()) {
-            host_signals_post(mem, bits);
+        if (host_events_service(mem)) {
             const char nmi[] = "{\"execute\":\"inject-nmi\"}\n";
             (void)!write(monitor.get(), nmi, sizeof nmi - 1);
+            host_events_count_nmi();
         }
         pollfd fds[4] = {{doorbell.get(), POLLIN, 0}, {err_read.get(), POLLIN, 0},
                          {wake_read.get(), POLLIN, 0}, {monitor ? monitor.get() : -1, POLLIN, 0}};

@@ -5,6 +5,7 @@
 #include "syscall-shim/handlers.h"
 #include "syscall-shim/trace.h"
 #include "kernel/fs/vfs.h"
+#include "kernel/platform/host_events.h"
 #include "kernel/signal.h"
 
 namespace utx::kernel {
@@ -94,7 +95,7 @@ bool syscall_run(TrapFrame* f) {
     // rt_sigreturn and a successful execve replace the whole frame.
     constexpr uint64_t kRtSigreturn = 15, kExecve = 59, kExecveat = 322;
     const bool full = nr == kRtSigreturn || ((nr == kExecve || nr == kExecveat) && result == 0);
-    signal_take_host();
+    host_events_take();
     const Thread& t = current_thread();
     if (result == -ERESTARTSYS || ((t.pending | signal_pending(t)) & ~t.signal_mask) ||
         t.has_saved_mask)

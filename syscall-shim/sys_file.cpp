@@ -8,20 +8,12 @@
 #include "kernel/process.h"
 #include "syscall-shim/fd_table.h"
 #include "syscall-shim/handlers.h"
+#include "syscall-shim/iov.h"
 #include "kernel/mm/user_access.h"
 #include "minifs/fs.h"
 
 namespace utx::kernel {
-namespace {
 
-constexpr uint64_t kMaxIov = 1024;       // IOV_MAX
-constexpr uint64_t kMaxRw = 0x7ffff000;  // MAX_RW_COUNT
-
-struct Iovec {
-    uint64_t base, len;
-};
-
-// Reads the iovec array, validates it and the buffers. Returns the count or -errno.
 int64_t load_iov(uint64_t iov_addr, uint64_t iovcnt, IoBuffer* out, bool write_to_user) {
     if (iovcnt > kMaxIov) return -EINVAL;
     uint64_t total = 0;
@@ -38,6 +30,8 @@ int64_t load_iov(uint64_t iov_addr, uint64_t iovcnt, IoBuffer* out, bool write_t
     return int64_t(iovcnt);
 }
 
+namespace {
+
 bool readable(const OpenFile& f) { return (f.flags & kOAccMode) != kOWrOnly; }
 bool writable(const OpenFile& f) { return (f.flags & kOAccMode) != 0; }
 
@@ -48,7 +42,6 @@ bool has_positions(const OpenFile& f) {
            f.kind == FileKind::HostFile;
 }
 
-IoBuffer g_iov[kMaxIov];
 
 // preadv2/pwritev2 flags (RWF_*) of Linux 6.1: HIPRI, DSYNC, SYNC, NOWAIT, APPEND.
 constexpr uint64_t kRwfNowait = 0x08, kRwfAppend = 0x10, kRwfSupported = 0x1f;
@@ -86,9 +79,14 @@ int64_t vectored_io(uint64_t fd, uint64_t iov, uint64_t iovcnt, int64_t offset, 
     if (!f) return -EBADF;
     if (offset != kCurrentOffset && !has_positions(*f)) return -ESPIPE;
     if (!(write ? writable(*f) : readable(*f))) return -EBADF;
-    int64_t n = load_iov(iov, iovcnt, g_iov, !write);
+    IovArray bufs;
+    int64_t n = bufs.load(iov, iovcnt, !write);
     if (n < 0) return n;
-    return transfer(*f, g_iov, size_t(n), write, offset, rwf);
+    // The call may wait: the description stays while another thread closes the descriptor.
+    file_get(f);
+    n = transfer(*f, bufs.data(), size_t(n), write, offset, rwf);
+    file_put(f);
+    return n;
 }
 
 // pread64 and pwrite64: one buffer at an offset.
@@ -120,7 +118,10 @@ int64_t sys_read(SyscallArgs& a) {
     if (len == 0) return 0;
     if (!user_writable(a.arg[1], len)) return -EFAULT;
     IoBuffer b{a.arg[1], len};
-    return file_read(*f, &b, 1);
+    file_get(f);  // the call may wait while another thread closes the descriptor
+    const int64_t r = file_read(*f, &b, 1);
+    file_put(f);
+    return r;
 }
 
 int64_t sys_write(SyscallArgs& a) {
@@ -130,7 +131,10 @@ int64_t sys_write(SyscallArgs& a) {
     if (len == 0) return 0;
     if (!user_readable(a.arg[1], len)) return -EFAULT;
     IoBuffer b{a.arg[1], len};
-    return file_write(*f, &b, 1);
+    file_get(f);
+    const int64_t r = file_write(*f, &b, 1);
+    file_put(f);
+    return r;
 }
 
 int64_t sys_readv(SyscallArgs& a) {
@@ -387,6 +391,10 @@ int64_t type_of(OpenFile& f, uint32_t& type) {
         type = f.inode->type();
         return 0;
     }
+    if (f.kind == FileKind::Socket) {
+        type = minifs::kTypeSocket;
+        return 0;
+    }
     if (f.kind != FileKind::HostStream) {
         type = f.pipe ? minifs::kTypeFifo : 0;  // an anonymous inode has no file type
         return 0;
@@ -434,6 +442,21 @@ int64_t sys_fallocate(SyscallArgs& a) {
 int64_t sys_sync(SyscallArgs&) { return 0; }
 
 int64_t sys_syncfs(SyscallArgs& a) { return fd_lookup(a.arg[0]) ? 0 : -EBADF; }
+
+int64_t sys_sync_file_range(SyscallArgs& a) {
+    constexpr uint64_t kValidFlags = 1 | 2 | 4;  // SYNC_FILE_RANGE_WAIT_BEFORE|WRITE|WAIT_AFTER
+    const int64_t offset = int64_t(a.arg[1]), nbytes = int64_t(a.arg[2]);
+    if (uint32_t(a.arg[3]) & ~kValidFlags) return -EINVAL;
+    if (offset < 0 || nbytes < 0 || offset + nbytes < offset) return -EINVAL;
+    OpenFile* f = fd_lookup(a.arg[0]);
+    if (!f) return -EBADF;
+    uint32_t type = f->host_mode & minifs::kTypeMask;  // a host mount's file
+    if (f->kind != FileKind::HostFile)
+        if (int64_t r = type_of(*f, type); r < 0) return r;
+    if (type != minifs::kTypeRegular && type != minifs::kTypeDir && type != minifs::kTypeSymlink)
+        return -ESPIPE;
+    return 0;
+}
 
 namespace {
 

@@ -6,6 +6,8 @@
 #include "kernel/ipc/waitfd.h"
 #include "kernel/mm/memory.h"
 #include "kernel/mm/user_access.h"
+#include "kernel/net/host_socket.h"
+#include "kernel/platform/host_events.h"
 #include "kernel/process.h"
 #include "kernel/signal.h"
 #include "kernel/time.h"
@@ -54,15 +56,25 @@ uint64_t time_left(uint64_t deadline) {
 // Scans with `scan(hint)` until it finds something ready (its count, or -errno), the
 // deadline passes (0) or a signal ends the wait (-EINTR). `scan` lowers `hint` to the
 // monotonic time at which one of its descriptors may turn ready without a poll_notify.
+// When the scan looked at a host socket, the VMM must wake the guest for its reports
+// while this thread waits (net_wait_begin).
 template <typename Scan>
 int64_t wait_ready(uint64_t deadline, Scan&& scan) {
     for (;;) {
         uint64_t hint = kForever;
+        g_polled_host_socket = false;
         const int64_t ready = scan(hint);
         if (ready != 0) return ready;
         if (deadline != kForever && monotonic_ns() >= deadline) return 0;
         const uint64_t until = deadline < hint ? deadline : hint;
-        if (poll_wait(until == kForever ? 0 : until) == -EINTR) return -EINTR;
+        const bool net = g_polled_host_socket;
+        if (net && net_wait_begin()) {
+            net_wait_end();
+            continue;  // a report came in: scan again
+        }
+        const int64_t r = poll_wait(until == kForever ? 0 : until);
+        if (net) net_wait_end();
+        if (r == -EINTR) return -EINTR;
     }
 }
 

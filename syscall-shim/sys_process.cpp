@@ -343,3 +343,93 @@ int64_t sys_prctl(SyscallArgs& a) {
 }
 
 }  // namespace utx::kernel
+
+namespace utx::kernel {
+
+int64_t sys_getrusage(SyscallArgs& a) {
+    constexpr int64_t kSelf = 0, kChildren = -1, kThread = 1;
+    const int64_t who = int32_t(a.arg[0]);
+    if (who != kSelf && who != kChildren && who != kThread) return -EINVAL;
+    struct Rusage {
+        int64_t utime[2], stime[2];
+        int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd,
+            msgrcv, nsignals, nvcsw, nivcsw;
+    } r{};
+    static_assert(sizeof(Rusage) == 144);
+    // No CPU-time accounting yet: the times stay 0. The peak resident size is the guest
+    // memory in use (KiB); children (other VMs) are not accounted.
+    if (who != kChildren) r.maxrss = int64_t((frames_total_count() - frames_free_count()) * 4);
+    return copy_to_user(a.arg[1], &r, sizeof r) ? 0 : -EFAULT;
+}
+
+
+namespace {
+
+constexpr int kSchedOther = 0, kSchedFifo = 1, kSchedRr = 2, kSchedBatch = 3, kSchedIdle = 5;
+
+bool sched_target_ok(uint64_t pid) {
+    return pid == 0 || (pid <= uint64_t(INT32_MAX) && thread_find(int(pid)));
+}
+
+// What sched_setscheduler and sched_setparam accept: the normal policies at priority 0,
+// the real-time ones at 1..99 for root (they schedule no differently here).
+int64_t check_policy(int policy, int32_t priority) {
+    switch (policy) {
+        case kSchedOther:
+        case kSchedBatch:
+        case kSchedIdle:
+            return priority == 0 ? 0 : -EINVAL;
+        case kSchedFifo:
+        case kSchedRr:
+            if (priority < 1 || priority > 99) return -EINVAL;
+            return current_process().uid == 0 ? 0 : -EPERM;
+        default:
+            return -EINVAL;
+    }
+}
+
+}  // namespace
+
+int64_t sys_sched_setscheduler(SyscallArgs& a) {
+    const int policy = int(a.arg[1]) & ~0x40000000;  // SCHED_RESET_ON_FORK
+    if (policy < 0) return -EINVAL;
+    int32_t priority;
+    if (!a.arg[2]) return -EINVAL;
+    if (!copy_from_user(&priority, a.arg[2], sizeof priority)) return -EFAULT;
+    if (!sched_target_ok(a.arg[0])) return -ESRCH;
+    return check_policy(policy, priority);
+}
+
+int64_t sys_sched_getscheduler(SyscallArgs& a) {
+    if (int64_t(a.arg[0]) < 0) return -EINVAL;
+    return sched_target_ok(a.arg[0]) ? kSchedOther : -ESRCH;
+}
+
+int64_t sys_sched_setparam(SyscallArgs& a) {
+    int32_t priority;
+    if (!a.arg[1] || int64_t(a.arg[0]) < 0) return -EINVAL;
+    if (!copy_from_user(&priority, a.arg[1], sizeof priority)) return -EFAULT;
+    if (!sched_target_ok(a.arg[0])) return -ESRCH;
+    return priority == 0 ? 0 : -EINVAL;
+}
+
+int64_t sys_sched_getparam(SyscallArgs& a) {
+    if (!a.arg[1] || int64_t(a.arg[0]) < 0) return -EINVAL;
+    if (!sched_target_ok(a.arg[0])) return -ESRCH;
+    const int32_t priority = 0;
+    return copy_to_user(a.arg[1], &priority, sizeof priority) ? 0 : -EFAULT;
+}
+
+int64_t sys_sched_get_priority_max(SyscallArgs& a) {
+    const int policy = int(a.arg[0]);
+    if (policy == kSchedFifo || policy == kSchedRr) return 99;
+    return policy == kSchedOther || policy == kSchedBatch || policy == kSchedIdle ? 0 : -EINVAL;
+}
+
+int64_t sys_sched_get_priority_min(SyscallArgs& a) {
+    const int policy = int(a.arg[0]);
+    if (policy == kSchedFifo || policy == kSchedRr) return 1;
+    return policy == kSchedOther || policy == kSchedBatch || policy == kSchedIdle ? 0 : -EINVAL;
+}
+
+}  // namespace utx::kernel

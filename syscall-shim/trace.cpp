@@ -32,6 +32,12 @@ constexpr Signature kSignatures[] = {
     {"fcntl", "dxx"},     {"dup", "d"},              {"dup2", "dd"},
     {"rt_sigaction", "dppu"}, {"rt_sigprocmask", "dppu"}, {"set_tid_address", "p"},
     {"prlimit64", "ddpp"}, {"statx", "dsxxp"},       {"poll", "pud"},
+    {"socket", "ddd"},    {"bind", "dpu"},           {"connect", "dpu"},
+    {"listen", "dd"},     {"accept", "dpp"},         {"accept4", "dppx"},
+    {"sendto", "dbuxpu"}, {"recvfrom", "dBuxpp"},    {"sendmsg", "dpx"},
+    {"recvmsg", "dpx"},   {"shutdown", "dd"},        {"getsockname", "dpp"},
+    {"getpeername", "dpp"}, {"setsockopt", "dddpu"}, {"getsockopt", "dddpp"},
+    {"socketpair", "dddp"}, {"epoll_wait", "dpdd"},  {"epoll_ctl", "dddp"},
 };
 
 char g_line[1024];

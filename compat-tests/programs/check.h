@@ -102,6 +102,38 @@ static inline const char *errno_name(int err) {
             return "EOVERFLOW";
         case ETIMEDOUT:
             return "ETIMEDOUT";
+        case ENOTSOCK:
+            return "ENOTSOCK";
+        case EDESTADDRREQ:
+            return "EDESTADDRREQ";
+        case EMSGSIZE:
+            return "EMSGSIZE";
+        case EPROTOTYPE:
+            return "EPROTOTYPE";
+        case ENOPROTOOPT:
+            return "ENOPROTOOPT";
+        case EPROTONOSUPPORT:
+            return "EPROTONOSUPPORT";
+        case EAFNOSUPPORT:
+            return "EAFNOSUPPORT";
+        case EADDRINUSE:
+            return "EADDRINUSE";
+        case EADDRNOTAVAIL:
+            return "EADDRNOTAVAIL";
+        case ENETUNREACH:
+            return "ENETUNREACH";
+        case ECONNRESET:
+            return "ECONNRESET";
+        case EISCONN:
+            return "EISCONN";
+        case ENOTCONN:
+            return "ENOTCONN";
+        case ECONNREFUSED:
+            return "ECONNREFUSED";
+        case EALREADY:
+            return "EALREADY";
+        case EINPROGRESS:
+            return "EINPROGRESS";
         default:
             return "other errno";
     }

@@ -11,6 +11,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/mm/memory.h"
 #include "kernel/mm/user_access.h"
+#include "kernel/net/socket.h"
 #include "kernel/process.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/random.h"
@@ -79,6 +80,7 @@ int64_t pipe_read(OpenFile& f, IoBuffer* bufs, size_t count) {
         for (size_t i = 0; i < count && p.count; ++i)
             total += int64_t(p.read(reinterpret_cast<uint8_t*>(bufs[i].addr), bufs[i].len));
     }
+    ++p.edge_seq;
     wake_up(p.write_wait, 1 << 30);
     poll_notify();
     return total;
@@ -106,6 +108,7 @@ int64_t pipe_write(OpenFile& f, IoBuffer* bufs, size_t count) {
             done += n;
             total += int64_t(n);
             if (n) {
+                ++p.edge_seq;
                 wake_up(p.read_wait, 1 << 30);
                 poll_notify();
             }
@@ -380,6 +383,26 @@ OpenFile* file_open_timerfd(uint32_t clock, uint32_t flags) {
     return f;
 }
 
+OpenFile* file_open_socket(Socket* socket, uint32_t flags) {
+    OpenFile* f = alloc_file(FileKind::Socket, kORdWr | (flags & kONonblock));
+    if (!f) {
+        socket->release();
+        return nullptr;
+    }
+    f->socket = socket;
+    return f;
+}
+
+uint32_t file_edge_seq(OpenFile& f) {
+    switch (f.kind) {
+        case FileKind::Socket: return f.socket->edge_seq();
+        case FileKind::PipeRead:
+        case FileKind::PipeWrite: return f.pipe->edge_seq;
+        case FileKind::EventFd: return f.eventfd->edge_seq;
+        default: return 0;
+    }
+}
+
 OpenFile* file_open_signalfd(uint64_t mask, uint32_t flags) {
     OpenFile* f = alloc_file(FileKind::SignalFd, flags & kONonblock);
     if (f) f->sigmask = mask;
@@ -406,6 +429,7 @@ void file_put(OpenFile* f) {
     if (f->kind == FileKind::EventFd) eventfd_free(f->eventfd);
     if (f->kind == FileKind::TimerFd) timerfd_free(f->timer);
     if (f->kind == FileKind::Epoll) epoll_free(f->epoll);
+    if (f->kind == FileKind::Socket) f->socket->release();
     if (f->kind == FileKind::PipeRead || f->kind == FileKind::PipeWrite)
         Pipe::release(f->pipe, f->kind == FileKind::PipeWrite);
     if (f->inode) vfs().unref(f->inode);
@@ -441,6 +465,10 @@ int64_t file_read(OpenFile& f, IoBuffer* bufs, size_t count) {
         case FileKind::EventFd:
         case FileKind::TimerFd: return counter_read(f, bufs, count);
         case FileKind::SignalFd: return signalfd_read(f, bufs, count);
+        case FileKind::Socket: {
+            Message m{bufs, count, nullptr, 0, 0};
+            return f.socket->recv(m, f.flags & kONonblock);
+        }
         case FileKind::Device: return device_read(f, bufs, count);
         case FileKind::Inode: {
             int64_t n = inode_read_at(f.inode, bufs, count, f.offset);
@@ -473,6 +501,10 @@ int64_t file_write(OpenFile& f, IoBuffer* bufs, size_t count) {
         case FileKind::HostFile: return hostfs_io(abi::kFsWrite, f, -1, bufs, count);
         case FileKind::PipeWrite: return pipe_write(f, bufs, count);
         case FileKind::EventFd: return eventfd_write_file(f, bufs, count);
+        case FileKind::Socket: {
+            Message m{bufs, count, nullptr, 0, 0};
+            return socket_check_epipe(*f.socket, f.socket->send(m, f.flags & kONonblock), 0);
+        }
         case FileKind::Device: return device_write(f, bufs, count);
         case FileKind::Inode: {
             if (f.flags & kOAppend) f.offset = f.inode->size;
@@ -541,6 +573,16 @@ int64_t file_stat(OpenFile& f, LinuxStat& st) {
         return 0;
     }
     memset(&st, 0, sizeof st);
+    if (f.kind == FileKind::Socket) {  // sockfs
+        st.dev = 0x8;
+        st.ino = f.socket->inode;
+        st.nlink = 1;
+        st.mode = 0140777;
+        st.uid = current_process().uid;
+        st.gid = current_process().gid;
+        st.blksize = 4096;
+        return 0;
+    }
     if (!f.pipe) {  // an anonymous inode: no file type, only the owner's read and write bits
         st.dev = kAnonInodeDev;
         st.ino = 1;
@@ -569,6 +611,15 @@ int64_t file_statfs(OpenFile& f, LinuxStatfs& out) {
     }
     if (f.kind == FileKind::HostFile)
         return hostfs_fd_op(abi::kFsFstatfs, f, 0, 0, &out, sizeof out);
+    if (f.kind == FileKind::Socket) {
+        constexpr int64_t kSockfsMagic = 0x534f434b;
+        memset(&out, 0, sizeof out);
+        out.type = kSockfsMagic;
+        out.bsize = out.frsize = int64_t(kPageSize);
+        out.namelen = 255;
+        out.flags = kStValid;
+        return 0;
+    }
     // Pipes live in pipefs; the host's streams show as terminals (/dev/pts, as /proc/self/fd
     // says) unless the host has a pipe there.
     bool pipe = f.pipe != nullptr;
@@ -638,6 +689,11 @@ int64_t file_ioctl(OpenFile& f, uint64_t cmd, uint64_t arg) {
         int n = int(f.inode->size - f.offset);
         return copy_to_user(arg, &n, sizeof n) ? 0 : -EFAULT;
     }
+    if (f.kind == FileKind::Socket) {
+        int n = 0;
+        if (int64_t r = f.socket->ioctl(cmd, n); r < 0) return r;
+        return copy_to_user(arg, &n, sizeof n) ? 0 : -EFAULT;
+    }
     if (cmd == kFionread && (f.kind == FileKind::PipeRead || f.kind == FileKind::PipeWrite)) {
         int n = int(f.pipe->count);
         return copy_to_user(arg, &n, sizeof n) ? 0 : -EFAULT;
@@ -675,6 +731,8 @@ int64_t file_poll(OpenFile& f, int16_t events, int64_t wait_ms) {
         r = epoll_poll(*f.epoll);
     } else if (f.kind == FileKind::SignalFd) {
         r = (signal_pending(current_thread()) & f.sigmask) ? kPollIn : 0;
+    } else if (f.kind == FileKind::Socket) {
+        r = f.socket->poll();
     } else if (f.kind == FileKind::PipeRead) {
         if (f.pipe->count) r |= kPollIn;
         if (!f.pipe->writers) r |= kPollHup;

@@ -14,6 +14,7 @@ struct Pipe;
 struct EventFd;
 struct TimerFd;
 struct Epoll;
+struct Socket;
 }  // namespace utx::kernel
 namespace utx::minifs {
 struct Inode;
@@ -45,7 +46,8 @@ inline constexpr uint32_t kOAccMode = 3, kOWrOnly = 1, kORdWr = 2, kOAppend = 02
                           kONonblock = 04000, kOCloexec = 02000000, kOPath = 010000000;
 
 enum class FileKind : uint8_t {
-    HostStream, PipeRead, PipeWrite, Inode, Device, HostFile, EventFd, TimerFd, Epoll, SignalFd
+    HostStream, PipeRead, PipeWrite, Inode, Device, HostFile, EventFd, TimerFd, Epoll, SignalFd,
+    Socket
 };
 
 // Character devices of major 1 (mem): /dev/null, zero, full, random, urandom.
@@ -71,6 +73,7 @@ struct OpenFile {
     TimerFd* timer;        // TimerFd
     Epoll* epoll;          // Epoll (kernel/ipc/epoll.h)
     uint64_t sigmask;      // SignalFd: the signals it reads
+    Socket* socket;        // Socket (kernel/net/socket.h)
 };
 
 inline bool is_host_dir(const OpenFile& f) {
@@ -93,6 +96,12 @@ bool file_open_pipe(uint32_t flags, OpenFile*& read_end, OpenFile*& write_end);
 OpenFile* file_open_eventfd(uint64_t initial, bool semaphore, uint32_t flags);
 OpenFile* file_open_timerfd(uint32_t clock, uint32_t flags);
 OpenFile* file_open_epoll();
+// A description for a socket (O_NONBLOCK from `flags`); consumes `socket` (released when
+// memory is short, and null returned).
+OpenFile* file_open_socket(Socket* socket, uint32_t flags);
+// A file's edge counter for edge-triggered epoll: it changes whenever new readiness arrives,
+// even on a file that was ready already (0 for files that do not keep one).
+uint32_t file_edge_seq(OpenFile& f);
 // signalfd: reads the caller's pending signals in `mask` as struct signalfd_siginfo.
 OpenFile* file_open_signalfd(uint64_t mask, uint32_t flags);
 void file_get(OpenFile* f);

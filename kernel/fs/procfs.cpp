@@ -5,6 +5,7 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/fs/file.h"
+#include "kernel/net/socket.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/ipc/pipe.h"
 #include "kernel/lib/format.h"
@@ -124,6 +125,8 @@ void write_fds(Inode* proc_pid) {
                                                    : "eventpoll");
         } else if (f->kind == FileKind::HostStream) {
             format(target, sizeof target, "/dev/pts/%d", f->host_fd);
+        } else if (f->kind == FileKind::Socket) {
+            format(target, sizeof target, "socket:[%lu]", (unsigned long)f->socket->inode);
         } else if (f->path) {
             format(target, sizeof target, "%s", f->path);
         } else if (!(f->inode->is_dir() && vfs_path_of(f->inode, target, sizeof target) > 0)) {

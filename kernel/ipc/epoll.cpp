@@ -18,6 +18,13 @@ uint32_t entry_ready(EpollEntry& e) {
     if (r < 0) return 0;
     uint32_t ready = uint32_t(uint16_t(r)) & (e.events | kEpollErr | kEpollHup);
     if (e.events & kEpollEt) {
+        // New data, room or a close since the last report: an edge, as Linux's wake-up
+        // callback makes one, even where the bits never went away.
+        const uint32_t seq = file_edge_seq(*e.file);
+        if (seq != e.seen_seq) {
+            e.seen_seq = seq;
+            e.reported = 0;
+        }
         e.reported &= ready;  // bits that went away may be reported again when they return
         ready &= ~e.reported;
     }
@@ -67,6 +74,7 @@ EpollEntry* epoll_add(Epoll& ep, OpenFile* file, int fd, uint32_t events, uint64
     e->fd = fd;
     e->events = events;
     e->data = data;
+    e->seen_seq = file_edge_seq(*file);
     append(ep, e);
     poll_notify();  // waiters on the instance rescan with the new entry
     return e;

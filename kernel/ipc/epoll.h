@@ -19,7 +19,9 @@ struct EpollEntry {
     int fd;
     uint32_t events;
     uint64_t data;
-    uint32_t reported;  // EPOLLET: the bits reported since they last went away
+    uint32_t reported;  // EPOLLET: the bits reported since they last went away or the file
+                        // had new readiness (file_edge_seq moved on from seen_seq)
+    uint32_t seen_seq;
     bool disabled;      // EPOLLONESHOT after its report, until EPOLL_CTL_MOD
 };
 

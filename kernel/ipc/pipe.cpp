@@ -33,6 +33,18 @@ size_t Pipe::read(uint8_t* dst, size_t len) {
     return n;
 }
 
+size_t Pipe::peek(uint8_t* dst, size_t len) const {
+    size_t n = len < count ? len : count;
+    for (size_t done = 0, at = head; done < n;) {
+        size_t chunk = kCapacity - at;
+        if (chunk > n - done) chunk = n - done;
+        memcpy(dst + done, buffer + at, chunk);
+        at = (at + chunk) % kCapacity;
+        done += chunk;
+    }
+    return n;
+}
+
 size_t Pipe::write(const uint8_t* src, size_t len) {
     size_t n = len < space() ? len : space();
     for (size_t done = 0; done < n;) {
@@ -48,6 +60,7 @@ size_t Pipe::write(const uint8_t* src, size_t len) {
 
 void Pipe::release(Pipe* pipe, bool write_end) {
     (write_end ? pipe->writers : pipe->readers) -= 1;
+    ++pipe->edge_seq;
     // The other side learns of it: end of file for readers, EPIPE for writers.
     wake_up(write_end ? pipe->read_wait : pipe->write_wait, 1 << 30);
     poll_notify();

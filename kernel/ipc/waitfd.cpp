@@ -44,6 +44,7 @@ int64_t eventfd_read(EventFd& e, uint64_t& value, bool nonblock) {
     }
     value = e.semaphore ? 1 : e.count;
     e.count -= value;
+    ++e.edge_seq;
     wake_up(e.wait, kAll);
     poll_notify();
     return 8;
@@ -56,6 +57,7 @@ int64_t eventfd_write(EventFd& e, uint64_t value, bool nonblock) {
         if (thread_wait(e.wait, 0) == -EINTR) return -ERESTARTSYS;
     }
     e.count += value;
+    ++e.edge_seq;
     if (value) {
         wake_up(e.wait, kAll);
         poll_notify();

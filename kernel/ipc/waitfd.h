@@ -29,6 +29,7 @@ struct EventFd {
     static constexpr uint64_t kMax = 0xfffffffffffffffe;
     uint64_t count;
     bool semaphore;
+    uint32_t edge_seq;  // bumped by every read and write (edge-triggered epoll)
     WaitQueue wait;  // readers waiting for a count, writers for room
 };
 

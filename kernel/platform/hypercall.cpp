@@ -117,6 +117,23 @@ int64_t host_request_buffers(abi::HcOp op, const uint64_t (&args)[5], const IoBu
     return r;
 }
 
+int64_t host_request_gather(abi::HcOp op, const uint64_t (&args)[5], IoBuffer head,
+                            const IoBuffer* data, size_t count, uint64_t (&out)[2]) {
+    abi::HcRequest& req = cpu_request();
+    req.op = op;
+    for (int i = 0; i < 5; ++i) req.args[i] = args[i];
+    req.nsegments = 0;
+    if (head.len && add_segments(req, head.addr, head.len) < head.len) return -EFAULT;
+    const uint32_t n1 = req.nsegments;
+    for (size_t i = 0; i < count; ++i)
+        if (add_segments(req, data[i].addr, data[i].len, n1) < data[i].len) break;
+    req.args[5] = n1;
+    const int64_t r = hypercall(req);
+    out[0] = req.args[0];
+    out[1] = req.args[1];
+    return r;
+}
+
 int64_t host_write(int fd, const void* buf, size_t len) {
     IoBuffer b{reinterpret_cast<uint64_t>(buf), len};
     return host_io(abi::kHcWrite, fd, &b, 1);

@@ -32,6 +32,11 @@ int64_t host_request(abi::HcOp op, uint64_t a0, uint64_t a1, uint64_t a2, void* 
 // than kMaxIoSegments segments.
 int64_t host_request_buffers(abi::HcOp op, const uint64_t (&args)[5], const IoBuffer (&bufs)[3],
                              uint64_t* out0 = nullptr);
+// A request with args[0..4], one buffer `head` (b1; may be empty) and then the gather list
+// `data` (b2) as far as kMaxIoSegments reach: a transfer may come out shorter, as a readv.
+// args[5] tells where b2 starts; `out` receives what the VMM leaves in args[0] and args[1].
+int64_t host_request_gather(abi::HcOp op, const uint64_t (&args)[5], IoBuffer head,
+                            const IoBuffer* data, size_t count, uint64_t (&out)[2]);
 // host_io with args[0..2] of the caller's choosing (args[0] is the fd in host_io).
 int64_t host_io_args(abi::HcOp op, const uint64_t (&args)[3], const IoBuffer* bufs, size_t count);
 // Our VMM starts vCPU `index` in long mode at `rip` with %rsp and %rdi as given (the QEMU

@@ -6,6 +6,7 @@
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/memory.h"
+#include "kernel/platform/host_events.h"
 #include "kernel/lib/errno.h"
 #include "kernel/signal.h"
 #include "kernel/time.h"
@@ -74,8 +75,12 @@ bool runnable_for(uint32_t cpu) {
     return false;
 }
 
+void arm_timer();
+
 // `t` was just queued: an idle CPU it may run on takes it. The calling CPU's own idle loop
-// finds it without help; a halted CPU needs an interrupt.
+// finds it without help; a halted CPU needs an interrupt. With no CPU free, the calling
+// CPU's time slice begins (if `t` may run here), or a thread that computes without a
+// system call would keep the CPU from it for good.
 void wake_cpu_for(Thread* t) {
     PerCpu& self = this_cpu();
     if (self.current == self.idle && allowed_on(t, self.index)) return;
@@ -89,6 +94,7 @@ void wake_cpu_for(Thread* t) {
         if (!__atomic_load_n(&cpu.polling, __ATOMIC_SEQ_CST)) cpu_kick(cpu);
         return;
     }
+    if (allowed_on(t, self.index)) arm_timer();
 }
 
 void timed_insert(Thread* t) {
@@ -133,15 +139,20 @@ void expire_deadlines() {
 
 // This CPU's timer for the next event: the soonest deadline, or the end of the time slice
 // when a thread waits to run; off otherwise, so that a lone thread never exits the VM. A
-// slice already running is kept: moving it would cost a VM exit each time.
+// timer already armed no later than needed is kept: moving it would cost a VM exit each
+// time. So is one armed earlier than needed (a slice whose waiting thread has run since):
+// turning it off now and on again at the next wake-up costs two, while letting it fire
+// costs one interrupt that finds nothing to do and turns it off.
 void arm_timer() {
     uint64_t when = g_timed ? g_timed->deadline_tsc : 0;
     if (g_ktimers && (!when || g_ktimers->deadline_tsc < when)) when = g_ktimers->deadline_tsc;
+    const uint64_t armed = this_cpu().timer_armed;
     if (runnable_for(this_cpu().index)) {
         const uint64_t slice = tsc_deadline_for(monotonic_ns() + kTimeSliceNs);
-        const uint64_t armed = this_cpu().timer_armed;
         if (armed && armed <= slice && (!when || armed <= when)) return;
         if (!when || slice < when) when = slice;
+    } else if (armed && (!when || armed <= when)) {
+        return;
     }
     apic_arm(when);
 }
@@ -197,24 +208,22 @@ void schedule() {
 // does in guests. An idle guest still halts (costs the host nothing) after that.
 constexpr uint64_t kIdlePollNs = 100'000;
 
-bool host_signals_waiting() {
-    return __atomic_load_n(static_cast<uint64_t*>(phys_to_virt(abi::kHostSignalsGpa)),
-                           __ATOMIC_RELAXED) != 0;
-}
-
-// Waits, without the lock, for `wake` (a thread for this CPU, or a timer interrupt), a
-// signal from the VMM or any interrupt: polling first while cpu.polling, then halted.
-void idle_wait(PerCpu& cpu) {
+// Waits, without the lock, for `wake` (a thread for this CPU, or a timer interrupt), an
+// event from the VMM or any interrupt: polling first while cpu.polling, then halted. While
+// it polls, the VMM need not raise an NMI for a socket's readiness.
+void idle_wait(PerCpu& cpu, bool poll_host) {
     asm volatile("sti" ::: "memory");
     if (cpu.polling) {
+        if (poll_host) host_events_polling(true);
         const uint64_t end = tsc_deadline_for(monotonic_ns() + kIdlePollNs);
-        while (!__atomic_load_n(&cpu.wake, __ATOMIC_ACQUIRE) && !host_signals_waiting() &&
+        while (!__atomic_load_n(&cpu.wake, __ATOMIC_ACQUIRE) && !host_events_waiting() &&
                rdtsc() < end)
             cpu_relax();
+        if (poll_host) host_events_polling(false);
     }
     asm volatile("cli" ::: "memory");
     __atomic_store_n(&cpu.polling, false, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&cpu.wake, __ATOMIC_SEQ_CST) || host_signals_waiting()) return;
+    if (__atomic_load_n(&cpu.wake, __ATOMIC_SEQ_CST) || host_events_waiting()) return;
     // sti takes effect after the next instruction: no interrupt is lost before hlt. An NMI
     // (signals from the VMM) is not held back by sti, so one that comes just before the
     // hlt moves the return address past it (traps.cpp) instead of being slept on.
@@ -259,13 +268,15 @@ void sched_idle() {
         }
         arm_timer();
         cpu.halted = true;
-        __atomic_store_n(&cpu.polling, cpu_count() > 1, __ATOMIC_SEQ_CST);
+        // With threads waiting for host sockets, the VMM's report may come any moment.
+        const bool poll_host = net_waiters();
+        __atomic_store_n(&cpu.polling, cpu_count() > 1 || poll_host, __ATOMIC_SEQ_CST);
         kernel_unlock();
-        idle_wait(cpu);
+        idle_wait(cpu, poll_host);
         kernel_enter();
         cpu.halted = false;
         __atomic_store_n(&cpu.wake, false, __ATOMIC_RELAXED);
-        signal_take_host();
+        host_events_take();
     }
 }
 

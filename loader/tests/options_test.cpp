@@ -1,6 +1,7 @@
 // loader/tests/options_test.cpp: utx-run's command line.
 #include "loader/options.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <initializer_list>
@@ -195,6 +196,95 @@ TEST(Options, FlagsCombine) {
     EXPECT_EQ(p.options->backend, BackendChoice::Qemu);
     EXPECT_EQ(p.options->memory, 1ULL << 30);
     EXPECT_EQ(p.options->args, std::vector<std::string>{"x"});
+}
+
+TEST(Options, NetworkModes) {
+    Parsed p = parse({"./prog"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_EQ(p.options->net.mode, NetMode::Loopback);
+    EXPECT_TRUE(p.options->net.published.empty());
+    EXPECT_FALSE(p.options->stats);
+    for (auto [text, mode] : {std::pair{"none", NetMode::None}, {"loopback", NetMode::Loopback},
+                              {"host", NetMode::Host}}) {
+        p = parse({"--net", text, "./prog"});
+        ASSERT_TRUE(p.options) << p.error;
+        EXPECT_EQ(p.options->net.mode, mode);
+    }
+    expect_error({"--net", "lan", "./prog"}, "unknown network mode 'lan'");
+    expect_error({"--net", "", "./prog"}, "unknown network mode ''");
+    expect_error({"--net"}, "option --net needs a value");
+    p = parse({"--stats", "./prog"});
+    ASSERT_TRUE(p.options) << p.error;
+    EXPECT_TRUE(p.options->stats);
+}
+
+TEST(Options, PublishedPorts) {
+    Parsed p = parse({"-p", "8080:80", "-p", "127.0.0.1:8443:443", "--publish", "[::1]:9000:90",
+                      "./prog"});
+    ASSERT_TRUE(p.options) << p.error;
+    const auto& m = p.options->net.published;
+    ASSERT_EQ(m.size(), 3u);
+    EXPECT_EQ(m[0].family, 0);
+    EXPECT_EQ(m[0].host_port, 8080);
+    EXPECT_EQ(m[0].guest_port, 80);
+    EXPECT_EQ(m[1].family, AF_INET);
+    EXPECT_EQ(m[1].host_port, 8443);
+    EXPECT_EQ(address_port(m[1].host_address), 8443);
+    EXPECT_EQ(m[2].family, AF_INET6);
+    EXPECT_EQ(m[2].guest_port, 90);
+    // The same guest port twice in one family is ambiguous; in two families it is not.
+    expect_error({"-p", "1000:80", "-p", "1001:80", "./prog"}, "guest port 80 is published twice");
+    p = parse({"-p", "127.0.0.1:1000:80", "-p", "[::1]:1001:80", "./prog"});
+    EXPECT_TRUE(p.options) << p.error;
+    expect_error({"--net", "none", "-p", "1000:80", "./prog"}, "-p publishes nothing with --net none");
+}
+
+TEST(Options, BadPublishedPorts) {
+    for (const char* bad : {"80", "", ":", "8080:", ":80", "0:80", "80:0", "65536:80", "80:65536",
+                            "a:80", "80:b", "1.2.3:80:80", "localhost:80:80", "[::1:80:80",
+                            "[::1]80:80", "[]:80:80", "1:2:3:4", "-1:80", "8080:80 "}) {
+        Parsed p = parse({"-p", bad, "./prog"});
+        EXPECT_FALSE(p.options.has_value()) << bad;
+        EXPECT_NE(p.error.find("invalid -p"), std::string::npos) << bad << ": " << p.error;
+        EXPECT_EQ(p.error.find('\n'), std::string::npos) << p.error;
+    }
+}
+
+TEST(NetPolicy, LocalAndWildcardAddresses) {
+    auto v4 = [](const char* text) {
+        sockaddr_storage s{};
+        auto& a = reinterpret_cast<sockaddr_in&>(s);
+        a.sin_family = AF_INET;
+        inet_pton(AF_INET, text, &a.sin_addr);
+        return s;
+    };
+    auto v6 = [](const char* text) {
+        sockaddr_storage s{};
+        auto& a = reinterpret_cast<sockaddr_in6&>(s);
+        a.sin6_family = AF_INET6;
+        inet_pton(AF_INET6, text, &a.sin6_addr);
+        return s;
+    };
+    for (const char* local : {"127.0.0.1", "127.1.2.3", "0.0.0.0"})
+        EXPECT_TRUE(address_is_local(v4(local), sizeof(sockaddr_in))) << local;
+    for (const char* remote : {"10.0.0.1", "192.0.2.2", "255.255.255.255", "224.0.0.1"})
+        EXPECT_FALSE(address_is_local(v4(remote), sizeof(sockaddr_in))) << remote;
+    for (const char* local : {"::1", "::", "::ffff:127.0.0.1", "::ffff:0.0.0.0"})
+        EXPECT_TRUE(address_is_local(v6(local), sizeof(sockaddr_in6))) << local;
+    for (const char* remote : {"fd00::2", "::ffff:10.0.0.1", "ff02::1", "::2", "::127.0.0.1"})
+        EXPECT_FALSE(address_is_local(v6(remote), sizeof(sockaddr_in6))) << remote;
+    // Too short to hold an address: never local (the host refuses it anyway).
+    EXPECT_FALSE(address_is_local(v4("127.0.0.1"), 4));
+    EXPECT_FALSE(address_is_local(v6("::1"), 16));
+    // An AF_UNSPEC address reads as IPv4, as Linux's UDP sendmsg reads it.
+    sockaddr_storage unspec = v4("10.0.0.1");
+    unspec.ss_family = AF_UNSPEC;
+    EXPECT_FALSE(address_is_local(unspec, sizeof(sockaddr_in)));
+    EXPECT_TRUE(address_is_wildcard(v4("0.0.0.0"), sizeof(sockaddr_in)));
+    EXPECT_TRUE(address_is_wildcard(v6("::"), sizeof(sockaddr_in6)));
+    EXPECT_TRUE(address_is_wildcard(v6("::ffff:0.0.0.0"), sizeof(sockaddr_in6)));
+    EXPECT_FALSE(address_is_wildcard(v4("127.0.0.1"), sizeof(sockaddr_in)));
+    EXPECT_FALSE(address_is_wildcard(v6("::1"), sizeof(sockaddr_in6)));
 }
 
 }  // namespace

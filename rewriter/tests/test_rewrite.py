@@ -39,9 +39,11 @@ SUMMARY = re.compile(
     rb"(?P<left>\d+) left: (?P<percent>[0-9.]+)% rewritten$", re.M)
 
 # Floors actually reached here (README.md gives the figures): the share over all programs
-# of a flavor, and the lowest single program.
+# of a flavor, and the lowest single program. Every threaded musl program leaves the same 4
+# sites (__clone, __unmapself twice, __restore_rt), so each new one lowers musl's share a
+# little: 97.8% with the network programs.
 FLOORS = {"glibc-static": (98.0, 96.0), "glibc-static-pie": (98.0, 96.0),
-          "musl-static": (98.0, 94.0), "busybox": (97.0, 97.0)}
+          "musl-static": (97.5, 94.0), "busybox": (97.0, 97.0)}
 
 
 def compat_programs():

@@ -212,6 +212,35 @@ def test_bogus_backend():
     assert "bogus" in line
 
 
+@pytest.mark.parametrize("value", ["lan", "", "LOOPBACK", "none,host"])
+def test_bad_network_mode(value):
+    line = one_error_line(run("--net", value, BUSYBOX, "true"), 2)
+    assert f"unknown network mode '{value}'" in line and "none, loopback or host" in line
+
+
+@pytest.mark.parametrize("value", ["80", "8080:", "0:80", "70000:80", "x:80", "localhost:80:80",
+                                   "[127.0.0.1]:80:80", "1:2:3:4", "[::1:80:80"])
+def test_bad_published_port(value):
+    line = one_error_line(run("-p", value, BUSYBOX, "true"), 2)
+    assert f"invalid -p '{value}'" in line
+
+
+def test_published_port_without_network():
+    line = one_error_line(run("--net", "none", "-p", "8080:80", BUSYBOX, "true"), 2)
+    assert "-p publishes nothing with --net none" in line
+
+
+def test_missing_network_values():
+    assert "needs a value" in one_error_line(run("--net"), 2)
+    assert "needs a value" in one_error_line(run("-p"), 2)
+
+
+def test_stats_counts_exits():
+    p = run("--stats", BUSYBOX, "true")
+    assert p.returncode == 0, p.stderr
+    assert re.search(rb"^utx-run: stats: \d+ hypercalls, \d+ NMIs", p.stderr, re.M), p.stderr
+
+
 def test_help():
     p = run("--help")
     assert p.returncode == 0
@@ -271,6 +300,9 @@ def test_trace_echo():
     assert int(m.group(1)) >= 2
     traced = [l for l in stderr.splitlines() if re.match(r"^\[pid \d+\] [a-z_0-9]+\(.*\) = ", l)]
     assert len(traced) == int(m.group(1)), stderr
+    # And the exits, as --stats counts them: at least the write's hypercall.
+    m = re.search(r"^utx-run: stats: (\d+) hypercalls, \d+ NMIs", stderr, re.M)
+    assert m and int(m.group(1)) >= 1, stderr
 
 
 def test_trace_lists_paths_not_found_with_host_hints(tmp_path):
@@ -282,7 +314,7 @@ def test_trace_lists_paths_not_found_with_host_hints(tmp_path):
     lines = p.stderr.decode().splitlines()
     header = "utx-run: paths the program looked up and did not find:"
     assert header in lines, p.stderr
-    report = lines[lines.index(header) + 1:]
+    report = [l for l in lines[lines.index(header) + 1:] if l.startswith("utx-run:   ")]
     assert report == [
         f"utx-run:   {shared} (the host has it: add -v {shared}:{shared})",
         f"utx-run:   {tmp_path / 'absent'}",

@@ -37,6 +37,8 @@ start=$(date +%s)
 [ -x "$UTX_RUN" ] || { echo "kvm-nested: $UTX_RUN missing: build utx-run first" >&2; exit 2; }
 for f in glibc-static/hello glibc-static/args_env glibc-static/exit_code \
          glibc-static/fault_null glibc-static/stack_overflow glibc-static/cat \
+         glibc-static/net_tcp glibc-static/net_unix glibc-static/net_peer glibc-static/net_wait \
+         glibc-static/net_fork glibc-static/fork glibc-static/pgrp glibc-static/exec \
          glibc-static/memset_200m glibc-static/malloc glibc-static/mmap glibc-static/uname \
          glibc-static-pie/hello musl-static/hello; do
     [ -x "$BIN/$f" ] || { echo "kvm-nested: $BIN/$f missing: build compat programs" >&2; exit 2; }
@@ -150,6 +152,7 @@ CASES=(
     'exec|$RUN ./t/exec|'
     'fork|$RUN ./t/fork|'
     'pgrp|$RUN ./t/pgrp|'
+    'net_fork|$RUN ./t/net_fork|'
     'threads_2cpu|$RUN ${RUN:+-c 2} ./t/threads|'
     'signals_2cpu|$RUN ${RUN:+-c 2} ./t/signals|'
     'posix_timers_2cpu|$RUN ${RUN:+-c 2} ./t/posix_timers|'
@@ -170,6 +173,14 @@ CASES=(
     'busybox_sh|$RUN ./bin/busybox sh -c "x=6; echo \$((x * 7)); exit 3"|'
     'host_mount|$RUN ${RUN:+-v /cases:/cases} ./bin/busybox md5sum cases/sha_input cases/cat_input|'
     'host_signal|./bin/busybox sh -c "rm -f /tmp/ws; $RUN ./t/wait_signal pause > /tmp/ws & while ! grep -q ready /tmp/ws 2>/dev/null; do sleep 0.1; done; kill \$!; wait \$!; echo status \$?; cat /tmp/ws"|'
+    'net_tcp|$RUN ./t/net_tcp 4|'
+    'net_tcp6_2cpu|$RUN ${RUN:+-c 2} ./t/net_tcp 6|'
+    'net_unix|$RUN ./t/net_unix|'
+    'net_wait|$RUN ${RUN:+-c 1} ./t/net_wait|'
+    'net_wait_2cpu|$RUN ${RUN:+-c 2} ./t/net_wait|'
+    'net_publish_busy_1cpu|./bin/busybox sh -c "rm -f /tmp/srv; $RUN ${RUN:+-c 1 -p 7004:7003} ./t/net_peer tcp-server-busy 7003 > /tmp/srv & while ! grep -q listening /tmp/srv 2>/dev/null; do sleep 0.1; done; P=${RUN:+7004}; ./bin/busybox nc 127.0.0.1 \${P:-7003} < cases/cat_input > /tmp/echoed; ./bin/busybox md5sum < /tmp/echoed; wait \$!; echo status \$?; cat /tmp/srv"|'
+    'net_publish_busy_2cpu|./bin/busybox sh -c "rm -f /tmp/srv; $RUN ${RUN:+-c 2 -p 7006:7005} ./t/net_peer tcp-server-busy 7005 > /tmp/srv & while ! grep -q listening /tmp/srv 2>/dev/null; do sleep 0.1; done; P=${RUN:+7006}; ./bin/busybox nc 127.0.0.1 \${P:-7005} < cases/cat_input > /tmp/echoed; ./bin/busybox md5sum < /tmp/echoed; wait \$!; echo status \$?; cat /tmp/srv"|'
+    'net_publish|./bin/busybox sh -c "rm -f /tmp/srv; $RUN ${RUN:+-p 7002:7001} ./t/net_peer tcp-server 7001 > /tmp/srv & while ! grep -q listening /tmp/srv 2>/dev/null; do sleep 0.1; done; P=${RUN:+7002}; ./bin/busybox nc 127.0.0.1 \${P:-7001} < cases/cat_input > /tmp/echoed; ./bin/busybox md5sum < /tmp/echoed; wait \$!; echo status \$?; cat /tmp/srv"|'
     'host_signal_2cpu|./bin/busybox sh -c "rm -f /tmp/ws; $RUN ${RUN:+-c 2} ./t/wait_signal spin > /tmp/ws & while ! grep -q ready /tmp/ws 2>/dev/null; do sleep 0.1; done; kill \$!; wait \$!; echo status \$?; cat /tmp/ws"|'
 )
 segv_pattern() {  # the one line utx-run prints for a program killed by SIGSEGV
@@ -227,6 +238,7 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
+ip link set lo up
 echo "UTX-INFO cpu flags:$(grep -m1 -o -w -E 'svm|npt|nrip_save|vmx' /proc/cpuinfo | tr '\n' ' ')"
 for m in irqbypass ccp kvm kvm-amd; do
     insmod /mod/$m.ko || echo "UTX-INFO insmod $m failed"

@@ -9,6 +9,7 @@
 #include "kernel/mm/memory.h"
 #include "kernel/process.h"
 #include "kernel/sched/sched.h"
+#include "kernel/platform/host_events.h"
 #include "kernel/signal.h"
 
 extern "C" char idle_halt[];  // the idle loop's hlt (kernel/sched/sched.cpp)
@@ -123,7 +124,7 @@ extern "C" void trap_dispatch(TrapFrame* f) {
     kernel_enter();
     handle_user_trap(f);
     thread_exit_if_zapped();
-    signal_take_host();
+    host_events_take();
     signal_deliver(*f, false);
     kernel_exit();
 }
