@@ -42,11 +42,11 @@ SUMMARY = re.compile(
 # of a flavor, and the lowest single program. Every threaded musl program leaves the same 4
 # sites (__clone, __unmapself twice, __restore_rt), so each new one lowers musl's share a
 # little: 97.8% with the network programs.
-# The lowest program of a glibc flavor is fork.c, which links _Fork, vfork, clone and clone3:
-# their sites stay on the trap path by design (the child returns on another stack), 7 of
-# its 166. The target, 95%, is that floor.
+# The lowest program of each flavor is fork.c, which links fork, vfork and clone: their
+# sites stay on the trap path by design (the child returns on another stack), 7 of its 166
+# with glibc, 5 of its 72 with musl. The target (95%) is for the totals.
 FLOORS = {"glibc-static": (98.0, 95.0), "glibc-static-pie": (98.0, 95.0),
-          "musl-static": (97.5, 94.0), "busybox": (97.0, 97.0)}
+          "musl-static": (97.5, 93.0), "busybox": (97.0, 97.0)}
 
 
 def compat_programs():
