@@ -60,7 +60,7 @@ void process_child_event() {
 }
 
 void process_child_told() {
-    constexpr int kSigChld = 17, kCldExited = 1;
+    constexpr int kCldExited = 1;
     signal_send_process(kSigChld, SignalInfo{kCldExited, 0, 0, 0, 0, 0, 0});
 }
 

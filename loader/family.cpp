@@ -196,13 +196,15 @@ uint64_t Family::take_signals(int32_t pid) {
     return bits;
 }
 
-int32_t Family::parent_of(int32_t pid) {
+int32_t Family::field_of(int32_t pid, int32_t Entry::*field, int32_t missing) {
     lock();
     const Entry* e = find(pid);
-    const int32_t parent = e ? e->parent : 0;
+    const int32_t r = e ? e->*field : missing;
     unlock();
-    return parent;
+    return r;
 }
+
+int32_t Family::parent_of(int32_t pid) { return field_of(pid, &Entry::parent, 0); }
 
 int Family::set_pgid(int32_t caller, int32_t pid, int32_t pgid) {
     if (pgid < 0) return -EINVAL;
@@ -229,11 +231,7 @@ int Family::set_pgid(int32_t caller, int32_t pid, int32_t pgid) {
 }
 
 int32_t Family::pgid_of(int32_t caller, int32_t pid) {
-    lock();
-    const Entry* e = find(pid ? pid : caller);
-    const int32_t r = e ? e->pgid : -ESRCH;
-    unlock();
-    return r;
+    return field_of(pid ? pid : caller, &Entry::pgid, -ESRCH);
 }
 
 int32_t Family::set_sid(int32_t caller) {
@@ -256,11 +254,7 @@ int32_t Family::set_sid(int32_t caller) {
 }
 
 int32_t Family::sid_of(int32_t caller, int32_t pid) {
-    lock();
-    const Entry* e = find(pid ? pid : caller);
-    const int32_t r = e ? e->sid : -ESRCH;
-    unlock();
-    return r;
+    return field_of(pid ? pid : caller, &Entry::sid, -ESRCH);
 }
 
 int Family::running_hosts(int32_t except, pid_t* out, int max) {

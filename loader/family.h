@@ -76,6 +76,8 @@ private:
         std::atomic<uint64_t> signals;
     };
     Entry* find(int32_t pid);
+    // One field of `pid`'s entry, read under the lock; `missing` when there is none.
+    int32_t field_of(int32_t pid, int32_t Entry::*field, int32_t missing);
     void lock();
     void unlock();
 

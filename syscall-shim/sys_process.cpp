@@ -29,7 +29,6 @@ namespace {
 
 constexpr uint64_t kCloneSettls = 0x80000, kCloneParentSettid = 0x100000,
                    kCloneChildCleartid = 0x200000, kCloneChildSettid = 0x1000000;
-constexpr int kSigChldNumber = 17;
 
 }  // namespace
 
@@ -57,14 +56,20 @@ int64_t process_clone(TrapFrame& frame, uint64_t flags, uint64_t stack, uint64_t
     return 0;
 }
 
-int64_t sys_fork(SyscallArgs& a) { return process_clone(*a.frame, kSigChldNumber, 0, 0, 0, 0); }
-int64_t sys_vfork(SyscallArgs& a) { return process_clone(*a.frame, kSigChldNumber, 0, 0, 0, 0); }
+int64_t sys_fork(SyscallArgs& a) { return process_clone(*a.frame, kSigChld, 0, 0, 0, 0); }
+int64_t sys_vfork(SyscallArgs& a) { return process_clone(*a.frame, kSigChld, 0, 0, 0, 0); }
 
 namespace {
 
 constexpr uint64_t kWnohang = 1, kWuntraced = 2, kWexited = 4, kWcontinued = 8,
                    kWnowait = 0x01000000, kWnothread = 0x20000000, kWall = 0x40000000,
                    kWclone = 0x80000000;
+
+// struct rusage of the children reaped: the VMM does not account them yet.
+bool zero_rusage(uint64_t addr) {
+    const uint8_t rusage[144] = {};
+    return copy_to_user(addr, rusage, sizeof rusage);
+}
 
 // The first child matching wait4's `selector` that has ended (its pid, its wait status),
 // waiting for one unless WNOHANG: 0 then when none has. The VMM keeps the table; each
@@ -102,8 +107,7 @@ int64_t sys_wait4(SyscallArgs& a) {
     if (r <= 0) return r;
     if (a.arg[1] && !UserPtr<int32_t>(a.arg[1]).write(status)) return -EFAULT;
     if (a.arg[3]) {
-        uint8_t rusage[144] = {};  // struct rusage: the VMM does not account children yet
-        if (!copy_to_user(a.arg[3], rusage, sizeof rusage)) return -EFAULT;
+        if (!zero_rusage(a.arg[3])) return -EFAULT;
     }
     return r;
 }
@@ -143,7 +147,7 @@ int64_t sys_waitid(SyscallArgs& a) {
     } info = {};
     if (r > 0) {
         enum { kCldExited = 1, kCldKilled = 2 };
-        info.signo = kSigChldNumber;
+        info.signo = kSigChld;
         info.pid = int32_t(r);
         info.uid = current_process().uid;
         const bool killed = (status & 0x7f) != 0;
@@ -153,8 +157,7 @@ int64_t sys_waitid(SyscallArgs& a) {
     // WNOHANG with nothing to report leaves a zeroed siginfo, as Linux does.
     if (a.arg[2] && !copy_to_user(a.arg[2], &info, sizeof info)) return -EFAULT;
     if (a.arg[4]) {
-        uint8_t rusage[144] = {};
-        if (!copy_to_user(a.arg[4], rusage, sizeof rusage)) return -EFAULT;
+        if (!zero_rusage(a.arg[4])) return -EFAULT;
     }
     return 0;
 }
