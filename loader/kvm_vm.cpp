@@ -307,9 +307,18 @@ public:
                 case KVM_EXIT_HLT:
                     handler.fail("guest halted without exiting");
                     break;
-                case KVM_EXIT_SHUTDOWN:
-                    handler.fail("guest crashed (triple fault)");
+                case KVM_EXIT_SHUTDOWN: {
+                    // Where it was, when KVM still says: the place to start looking.
+                    kvm_regs r = {};
+                    kvm_sregs s = {};
+                    if (ioctl(fd_.get(), KVM_GET_REGS, &r) == 0 &&
+                        ioctl(fd_.get(), KVM_GET_SREGS, &s) == 0)
+                        handler.fail(format("guest crashed (triple fault) at rip {:#x}, rsp {:#x}, "
+                                            "cr2 {:#x}", r.rip, r.rsp, s.cr2));
+                    else
+                        handler.fail("guest crashed (triple fault)");
                     break;
+                }
                 case KVM_EXIT_MMIO:
                     handler.fail(format("guest accessed unmapped memory at {:#x}",
                                              run_->mmio.phys_addr));

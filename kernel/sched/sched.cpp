@@ -49,7 +49,21 @@ void fpu_free(uint8_t* area) {
 
 bool allowed_on(const Thread* t, uint32_t cpu) { return t->affinity >> cpu & 1; }
 
+// The run queue's invariants, checked where a broken one would otherwise corrupt it
+// silently: a thread is queued once, only while runnable, never an idle thread, and not
+// while another CPU runs it.
+void run_queue_check(const Thread* t, const char* what) {
+    if (t->queued || t->idle || t->state != Thread::State::Runnable)
+        panic("run queue: %s thread %d (state %d, queued %d, idle %d)", what, t->tid,
+              int(t->state), int(t->queued), int(t->idle));
+    for (uint32_t i = 0; i < cpu_count(); ++i)
+        if (cpu_at(i).current == t && i != this_cpu().index)
+            panic("run queue: %s thread %d, which CPU %u runs", what, t->tid, i);
+}
+
 void run_queue_push(Thread* t) {
+    run_queue_check(t, "pushing");
+    t->queued = true;
     t->run_next = nullptr;
     if (g_run_tail) g_run_tail->run_next = t;
     else g_run_head = t;
@@ -64,15 +78,34 @@ Thread* run_queue_pop(uint32_t cpu) {
         if (prev) prev->run_next = t->run_next;
         else g_run_head = t->run_next;
         if (g_run_tail == t) g_run_tail = prev;
+        t->queued = false;
         return t;
     }
     return nullptr;
 }
 
 bool runnable_for(uint32_t cpu) {
-    for (Thread* t = g_run_head; t; t = t->run_next)
+    const Thread* prev = nullptr;
+    for (Thread* t = g_run_head; t; prev = t, t = t->run_next) {
+        if (reinterpret_cast<uint64_t>(t) < abi::kDirectMapBase || !t->queued)
+            panic("run queue corrupt: %p after thread %d (head %p tail %p)", t,
+                  prev ? prev->tid : -1, g_run_head, g_run_tail);
         if (allowed_on(t, cpu)) return true;
+    }
     return false;
+}
+
+// Before a thread's memory goes back: nothing the scheduler keeps may still point to it.
+void check_unreferenced(const Thread* t) {
+    for (const Thread* q = g_run_head; q; q = q->run_next)
+        if (q == t) panic("reaping thread %d, on the run queue", t->tid);
+    if (g_run_tail == t) panic("reaping thread %d, the run queue's tail", t->tid);
+    for (const Thread* q = g_timed; q; q = q->timed_next)
+        if (q == t) panic("reaping thread %d, in the timed waits", t->tid);
+    for (uint32_t i = 0; i < cpu_count(); ++i)
+        if (cpu_at(i).current == t) panic("reaping thread %d, current on CPU %u", t->tid, i);
+    for (const Thread* q = g_all; q; q = q->all_next)
+        if (q->queue && q->queue->head == t) panic("reaping thread %d, heading a wait queue", t->tid);
 }
 
 void arm_timer();
@@ -161,6 +194,8 @@ void reap_dead() {
     while (g_dead) {
         Thread* t = g_dead;
         g_dead = t->run_next;
+        if (t->queued || t->queue) panic("reaping thread %d, still queued", t->tid);
+        check_unreferenced(t);
         for (Thread** p = &g_all; *p; p = &(*p)->all_next)
             if (*p == t) {
                 *p = t->all_next;
@@ -385,6 +420,9 @@ Thread* thread_spawn(const TrapFrame& frame) {
 
 void thread_exit() {
     Thread* t = &current_thread();
+    if (t->queued || t->queue || t->deadline_tsc)
+        panic("thread %d exits while queued (run %d, wait %d, timed %d)", t->tid,
+              int(t->queued), t->queue != nullptr, t->deadline_tsc != 0);
     t->state = Thread::State::Dead;
     --g_live;
     if (g_live == 1) wake_up(g_zap_waiter, 1);

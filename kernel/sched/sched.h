@@ -69,7 +69,8 @@ struct Thread {
     bool zapped;                // execve in another thread: exit at the next way out
     uint64_t affinity;          // CPUs it may run on (bit N: CPU N)
     uint32_t cpu;               // where it runs or last ran
-    Thread* run_next;
+    bool queued;                // on the run queue (run_next links it)
+    Thread* run_next;           // the run queue's next, or the dead list's
     Thread* all_next;
 };
 
