@@ -6,7 +6,7 @@
 namespace utx::abi {
 
 inline constexpr uint64_t kBootInfoMagic = 0x5554'5842'4f4f'5431ULL;  // "UTXBOOT1"
-inline constexpr uint32_t kBootInfoVersion = 3;
+inline constexpr uint32_t kBootInfoVersion = 4;
 
 // Guest-physical layout fixed by the contract. Everything else is described by BootInfo.
 inline constexpr uint64_t kBootInfoGpa = 0x1000;         // this struct, one page
@@ -60,7 +60,12 @@ struct BootInfo {
     MemRegion mounts;
     uint32_t mount_count;
     uint32_t pad0;
-    uint64_t reserved[13];
+    // The family region: the top of RAM, kept out of the frame allocator. Under our KVM VMM
+    // it is MAP_SHARED on the host, so every VM forked from this one sees the same bytes at
+    // the same address: state POSIX shares across fork (pipes) lives there (kernel/ipc/
+    // family.h). The first process's kernel lays it out; a forked one finds it ready.
+    MemRegion family;
+    uint64_t reserved[11];
 };
 
 inline constexpr uint64_t kBootInfoKernelEntryOffset = 16;

@@ -22,7 +22,10 @@ struct HostEvents {
     uint32_t signal_counts[64];  // how often signal N+1 was sent to utx-run
     uint64_t signal_seq;         // bumped after signal_counts changed
     uint64_t net_seq;            // bumped after HostSocketState words changed (a batch)
-    uint64_t vmm_reserved[6];
+    uint64_t family_seq;         // bumped when another process of the tree woke this one
+                                 // (kProcWake: something in the family region it waits on
+                                 // changed)
+    uint64_t vmm_reserved[5];
     // Written by the guest.
     uint64_t net_seq_taken;  // the net_seq whose batch the kernel has taken
     uint32_t want_wake;      // nonzero: a thread waits for a socket; wake the guest with

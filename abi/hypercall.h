@@ -91,6 +91,9 @@ enum ProcOp : uint64_t {
     kProcGetPgid = 7,  // a1 = pid (0: the caller) → its process group, or -ESRCH
     kProcSetSid = 8,   // → the new session (the caller's pid), or -EPERM for a group leader
     kProcGetSid = 9,   // a1 = pid (0: the caller) → its session, or -ESRCH
+    kProcWake = 10,    // a1, a2 = pids to wake (0: none), or a1 = -1: every process of the
+                       // tree but the caller. Each one's family_seq (abi/host_events.h) is
+                       // bumped and its guest interrupted → 0
 };
 
 // kHcFs requests. args[1] is the mount index (path ops) or a handle the VMM gave out (fd

@@ -63,6 +63,14 @@ def test_process_groups_and_sessions(flavor):
 
 
 @pytest.mark.kvm
+def test_pipes_across_fork(flavor):
+    """Pipes between processes in different VMs: data both ways past the pipe's capacity,
+    end of file and EPIPE at a process's exit, poll woken by another VM, `a | b`
+    (compat-tests/programs/pipe_fork.c)."""
+    check_program(flavor, "pipe_fork")
+
+
+@pytest.mark.kvm
 def test_sockets_across_fork(flavor):
     """A child accepts on the listening socket it inherited; a parent accepts its child's
     connection (compat-tests/programs/net_fork.c)."""

@@ -6,6 +6,7 @@
 #include "kernel/exec/elf_loader.h"
 #include "kernel/fs/procfs.h"
 #include "kernel/fs/vfs.h"
+#include "kernel/ipc/family.h"
 #include "kernel/lib/string.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/log.h"
@@ -38,7 +39,9 @@ extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
     kernel_lock();
     fpu_init();
     protection_init();
-    frames_init(info.mem_size, page_up(info.root_image.gpa + info.root_image.size));
+    // The family region at the top of RAM is not the frame allocator's.
+    frames_init(info.family.gpa, page_up(info.root_image.gpa + info.root_image.size));
+    family_init(info);
     time_init(info.tsc_khz);
     random_init(info.random);
     const bool trace = info.flags & utx::abi::kBootFlagTrace;

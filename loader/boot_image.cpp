@@ -96,8 +96,19 @@ bool build_boot_page_tables(const GuestMemory& mem, std::string& error) {
     return true;
 }
 
+uint64_t family_region_size(uint64_t memory) {
+    constexpr uint64_t kStep = 2ULL << 20;
+    const uint64_t size = (memory / 4 + kStep - 1) / kStep * kStep;
+    return size < 2 * kStep ? 2 * kStep : size;
+}
+
 bool build_boot_image(const GuestMemory& mem, const BootRequest& req, BootLayout& layout,
                       std::string& error) {
+    if (req.family_size % kPage || req.family_size >= mem.size()) {
+        error = "the family region does not fit in guest memory";
+        return false;
+    }
+    const uint64_t ram = mem.size() - req.family_size;  // what the kernel allocates from
     uint64_t entry = 0, kernel_end = 0;
     if (!load_kernel(mem, req.kernel_elf, entry, kernel_end, error)) return false;
     if (!build_boot_page_tables(mem, error)) return false;
@@ -111,9 +122,9 @@ bool build_boot_image(const GuestMemory& mem, const BootRequest& req, BootLayout
     const uint64_t image_gpa = align_up(args_gpa + blob.size(), kPage);
     const uint64_t used = align_up(image_gpa + req.root_image.size(), kPage);
     // Leave the kernel at least 16 MiB to work with beyond what is preloaded.
-    if (used + (16ULL << 20) > mem.size()) {
+    if (used + (16ULL << 20) > ram) {
         error = format("guest memory ({} MiB) is too small for this program; raise -m",
-                            mem.size() >> 20);
+                            ram >> 20);
         return false;
     }
     mem.write(args_gpa, std::span(reinterpret_cast<const uint8_t*>(blob.data()), blob.size()));
@@ -135,6 +146,7 @@ bool build_boot_image(const GuestMemory& mem, const BootRequest& req, BootLayout
     info->argc = static_cast<uint32_t>(req.argv.size());
     info->envc = static_cast<uint32_t>(req.envp.size());
     info->root_image = {image_gpa, req.root_image.size()};
+    info->family = {ram, req.family_size};
     if (req.exec_path.size() >= sizeof info->exec_path) {
         error = "program path is too long";
         return false;

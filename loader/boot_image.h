@@ -21,7 +21,12 @@ struct BootRequest {
     uint64_t flags = 0;
     uint64_t tsc_khz = 0;
     uint32_t vcpus = 1;
+    uint64_t family_size = 0;  // the family region: the top of RAM, page aligned
 };
+
+// The family region's size for `memory` bytes of RAM for the program: a quarter of it,
+// in 2 MiB steps, at least 4 MiB. RAM is `memory` plus that.
+uint64_t family_region_size(uint64_t memory);
 
 struct BootLayout {
     uint64_t entry;        // kernel entry (virtual)

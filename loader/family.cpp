@@ -77,6 +77,7 @@ int32_t Family::add(int32_t parent) {
     slot->told = false;
     slot->wait_status = 0;
     slot->signals = 0;
+    slot->woken = false;
     unlock();
     return pid;
 }
@@ -194,6 +195,30 @@ uint64_t Family::take_signals(int32_t pid) {
     const uint64_t bits = e ? e->signals.exchange(0) : 0;
     unlock();
     return bits;
+}
+
+void Family::wake(int32_t caller, const int32_t* pids, int n, int doorbell) {
+    pid_t hosts[kMaxFamily];
+    int count = 0;
+    lock();
+    for (Entry& e : entries_) {
+        if (!e.pid || e.zombie || e.pid == caller || e.host <= 0) continue;
+        bool match = n < 0;
+        for (int i = 0; i < n && !match; ++i) match = pids[i] == e.pid;
+        if (!match) continue;
+        e.woken.store(true);
+        hosts[count++] = e.host;
+    }
+    unlock();
+    for (int i = 0; i < count; ++i) ::kill(hosts[i], doorbell);
+}
+
+bool Family::take_wake(int32_t pid) {
+    lock();
+    Entry* e = find(pid);
+    const bool woken = e && e->woken.exchange(false);
+    unlock();
+    return woken;
 }
 
 int32_t Family::field_of(int32_t pid, int32_t Entry::*field, int32_t missing) {

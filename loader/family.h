@@ -52,6 +52,11 @@ public:
     int kill(int32_t caller, int64_t selector, int sig, int doorbell, bool& self);
     // The signals other processes sent to `pid` since the last call (bit N-1: signal N).
     uint64_t take_signals(int32_t pid);
+    // kProcWake: marks each target (pids[0..n), or every process but `caller` when n < 0)
+    // woken and rings it with `doorbell`.
+    void wake(int32_t caller, const int32_t* pids, int n, int doorbell);
+    // Whether another process woke `pid` since the last call.
+    bool take_wake(int32_t pid);
     int32_t parent_of(int32_t pid);
     // Process groups and sessions, with setpgid(2)'s and setsid(2)'s rules (pid 0: the
     // caller). Results as those calls return them.
@@ -74,6 +79,7 @@ private:
         bool told;  // its parent knows it ended
         int wait_status;
         std::atomic<uint64_t> signals;
+        std::atomic<bool> woken;
     };
     Entry* find(int32_t pid);
     // One field of `pid`'s entry, read under the lock; `missing` when there is none.

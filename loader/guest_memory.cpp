@@ -7,8 +7,9 @@
 
 namespace utx::loader {
 
-std::optional<GuestMemory> GuestMemory::create(uint64_t size, Backing backing) {
-    if (size == 0 || size % 4096 != 0) {
+std::optional<GuestMemory> GuestMemory::create(uint64_t size, Backing backing,
+                                               uint64_t shared_tail) {
+    if (size == 0 || size % 4096 != 0 || shared_tail % 4096 != 0 || shared_tail > size) {
         errno = EINVAL;
         return std::nullopt;
     }
@@ -16,6 +17,16 @@ std::optional<GuestMemory> GuestMemory::create(uint64_t size, Backing backing) {
         void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) return std::nullopt;
+        if (shared_tail) {
+            void* tail = static_cast<uint8_t*>(p) + (size - shared_tail);
+            if (mmap(tail, shared_tail, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED) {
+                const int saved = errno;
+                munmap(p, size);
+                errno = saved;
+                return std::nullopt;
+            }
+        }
         return GuestMemory(static_cast<uint8_t*>(p), size, -1, true);
     }
     int fd = memfd_create("utx-guest-ram", 0);

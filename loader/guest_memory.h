@@ -16,8 +16,11 @@ public:
         SharedMemfd,       // QEMU: a memfd mapped by both utx-run and QEMU
     };
 
-    // Returns nullopt (and sets errno) when the mapping cannot be made.
-    static std::optional<GuestMemory> create(uint64_t size, Backing backing);
+    // Returns nullopt (and sets errno) when the mapping cannot be made. The last
+    // `shared_tail` bytes (the family region, abi/boot_info.h) are MAP_SHARED even under
+    // PrivateAnonymous: a forked VMM's guest sees the same bytes there as its parent's.
+    static std::optional<GuestMemory> create(uint64_t size, Backing backing,
+                                             uint64_t shared_tail = 0);
     // Wraps caller-owned memory (unit tests).
     static GuestMemory wrap(std::span<uint8_t> bytes);
 

@@ -13,6 +13,7 @@ namespace {
 
 std::atomic<uint64_t> g_signals{0};  // arrived, not yet passed to the guest
 std::atomic<bool> g_nmi_requested{false};
+std::atomic<bool> g_family_wake{false};
 std::atomic<uint64_t> g_nmis{0};
 int g_wake_fd = -1;
 void (*g_kick)() = nullptr;
@@ -54,6 +55,11 @@ void host_events_install_family() {
 void host_events_forget() {
     g_signals.store(0);
     g_nmi_requested.store(false);
+    g_family_wake.store(false);
+}
+
+void host_events_post_family_wake() {
+    g_family_wake.store(true);
 }
 
 void host_events_request_nmi() {
@@ -66,9 +72,13 @@ bool host_events_service(const GuestMemory& mem,
     bool nmi = g_nmi_requested.exchange(false);
     uint64_t bits = g_signals.exchange(0);
     if (bits && filter) bits = filter(bits);
-    if (!bits) return nmi;
     auto* ev = mem.object<abi::HostEvents>(abi::kHostEventsGpa);
     if (!ev) return nmi;
+    if (g_family_wake.exchange(false)) {
+        __atomic_store_n(&ev->family_seq, ev->family_seq + 1, __ATOMIC_SEQ_CST);
+        nmi = true;
+    }
+    if (!bits) return nmi;
     while (bits) {
         const int index = __builtin_ctzll(bits);
         bits &= bits - 1;

@@ -34,6 +34,9 @@ void host_events_request_nmi();
 // the signals first (bit N-1: signal N).
 bool host_events_service(const GuestMemory& mem,
                          const std::function<uint64_t(uint64_t)>& filter = nullptr);
+// Another process of the tree woke this one (Family::take_wake): the next service bumps
+// HostEvents::family_seq and raises an NMI. Called from the `filter`.
+void host_events_post_family_wake();
 // NMIs injected so far (--stats).
 uint64_t host_events_nmi_count();
 void host_events_count_nmi();

@@ -114,6 +114,19 @@ int64_t HypercallHandler::serve_process(uint32_t vcpu, uint64_t request_gpa,
         }
         case abi::kProcParent:
             return family_ ? family_->parent_of(pid_) : 0;
+        case abi::kProcWake: {
+            if (!family_) return 0;  // alone: nobody else can wait
+            int32_t pids[2];
+            int n = 0;
+            if (int64_t(a[1]) == -1) {
+                n = -1;
+            } else {
+                for (int i = 1; i < 3; ++i)
+                    if (a[i]) pids[n++] = int32_t(a[i]);
+            }
+            family_->wake(pid_, pids, n, host_events_doorbell_signal());
+            return 0;
+        }
         default:
             return -EINVAL;
     }

@@ -352,7 +352,10 @@ private:
                 family.host_exited(host, status);
         }
         const uint64_t doorbell = 1ULL << (host_events_doorbell_signal() - 1);
-        if (bits & doorbell) bits = (bits & ~doorbell) | family.take_signals(handler.pid());
+        if (bits & doorbell) {
+            bits = (bits & ~doorbell) | family.take_signals(handler.pid());
+            if (family.take_wake(handler.pid())) host_events_post_family_wake();
+        }
         return bits;
     }
 

@@ -249,9 +249,11 @@ int main(int argc, char** argv) {
                          why.c_str());
     }
 
-    auto memory = GuestMemory::create(options->memory, use_kvm
-                                                           ? GuestMemory::Backing::PrivateAnonymous
-                                                           : GuestMemory::Backing::SharedMemfd);
+    const uint64_t family_size = family_region_size(options->memory);
+    auto memory = GuestMemory::create(options->memory + family_size,
+                                      use_kvm ? GuestMemory::Backing::PrivateAnonymous
+                                              : GuestMemory::Backing::SharedMemfd,
+                                      family_size);
     if (!memory) return fail(std::string("cannot allocate guest memory: ") + std::strerror(errno));
 
     // One vCPU per host core under KVM. Under QEMU (TCG) one vCPU unless -c says more:
@@ -284,6 +286,7 @@ int main(int argc, char** argv) {
 
     BootRequest req;
     req.vcpus = cpus;
+    req.family_size = family_size;
     req.kernel_elf = embedded_kernel();
     req.root_image = root_image;
     req.exec_path = root.exec_path;

@@ -1,6 +1,7 @@
 // syscall-shim/sys_process.cpp: identity, exit, limits and the thread-setup calls of one
 // single-threaded process (pid 1 of its own VM).
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/fs/file.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/memory.h"
@@ -37,8 +38,12 @@ constexpr uint64_t kCloneSettls = 0x80000, kCloneParentSettid = 0x100000,
 int64_t process_clone(TrapFrame& frame, uint64_t flags, uint64_t stack, uint64_t ptid,
                       uint64_t ctid, uint64_t tls) {
     uint64_t pid = 0, parent = 0;
+    files_for_fork(false);
     const int64_t r = host_process(abi::kProcFork, 0, 0, &pid, &parent);
-    if (r < 0) return r;
+    if (r < 0) {
+        files_for_fork(true);
+        return r;
+    }
     if (r > 0) {
         if ((flags & kCloneParentSettid) && !UserPtr<int32_t>(ptid).write(int32_t(r)))
             return -EFAULT;

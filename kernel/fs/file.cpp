@@ -67,12 +67,36 @@ int64_t host_write_all(int host_fd, IoBuffer* bufs, size_t count) {
     return total;
 }
 
+// Pipes are in the family region: their state is read and changed under the family lock,
+// which a wait gives up (kernel/ipc/family.h). A change wakes the waiters of every VM.
+void pipe_changed(Pipe& p) {
+    ++p.edge_seq;
+    const FamilyWaiters waiters = family_take(p.waiters);
+    family_unlock();
+    family_wake(waiters);
+    family_lock();
+}
+
+// Gives up the family lock while this thread waits for the pipe to change.
+int64_t pipe_wait(Pipe& p) {
+    family_register(p.waiters);
+    family_unlock();
+    const int64_t r = family_wait();
+    family_lock();
+    return r;
+}
+
 int64_t pipe_read(OpenFile& f, IoBuffer* bufs, size_t count) {
     Pipe& p = *f.pipe;
+    family_lock();
     while (p.count == 0) {
-        if (p.writers == 0) return 0;
-        if (f.flags & kONonblock) return -EAGAIN;
-        if (thread_wait(p.read_wait, 0) == -EINTR) return -ERESTARTSYS;
+        int64_t r = 0;
+        if (p.writers == 0) r = 0;
+        else if (f.flags & kONonblock) r = -EAGAIN;
+        else if (pipe_wait(p) == -EINTR) r = -ERESTARTSYS;
+        else continue;
+        family_unlock();
+        return r;
     }
     int64_t total = 0;
     {
@@ -80,9 +104,8 @@ int64_t pipe_read(OpenFile& f, IoBuffer* bufs, size_t count) {
         for (size_t i = 0; i < count && p.count; ++i)
             total += int64_t(p.read(reinterpret_cast<uint8_t*>(bufs[i].addr), bufs[i].len));
     }
-    ++p.edge_seq;
-    wake_up(p.write_wait, 1 << 30);
-    poll_notify();
+    pipe_changed(p);
+    family_unlock();
     return total;
 }
 
@@ -90,15 +113,21 @@ int64_t pipe_write(OpenFile& f, IoBuffer* bufs, size_t count) {
     Pipe& p = *f.pipe;
     uint64_t want = 0;
     for (size_t i = 0; i < count; ++i) want += bufs[i].len;
+    family_lock();
     // Up to PIPE_BUF bytes go in whole or not at all.
     while (want <= Pipe::kAtomic && p.space() < want && p.readers) {
-        if (f.flags & kONonblock) return -EAGAIN;
-        if (thread_wait(p.write_wait, 0) == -EINTR) return -ERESTARTSYS;
+        int64_t r = f.flags & kONonblock ? -EAGAIN : pipe_wait(p) == -EINTR ? -ERESTARTSYS : 0;
+        if (!r) continue;
+        family_unlock();
+        return r;
     }
-    int64_t total = 0;
-    for (size_t i = 0; i < count; ++i) {
+    int64_t total = 0, r = 0;
+    for (size_t i = 0; i < count && !r; ++i) {
         for (uint64_t done = 0; done < bufs[i].len;) {
-            if (p.readers == 0) return total ? total : check_epipe(-EPIPE);
+            if (p.readers == 0) {
+                r = -EPIPE;
+                break;
+            }
             size_t n;
             {
                 UserAccessScope scope;
@@ -107,18 +136,17 @@ int64_t pipe_write(OpenFile& f, IoBuffer* bufs, size_t count) {
             }
             done += n;
             total += int64_t(n);
-            if (n) {
-                ++p.edge_seq;
-                wake_up(p.read_wait, 1 << 30);
-                poll_notify();
-            }
+            if (n) pipe_changed(p);
             if (done < bufs[i].len) {
-                if (f.flags & kONonblock) return total ? total : -EAGAIN;
-                if (thread_wait(p.write_wait, 0) == -EINTR) return total ? total : -ERESTARTSYS;
+                if (f.flags & kONonblock) r = -EAGAIN;
+                else if (pipe_wait(p) == -EINTR) r = -ERESTARTSYS;
+                if (r) break;
             }
         }
     }
-    return total;
+    family_unlock();
+    if (total) return total;
+    return r == -EPIPE ? check_epipe(r) : r;
 }
 
 constexpr uint64_t kMinifsDev = 0x2a;  // st_dev of the root file system
@@ -421,6 +449,45 @@ OpenFile* file_open_epoll() {
 }
 
 void file_get(OpenFile* f) { ++f->refs; }
+
+namespace {
+
+uint32_t g_walk;  // the last walk's mark (one counter for every instance of the template)
+
+// Calls fn once for each open description the descriptor table refers to.
+template <typename Fn>
+void for_each_description(Fn fn) {
+    const uint32_t walk = ++g_walk;
+    for (FdEntry& e : current_process().fds) {
+        OpenFile* f = e.file;
+        if (!f || f->walk_mark == walk) continue;
+        f->walk_mark = walk;
+        fn(*f);
+    }
+}
+
+bool is_pipe(const OpenFile& f) {
+    return f.kind == FileKind::PipeRead || f.kind == FileKind::PipeWrite;
+}
+
+}  // namespace
+
+void files_for_fork(bool undo) {
+    family_lock();
+    for_each_description([undo](OpenFile& f) {
+        if (!is_pipe(f)) return;
+        if (!undo) f.pipe->hold(f.kind == FileKind::PipeWrite);
+        else (f.kind == FileKind::PipeWrite ? f.pipe->writers : f.pipe->readers) -= 1;
+    });
+    family_unlock();
+}
+
+void files_at_exit() {
+    for_each_description([](OpenFile& f) {
+        if (!is_pipe(f)) return;
+        Pipe::release(f.pipe, f.kind == FileKind::PipeWrite);  // the VM ends next
+    });
+}
 
 void file_put(OpenFile* f) {
     if (--f->refs) return;
@@ -733,12 +800,18 @@ int64_t file_poll(OpenFile& f, int16_t events, int64_t wait_ms) {
         r = (signal_pending(current_thread()) & f.sigmask) ? kPollIn : 0;
     } else if (f.kind == FileKind::Socket) {
         r = f.socket->poll();
-    } else if (f.kind == FileKind::PipeRead) {
-        if (f.pipe->count) r |= kPollIn;
-        if (!f.pipe->writers) r |= kPollHup;
     } else {
-        if (f.pipe->space()) r |= kPollOut;
-        if (!f.pipe->readers) r |= kPollErr;
+        // A poller that goes on to wait must hear of changes made in other VMs.
+        family_lock();
+        if (f.kind == FileKind::PipeRead) {
+            if (f.pipe->count) r |= kPollIn;
+            if (!f.pipe->writers) r |= kPollHup;
+        } else {
+            if (f.pipe->space()) r |= kPollOut;
+            if (!f.pipe->readers) r |= kPollErr;
+        }
+        if (!(r & events)) family_register(f.pipe->waiters);
+        family_unlock();
     }
     // Linux's in-kernel files answer the *NORM bits along with POLLIN and POLLOUT.
     if (r & kPollIn) r |= kPollRdnorm;

@@ -74,6 +74,7 @@ struct OpenFile {
     Epoll* epoll;          // Epoll (kernel/ipc/epoll.h)
     uint64_t sigmask;      // SignalFd: the signals it reads
     Socket* socket;        // Socket (kernel/net/socket.h)
+    uint32_t walk_mark;    // files_for_fork / files_at_exit: seen in this walk
 };
 
 inline bool is_host_dir(const OpenFile& f) {
@@ -104,6 +105,13 @@ OpenFile* file_open_socket(Socket* socket, uint32_t flags);
 uint32_t file_edge_seq(OpenFile& f);
 // signalfd: reads the caller's pending signals in `mask` as struct signalfd_siginfo.
 OpenFile* file_open_signalfd(uint64_t mask, uint32_t flags);
+// fork: each open description of this process gets a copy in the child's VM. What is
+// shared between VMs (pipe ends) counts the copies before the clone (`undo`: the clone
+// failed, the counts go back).
+void files_for_fork(bool undo);
+// The process ends: the pipe ends it holds are dropped at once (other VMs see the end of
+// file or EPIPE), whatever else still refers to its descriptions.
+void files_at_exit();
 void file_get(OpenFile* f);
 void file_put(OpenFile* f);  // drops a reference; the last one closes
 

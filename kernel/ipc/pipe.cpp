@@ -6,17 +6,33 @@
 
 namespace utx::kernel {
 
-Pipe* Pipe::create() {
-    static uint64_t next_inode = 1000;
-    auto* p = static_cast<Pipe*>(kzalloc(sizeof(Pipe)));
-    if (!p) return nullptr;
-    p->buffer = static_cast<uint8_t*>(kmalloc(kCapacity));
-    if (!p->buffer) {
-        kfree(p);
-        return nullptr;
+namespace {
+// The pipe's own page, then the ring.
+constexpr size_t kPipePages = 1 + Pipe::kCapacity / kPageSize;
+static_assert(sizeof(Pipe) <= kPageSize);
+}  // namespace
+
+Pipe* Pipe::create(bool local) {
+    if (local) {
+        auto* p = static_cast<Pipe*>(kzalloc(sizeof(Pipe)));
+        if (!p) return nullptr;
+        p->buffer = static_cast<uint8_t*>(kmalloc(kCapacity));
+        if (!p->buffer) {
+            kfree(p);
+            return nullptr;
+        }
+        p->readers = p->writers = 1;
+        p->local = true;
+        return p;
     }
-    p->readers = p->writers = 1;
-    p->inode = next_inode++;
+    family_lock();
+    auto* p = static_cast<Pipe*>(family_alloc_pages(kPipePages));
+    if (p) {
+        p->buffer = reinterpret_cast<uint8_t*>(p) + kPageSize;
+        p->readers = p->writers = 1;
+        p->inode = 1000 + family_next_id();
+    }
+    family_unlock();
     return p;
 }
 
@@ -59,15 +75,24 @@ size_t Pipe::write(const uint8_t* src, size_t len) {
 }
 
 void Pipe::release(Pipe* pipe, bool write_end) {
+    if (pipe->local) {
+        (write_end ? pipe->writers : pipe->readers) -= 1;
+        ++pipe->edge_seq;
+        poll_notify();
+        if (pipe->readers == 0 && pipe->writers == 0) {
+            kfree(pipe->buffer);
+            kfree(pipe);
+        }
+        return;
+    }
+    family_lock();
     (write_end ? pipe->writers : pipe->readers) -= 1;
     ++pipe->edge_seq;
     // The other side learns of it: end of file for readers, EPIPE for writers.
-    wake_up(write_end ? pipe->read_wait : pipe->write_wait, 1 << 30);
-    poll_notify();
-    if (pipe->readers == 0 && pipe->writers == 0) {
-        kfree(pipe->buffer);
-        kfree(pipe);
-    }
+    const FamilyWaiters waiters = family_take(pipe->waiters);
+    if (pipe->readers == 0 && pipe->writers == 0) family_free_pages(pipe, kPipePages);
+    family_unlock();
+    family_wake(waiters);
 }
 
 }  // namespace utx::kernel

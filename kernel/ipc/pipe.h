@@ -1,10 +1,12 @@
-// kernel/ipc/pipe.h: an anonymous pipe inside the guest: a 64 KiB ring with reader and
-// writer counts.
+// kernel/ipc/pipe.h: an anonymous pipe: a 64 KiB ring with reader and writer counts, in the
+// family region (kernel/ipc/family.h), so that the two ends work across fork: the count of
+// each end is the number of open descriptions of it in every VM of the tree. Everything
+// here is under the family lock, except for local pipes.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernel/sched/sched.h"
+#include "kernel/ipc/family.h"
 
 namespace utx::kernel {
 
@@ -17,17 +19,20 @@ struct Pipe {
     uint32_t readers;
     uint32_t writers;
     uint64_t inode;
-    uint32_t edge_seq;     // bumped by every read, write and close (edge-triggered epoll)
-    WaitQueue read_wait;   // readers waiting for data or the last writer's close
-    WaitQueue write_wait;  // writers waiting for room or the last reader's close
+    uint32_t edge_seq;      // bumped by every read, write and close (edge-triggered epoll)
+    FamilyWaiters waiters;  // VMs with threads waiting for data, room or a close
+    bool local;             // in this VM's heap, not shared (AF_UNIX rings for now)
 
-    static Pipe* create();
+    // In the family region; `local`: in the kernel heap, for one VM (no family lock).
+    static Pipe* create(bool local = false);
     // Bytes moved; 0 means empty (read) or full (write).
     size_t read(uint8_t* dst, size_t len);
     size_t peek(uint8_t* dst, size_t len) const;  // as read, leaving the bytes in
     size_t write(const uint8_t* src, size_t len);
     size_t space() const { return kCapacity - count; }
-    // Drops one end; frees the pipe when no end is left.
+    // One more description of an end (fork copies them).
+    void hold(bool write_end) { (write_end ? writers : readers) += 1; }
+    // Drops one end and wakes the waiters; frees the pipe when no end is left.
     static void release(Pipe* pipe, bool write_end);
 };
 

@@ -66,8 +66,8 @@ class UnixSocket final : public Socket {
     // Connects two fresh stream sockets with a pipe each way; false when memory is short.
     static bool join(UnixSocket* a, UnixSocket* b) {
         if (a->type == kSockStream) {
-            Pipe* ab = Pipe::create();
-            Pipe* ba = ab ? Pipe::create() : nullptr;
+            Pipe* ab = Pipe::create(true);
+            Pipe* ba = ab ? Pipe::create(true) : nullptr;
             if (!ba) {
                 if (ab) {
                     Pipe::release(ab, false);

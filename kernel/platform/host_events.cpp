@@ -1,6 +1,7 @@
 #include "kernel/platform/host_events.h"
 
 #include "abi/host_events.h"
+#include "kernel/ipc/family.h"
 #include "kernel/mm/memory.h"
 #include "kernel/net/host_socket.h"
 #include "kernel/process.h"
@@ -12,6 +13,7 @@ namespace {
 uint32_t g_signals_seen[64];  // signal_counts as taken
 uint64_t g_signal_seq_seen;
 uint64_t g_net_seq_taken;
+uint64_t g_family_seq_seen;
 uint32_t g_net_waiters;
 
 abi::HostEvents& events() {
@@ -38,6 +40,12 @@ void host_events_take() {
             if (i < kNumSignals) signal_send_process(i + 1, SignalInfo{kSiUser, 0, 0, 0, 0, 0, 0});
         }
     }
+    // Another VM changed something in the family region this one waits for.
+    const uint64_t family_seq = __atomic_load_n(&ev.family_seq, __ATOMIC_ACQUIRE);
+    if (family_seq != g_family_seq_seen) {
+        g_family_seq_seen = family_seq;
+        family_woken();
+    }
     // The VMM stores net_seq, then loads net_seq_taken to decide on an NMI (none while the
     // previous one's batch is not taken); here the store of net_seq_taken is followed by a
     // load of net_seq: a batch posted meanwhile is either seen here or gets its NMI.
@@ -55,6 +63,7 @@ void host_events_after_fork() {
     for (int i = 0; i < 64; ++i)
         g_signals_seen[i] = __atomic_load_n(&ev.signal_counts[i], __ATOMIC_RELAXED);
     g_signal_seq_seen = __atomic_load_n(&ev.signal_seq, __ATOMIC_ACQUIRE);
+    g_family_seq_seen = __atomic_load_n(&ev.family_seq, __ATOMIC_ACQUIRE);
     // The threads that waited for sockets stayed in the parent.
     g_net_waiters = 0;
     __atomic_store_n(&ev.want_wake, 0u, __ATOMIC_SEQ_CST);
@@ -63,6 +72,7 @@ void host_events_after_fork() {
 bool host_events_waiting() {
     abi::HostEvents& ev = events();
     return __atomic_load_n(&ev.signal_seq, __ATOMIC_SEQ_CST) != g_signal_seq_seen ||
+           __atomic_load_n(&ev.family_seq, __ATOMIC_SEQ_CST) != g_family_seq_seen ||
            __atomic_load_n(&ev.net_seq, __ATOMIC_SEQ_CST) != g_net_seq_taken;
 }
 

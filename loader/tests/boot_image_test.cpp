@@ -198,6 +198,8 @@ TEST(BootImage, LayoutAndBootInfo) {
     EXPECT_EQ(info->kernel_end_gpa, abi::kKernelLoadGpa + 0x5000);
     EXPECT_EQ(info->uid, getuid());
     EXPECT_EQ(info->gid, getgid());
+    EXPECT_EQ(info->family.gpa, 64 * kMiB);  // none asked for: empty, at the top
+    EXPECT_EQ(info->family.size, 0u);
     for (uint64_t r : info->reserved) EXPECT_EQ(r, 0u);
     // The QEMU boot ROM reads the entry at a fixed offset.
     uint64_t rom_entry;
@@ -228,6 +230,34 @@ TEST(BootImage, LayoutAndBootInfo) {
 
     // The boot page tables are in place and the preloaded data does not overlap them.
     EXPECT_GE(info->kernel_end_gpa, abi::kBootPageTablesGpa + abi::kBootPageTablesSize);
+}
+
+TEST(BootImage, TheFamilyRegionIsTheTopOfRam) {
+    auto mem = ram(64 * kMiB);
+    ASSERT_TRUE(mem);
+    Fixture f;
+    f.req.family_size = 16 * kMiB;
+    BootLayout layout{};
+    std::string error;
+    ASSERT_TRUE(build_boot_image(*mem, f.req, layout, error)) << error;
+    const auto* info = mem->object<abi::BootInfo>(abi::kBootInfoGpa);
+    EXPECT_EQ(info->mem_size, 64 * kMiB);
+    EXPECT_EQ(info->family.gpa, 48 * kMiB);
+    EXPECT_EQ(info->family.size, 16 * kMiB);
+    // What is left below it must still hold the program and 16 MiB for the kernel.
+    f.req.family_size = 50 * kMiB;
+    EXPECT_FALSE(build_boot_image(*mem, f.req, layout, error));
+    EXPECT_NE(error.find("raise -m"), std::string::npos) << error;
+    f.req.family_size = 64 * kMiB;
+    EXPECT_FALSE(build_boot_image(*mem, f.req, layout, error));
+    f.req.family_size = 4095;
+    EXPECT_FALSE(build_boot_image(*mem, f.req, layout, error));
+}
+
+TEST(BootImage, FamilyRegionSize) {
+    EXPECT_EQ(family_region_size(512 * kMiB), 128 * kMiB);
+    EXPECT_EQ(family_region_size(10 * kMiB), 4 * kMiB);   // at least 4 MiB
+    EXPECT_EQ(family_region_size(100 * kMiB), 26 * kMiB);  // 25 MiB up to 2 MiB steps
 }
 
 TEST(BootImage, RandomBytesDifferBetweenBoots) {

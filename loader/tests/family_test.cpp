@@ -114,6 +114,29 @@ TEST(Family, KillMarksSignalsAndFindsTargets) {
     EXPECT_EQ(f->kill(1, b, 0, SIGURG, self), 0);  // a zombie exists until reaped
 }
 
+TEST(Family, WakeMarksTheTargetsOnly) {
+    Family* f = Family::create(16);
+    const int32_t a = f->add(1), b = f->add(1), c = f->add(1);
+    // Host pids of processes that ignore the doorbell: this test process itself.
+    signal(SIGURG, SIG_IGN);
+    for (int32_t pid : {a, b, c}) f->set_host_pid(pid, getpid());
+    const int32_t two[] = {a, c};
+    f->wake(1, two, 2, SIGURG);
+    EXPECT_TRUE(f->take_wake(a));
+    EXPECT_FALSE(f->take_wake(a));  // taken once
+    EXPECT_FALSE(f->take_wake(b));
+    EXPECT_TRUE(f->take_wake(c));
+    f->wake(b, nullptr, -1, SIGURG);  // everyone but the caller
+    EXPECT_TRUE(f->take_wake(1));
+    EXPECT_TRUE(f->take_wake(a));
+    EXPECT_FALSE(f->take_wake(b));
+    EXPECT_TRUE(f->take_wake(c));
+    f->exited(c, 0);
+    f->wake(1, &c, 1, SIGURG);  // a zombie waits for nothing
+    EXPECT_FALSE(f->take_wake(c));
+    EXPECT_FALSE(f->take_wake(77));
+}
+
 TEST(Family, GroupsAndSessions) {
     Family* f = Family::create(16);
     // pid 1 starts in a group and a session led from outside: 0.

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,6 +35,34 @@ TEST(GuestMemory, CreatePrivateAnonymous) {
     ASSERT_NE(mem->host_base(), nullptr);
     EXPECT_EQ(mem->host_base()[12345], 0);  // anonymous memory starts zeroed
     mem->host_base()[(1 << 20) - 1] = 7;    // the whole range is writable
+}
+
+TEST(GuestMemory, TheSharedTailIsSharedWithAForkedChildAndTheRestIsNot) {
+    constexpr uint64_t kSize = 4 << 20, kTail = 1 << 20;
+    auto mem = GuestMemory::create(kSize, GuestMemory::Backing::PrivateAnonymous, kTail);
+    ASSERT_TRUE(mem);
+    uint8_t* head = mem->host_base();
+    uint8_t* tail = mem->host_base() + (kSize - kTail);
+    head[0] = tail[0] = tail[kTail - 1] = 1;
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        head[0] = tail[0] = tail[kTail - 1] = 2;
+        _exit(0);
+    }
+    int status = -1;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_EQ(head[0], 1);  // copy on write: the child's own
+    EXPECT_EQ(tail[0], 2);  // the family region: one for both
+    EXPECT_EQ(tail[kTail - 1], 2);
+    EXPECT_EQ(head[kSize - kTail - 1], 0);  // the private part ends where the tail begins
+}
+
+TEST(GuestMemory, CreateRefusesATailLargerThanRam) {
+    errno = 0;
+    EXPECT_FALSE(GuestMemory::create(1 << 20, GuestMemory::Backing::PrivateAnonymous, 2 << 20));
+    EXPECT_EQ(errno, EINVAL);
+    EXPECT_FALSE(GuestMemory::create(1 << 20, GuestMemory::Backing::PrivateAnonymous, 100));
 }
 
 TEST(GuestMemory, CreateSharedMemfdIsVisibleThroughTheFd) {

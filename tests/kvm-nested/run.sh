@@ -40,7 +40,7 @@ start=$(date +%s)
 for f in glibc-static/hello glibc-static/args_env glibc-static/exit_code \
          glibc-static/fault_null glibc-static/stack_overflow glibc-static/cat \
          glibc-static/net_tcp glibc-static/net_unix glibc-static/net_peer glibc-static/net_wait \
-         glibc-static/net_fork glibc-static/fork glibc-static/pgrp glibc-static/exec \
+         glibc-static/net_fork glibc-static/pipe_fork glibc-static/fork glibc-static/pgrp glibc-static/exec \
          glibc-static/memset_200m glibc-static/malloc glibc-static/mmap glibc-static/uname \
          glibc-static-pie/hello musl-static/hello; do
     [ -x "$BIN/$f" ] || { echo "kvm-nested: $BIN/$f missing: build compat programs" >&2; exit 2; }
@@ -120,6 +120,7 @@ SHA_INPUT="$ROOT/cases/sha_input"
 python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 4096 + b"tail")' \
     > "$SHA_INPUT"
 printf 'line one\nline two\n\0binary\xff\n' > "$ROOT/cases/cat_input"
+cp "$HERE/pipes.sh" "$ROOT/cases/pipes.sh"
 # shellcheck disable=SC2016  # $RUN is expanded by the shell that runs the case
 CASES=(
     'hello|$RUN ./t/hello|'
@@ -155,6 +156,8 @@ CASES=(
     'fork|$RUN ./t/fork|'
     'pgrp|$RUN ./t/pgrp|'
     'net_fork|$RUN ./t/net_fork|'
+    'pipe_fork|$RUN ./t/pipe_fork|'
+    'sh_pipes|$RUN ${RUN:+-v /cases:/cases} ./bin/busybox sh cases/pipes.sh|'
     'threads_2cpu|$RUN ${RUN:+-c 2} ./t/threads|'
     'signals_2cpu|$RUN ${RUN:+-c 2} ./t/signals|'
     'posix_timers_2cpu|$RUN ${RUN:+-c 2} ./t/posix_timers|'
@@ -164,6 +167,7 @@ CASES=(
     'sched_2cpu|$RUN ${RUN:+-c 2} ./t/sched|'
     'exec_2cpu|$RUN ${RUN:+-c 2} ./t/exec|'
     'fork_2cpu|$RUN ${RUN:+-c 2} ./t/fork|'
+    'pipe_fork_2cpu|$RUN ${RUN:+-c 2} ./t/pipe_fork|'
     'fork_x8|for i in 1 2 3 4 5 6 7 8; do $RUN ${RUN:+-c 2} ./t/fork > /dev/null; s=$?; [ $s = 0 ] && continue; exit $s; done|'
     'sh_fork|$RUN ./bin/busybox sh -c "./bin/busybox true; echo \$?; ./bin/busybox false; echo \$?; (exit 7); echo \$?; ./bin/busybox sleep 0.2 & wait \$!; echo bg \$?; ./bin/busybox sh -c \"kill \\\$\\\$\"; echo killed \$?; exit 3"|'
     'tls|$RUN ./t/tls|'

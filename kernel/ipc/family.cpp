@@ -1,0 +1,145 @@
+#include "kernel/ipc/family.h"
+
+#include "abi/boot_info.h"
+#include "abi/hypercall.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/ipc/waitfd.h"
+#include "kernel/lib/log.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/memory.h"
+#include "kernel/platform/hypercall.h"
+#include "kernel/process.h"
+
+namespace utx::kernel {
+namespace {
+
+constexpr uint64_t kFamilyMagic = 0x7574'7846'616d'696cULL;  // "utxFamil"
+
+// Page 0 of the region; the allocation bitmap (1 = in use) follows from page 1.
+struct Header {
+    uint64_t magic;
+    uint32_t lock_next, lock_serving;  // the family lock's tickets
+    uint64_t pages;                    // in the region
+    uint64_t free_pages;
+    uint64_t hint;                     // where the last search ended
+    uint64_t next_id;
+};
+
+Header* g_header;
+uint64_t* g_bitmap;
+WaitQueue g_waiters;  // this VM's threads waiting for the region
+
+bool used(uint64_t page) { return g_bitmap[page / 64] >> (page % 64) & 1; }
+void mark(uint64_t first, size_t count, bool in_use) {
+    for (uint64_t p = first; p < first + count; ++p) {
+        if (in_use) g_bitmap[p / 64] |= 1ULL << (p % 64);
+        else g_bitmap[p / 64] &= ~(1ULL << (p % 64));
+    }
+}
+
+uint8_t* page_address(uint64_t page) {
+    return reinterpret_cast<uint8_t*>(g_header) + page * kPageSize;
+}
+
+}  // namespace
+
+void family_init(const abi::BootInfo& info) {
+    if (info.family.size < 4 * kPageSize) panic("the VMM gave no family region");
+    g_header = static_cast<Header*>(phys_to_virt(info.family.gpa));
+    g_bitmap = reinterpret_cast<uint64_t*>(page_address(1));
+    if (g_header->magic == kFamilyMagic) return;
+    const uint64_t pages = info.family.size / kPageSize;
+    const uint64_t bitmap_pages = (pages + 8 * kPageSize - 1) / (8 * kPageSize);
+    memset(g_bitmap, 0, bitmap_pages * kPageSize);
+    mark(0, 1 + bitmap_pages, true);
+    g_header->pages = pages;
+    g_header->free_pages = pages - 1 - bitmap_pages;
+    g_header->hint = 1 + bitmap_pages;
+    g_header->next_id = 1;
+    g_header->lock_next = g_header->lock_serving = 0;
+    __atomic_store_n(&g_header->magic, kFamilyMagic, __ATOMIC_RELEASE);
+}
+
+void family_lock() {
+    const uint32_t ticket = __atomic_fetch_add(&g_header->lock_next, 1, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&g_header->lock_serving, __ATOMIC_ACQUIRE) != ticket) cpu_relax();
+}
+
+void family_unlock() {
+    __atomic_store_n(&g_header->lock_serving, g_header->lock_serving + 1, __ATOMIC_RELEASE);
+}
+
+void* family_alloc_pages(size_t count) {
+    Header& h = *g_header;
+    if (!count || count > h.free_pages) return nullptr;
+    // First fit from the hint, round to it again; a run does not wrap past the last page.
+    uint64_t run = 0;
+    for (uint64_t i = 0; i < h.pages; ++i) {
+        const uint64_t p = (h.hint + i) % h.pages;
+        if (p == 0) run = 0;
+        run = used(p) ? 0 : run + 1;
+        if (run < count) continue;
+        const uint64_t first = p + 1 - count;
+        mark(first, count, true);
+        h.free_pages -= count;
+        h.hint = p + 1;
+        memset(page_address(first), 0, count * kPageSize);
+        return page_address(first);
+    }
+    return nullptr;
+}
+
+void family_free_pages(void* p, size_t count) {
+    if (!p) return;
+    const uint64_t first = uint64_t(static_cast<uint8_t*>(p) - page_address(0)) / kPageSize;
+    for (uint64_t i = first; i < first + count; ++i)
+        if (!used(i)) panic("family region: page %lu freed twice", (unsigned long)i);
+    mark(first, count, false);
+    g_header->free_pages += count;
+}
+
+uint64_t family_next_id() { return g_header->next_id++; }
+
+void family_register(FamilyWaiters& w) {
+    const int32_t self = current_process().pid;
+    int free = -1;
+    for (int i = 0; i < FamilyWaiters::kSlots; ++i) {
+        if (w.pid[i] == self) return;
+        if (!w.pid[i] && free < 0) free = i;
+    }
+    if (free >= 0) w.pid[free] = self;
+    else w.overflow = 1;
+}
+
+FamilyWaiters family_take(FamilyWaiters& w) {
+    FamilyWaiters taken = w;
+    w = FamilyWaiters{};
+    return taken;
+}
+
+void family_wake(const FamilyWaiters& w) {
+    const int32_t self = current_process().pid;
+    bool local = w.overflow;
+    if (w.overflow) {
+        host_process(abi::kProcWake, uint64_t(-1), 0);
+    } else {
+        int32_t others[FamilyWaiters::kSlots];
+        int n = 0;
+        for (int32_t pid : w.pid) {
+            if (pid == self) local = true;
+            else if (pid) others[n++] = pid;
+        }
+        for (int i = 0; i < n; i += 2)
+            host_process(abi::kProcWake, uint64_t(others[i]), i + 1 < n ? uint64_t(others[i + 1]) : 0);
+    }
+    if (local) family_woken();
+}
+
+int64_t family_wait() { return thread_wait(g_waiters, 0); }
+
+void family_woken() {
+    wake_up(g_waiters, 1 << 30);
+    poll_notify();
+}
+
+}  // namespace utx::kernel
