@@ -94,6 +94,11 @@ enum ProcOp : uint64_t {
     kProcWake = 10,    // a1, a2 = pids to wake (0: none), or a1 = -1: every process of the
                        // tree but the caller. Each one's family_seq (abi/host_events.h) is
                        // bumped and its guest interrupted → 0
+    kProcLockWait = 11,  // a1 = gpa of a 32-bit word in the family region, a2 = the value
+                         // it held: returns once it changed, or after a millisecond (a
+                         // host futex wait on the shared mapping) → 0, or -EINVAL for a bad
+                         // address
+    kProcLockWake = 12,  // a1 = gpa of such a word: wakes the VMs waiting on it → 0
 };
 
 // kHcFs requests. args[1] is the mount index (path ops) or a handle the VMM gave out (fd

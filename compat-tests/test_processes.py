@@ -71,6 +71,14 @@ def test_pipes_across_fork(flavor):
 
 
 @pytest.mark.kvm
+def test_files_across_fork(flavor):
+    """One file system for the process tree: a child's files, unlinks and directories are
+    its parent's, an inherited description has one offset, a shared file mapping is shared,
+    /proc/self is each process's own (compat-tests/programs/files_fork.c)."""
+    check_program(flavor, "files_fork")
+
+
+@pytest.mark.kvm
 def test_sockets_across_fork(flavor):
     """A child accepts on the listening socket it inherited; a parent accepts its child's
     connection (compat-tests/programs/net_fork.c)."""

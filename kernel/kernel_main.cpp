@@ -69,11 +69,11 @@ extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
     }
     const char* exec_path = reinterpret_cast<const char*>(info.exec_path);
     // The program is the image's copy, even where a host mount now covers its directory.
-    auto program = utx::minifs::resolve(vfs(), vfs_context(false), vfs().root(), utx::minifs::Name(exec_path),
+    auto program = utx::minifs::resolve(vfs(), vfs_context(false), vfs()->root(), utx::minifs::Name(exec_path),
                                    utx::minifs::kFollowLast);
     if (!program.ok()) panic("%s: %s", exec_path, errno_name(-program.error()));
     ExecFile file{[](void* ctx, uint64_t offset, void* dst, size_t len) -> int64_t {
-                      return vfs().read(static_cast<utx::minifs::Inode*>(ctx), offset, dst, len);
+                      return vfs()->read(static_cast<utx::minifs::Inode*>(ctx), offset, dst, len);
                   },
                   *program, (*program)->size};
     ExecArgs args{static_cast<const char*>(phys_to_virt(info.args.gpa)), info.argc, info.envc,

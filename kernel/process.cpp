@@ -1,6 +1,7 @@
 #include "kernel/process.h"
 
 #include "kernel/fs/file.h"
+#include "kernel/fs/vfs.h"
 #include "kernel/lib/string.h"
 #include "kernel/arch/x86_64/smp.h"
 #include "kernel/platform/host_events.h"
@@ -80,12 +81,14 @@ void process_after_fork(int pid, int parent) {
 void process_exit(int status) {
     if (g_process.trace) syscall_report_summary();
     files_at_exit();
+    vfs_at_exit();
     host_exit(status & 0xff, 0, 0, 0);
 }
 
 void process_kill(int signal, uint64_t fault_address, uint64_t rip) {
     if (g_process.trace) syscall_report_summary();
     files_at_exit();
+    vfs_at_exit();
     host_exit(128 + signal, signal, fault_address, rip);
 }
 

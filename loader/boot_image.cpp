@@ -98,7 +98,7 @@ bool build_boot_page_tables(const GuestMemory& mem, std::string& error) {
 
 uint64_t family_region_size(uint64_t memory) {
     constexpr uint64_t kStep = 2ULL << 20;
-    const uint64_t size = (memory / 4 + kStep - 1) / kStep * kStep;
+    const uint64_t size = (memory / 2 + kStep - 1) / kStep * kStep;
     return size < 2 * kStep ? 2 * kStep : size;
 }
 

@@ -24,8 +24,9 @@ struct BootRequest {
     uint64_t family_size = 0;  // the family region: the top of RAM, page aligned
 };
 
-// The family region's size for `memory` bytes of RAM for the program: a quarter of it,
-// in 2 MiB steps, at least 4 MiB. RAM is `memory` plus that.
+// The family region's size for `memory` bytes of RAM for the program: half of it (minifs
+// lives there, and like tmpfs may take half of the memory), in 2 MiB steps, at least
+// 4 MiB. RAM is `memory` plus that.
 uint64_t family_region_size(uint64_t memory);
 
 struct BootLayout {

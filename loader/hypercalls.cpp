@@ -1,9 +1,11 @@
 #include "loader/hypercalls.h"
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -114,6 +116,20 @@ int64_t HypercallHandler::serve_process(uint32_t vcpu, uint64_t request_gpa,
         }
         case abi::kProcParent:
             return family_ ? family_->parent_of(pid_) : 0;
+        case abi::kProcLockWait:
+        case abi::kProcLockWake: {
+            // The family lock's word: shared by every VMM of the tree, so a host futex on
+            // it (not FUTEX_PRIVATE) reaches them all.
+            auto* word = mem_.object<uint32_t>(a[1]);
+            if (!word) return -EINVAL;
+            if (a[0] == abi::kProcLockWake) {
+                syscall(SYS_futex, word, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
+                return 0;
+            }
+            const timespec ms = {0, 1'000'000};
+            syscall(SYS_futex, word, FUTEX_WAIT, uint32_t(a[2]), &ms, nullptr, 0);
+            return 0;
+        }
         case abi::kProcWake: {
             if (!family_) return 0;  // alone: nobody else can wait
             int32_t pids[2];

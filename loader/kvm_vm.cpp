@@ -460,14 +460,19 @@ bool run_vm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
         // the request as the child, and run the new VM on this thread until its guest ends.
         const int32_t parent = handler.pid();
         family.set_host_pid(child, getpid());
+        // Signals wait until the VM runs (run_vm unblocks them): a doorbell rung while the
+        // new VM is being made would interrupt its ioctls.
         sigset_t all;
         sigfillset(&all);
-        pthread_sigmask(SIG_UNBLOCK, &all, nullptr);  // this may have been another vCPU's thread
+        pthread_sigmask(SIG_SETMASK, &all, nullptr);
         for (auto& v : vcpus) v->release();
         vm.reset();
         handler.reset_after_fork(child);
         handler.answer_fork(request_gpa, 0, child, parent);
         host_events_forget();  // the parent's signals, not passed on yet
+        // A doorbell rung for the child before that was forgotten with them: the table
+        // still holds what it announced, and ringing again makes the first service look.
+        raise(host_events_doorbell_signal());
         std::string child_error;
         const bool started = (!config.child_start || config.child_start(child_error)) &&
                              run_vm(mem, layout, config, handler, &st, child_error);
@@ -498,6 +503,11 @@ bool run_vm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
         state[index].store(2, std::memory_order_release);
         return 0;
     });
+    if (restore) {  // a forked VM's thread held its signals back until now
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_UNBLOCK, &all, nullptr);
+    }
     vcpus[0]->run(handler, mem, fork);
     stop_all();
     for (auto& t : threads)

@@ -434,8 +434,8 @@ int64_t sys_fallocate(SyscallArgs& a) {
     if (f->kind != FileKind::Inode) return -EOPNOTSUPP;
     // Like tmpfs (shmem_fallocate), minifs knows preallocation and punching holes.
     if (mode & ~(kKeepSize | kPunchHole)) return -EOPNOTSUPP;
-    if (mode & kPunchHole) return vfs().punch_hole(f->inode, uint64_t(offset), uint64_t(len));
-    return vfs().allocate(f->inode, uint64_t(offset), uint64_t(len), mode & kKeepSize);
+    if (mode & kPunchHole) return vfs()->punch_hole(f->inode, uint64_t(offset), uint64_t(len));
+    return vfs()->allocate(f->inode, uint64_t(offset), uint64_t(len), mode & kKeepSize);
 }
 
 // Everything lives in guest memory: there is nothing slower to flush to.

@@ -164,7 +164,7 @@ int64_t open_inode(Inode* inode, uint32_t flags, bool created, const char* path,
         if (int e = minifs::access(inode, vfs_context().cred, mask); e < 0) return e;
     }
     if ((flags & kOTrunc) && inode->is_regular() && acc != 0) {
-        if (int e = vfs().truncate(inode, 0); e < 0) return e;
+        if (int e = vfs()->truncate(inode, 0); e < 0) return e;
     }
     int64_t error = -ENOMEM;
     out = file_open_inode(inode, flags & ~(kOCreat | kOExcl | kONoctty | kOTrunc), &error);
@@ -200,7 +200,7 @@ int64_t open_tmpfile(const minifs::PathContext& ctx, Inode* start, Name path, ui
                       (unsigned long)(*made)->ino);  // path: NUL-terminated in g_path
     if (n >= sizeof g_path2) n = sizeof g_path2 - 1;
     int64_t r = open_inode(*made, flags, true, g_path2, n, out);
-    if (r < 0) vfs().unref(*made);  // nobody holds it: it goes
+    if (r < 0) vfs()->unref(*made);  // nobody holds it: it goes
     return r;
 }
 
@@ -242,7 +242,7 @@ int64_t open_path(int64_t dirfd, Name path, uint32_t flags, uint32_t mode, unsig
         return vfs_route(
             dirfd, path.data, path.len,
             [&](Inode* start, Name p) { return in_minifs(start, p, vfs_context()); }, on_host);
-    Inode* start = vfs().root();
+    Inode* start = vfs()->root();
     // RESOLVE_IN_ROOT starts at dirfd even for an absolute path, so it must be valid.
     if ((resolve & minifs::kResolveInRoot) || path.data[0] != '/') {
         if (int64_t r = start_dir(dirfd, start); r < 0) return r;
@@ -300,7 +300,7 @@ int64_t do_readlink(int64_t dirfd, uint64_t path_addr, uint64_t buf, uint64_t si
         } else {
             Inode* inode = f ? f->inode : vfs_cwd();
             if (!inode || !inode->is_symlink()) return -ENOENT;
-            len = vfs().readlink(inode, target, cap);
+            len = vfs()->readlink(inode, target, cap);
         }
     } else {
         len = vfs_route(
@@ -309,7 +309,7 @@ int64_t do_readlink(int64_t dirfd, uint64_t path_addr, uint64_t buf, uint64_t si
                 auto r = minifs::resolve(vfs(), vfs_context(), start, path, 0);
                 if (!r.ok()) return r.error();
                 if (!(*r)->is_symlink()) return -EINVAL;
-                return vfs().readlink(*r, target, cap);
+                return vfs()->readlink(*r, target, cap);
             },
             [&](uint32_t mount, const char* rel) {
                 return hostfs_path_op(abi::kFsReadlink, mount, rel, 0, 0, 0, nullptr, target, cap);
@@ -453,7 +453,7 @@ int64_t check_owner(const Inode* inode) {
 
 int64_t do_chmod(Inode* inode, uint64_t mode) {
     if (int64_t r = check_owner(inode); r < 0) return r;
-    return vfs().chmod(inode, uint32_t(mode) & 07777);
+    return vfs()->chmod(inode, uint32_t(mode) & 07777);
 }
 
 int64_t do_chown(Inode* inode, uint64_t uid, uint64_t gid) {
@@ -463,7 +463,7 @@ int64_t do_chown(Inode* inode, uint64_t uid, uint64_t gid) {
         if (int64_t r = check_owner(inode); r < 0) return r;
         if (uint32_t(gid) != 0xffffffff && uint32_t(gid) != current_process().gid) return -EPERM;
     }
-    return vfs().chown(inode, uint32_t(uid), uint32_t(gid));
+    return vfs()->chown(inode, uint32_t(uid), uint32_t(gid));
 }
 
 // fchmod and fchown on a description: minifs inodes here, host files on the host; pipes
@@ -501,13 +501,14 @@ int64_t do_truncate(Inode* inode, int64_t length) {
     if (length < 0) return -EINVAL;
     if (inode->is_dir()) return -EISDIR;
     if (!inode->is_regular()) return -EINVAL;
-    return vfs().truncate(inode, uint64_t(length));
+    return vfs()->truncate(inode, uint64_t(length));
 }
 
 }  // namespace
 
 int64_t fs_open_exec(int64_t dirfd, const char* path, size_t len, bool nofollow,
                      OpenFile*& out) {
+    if (len) procfs_refresh_for(path);  // execve("/proc/self/exe")
     int64_t r = len == 0 ? reopen(dirfd, 0, out)  // AT_EMPTY_PATH: dirfd itself
                          : open_path(dirfd, Name(path, len), nofollow ? kONofollow : 0, 0, 0, out);
     if (r < 0) return r == -ENXIO ? -EACCES : r;
@@ -571,12 +572,12 @@ int64_t sys_memfd_create(SyscallArgs& a) {
     // What a Linux built without hugetlbfs answers.
     if (flags & kHugetlb) return -ENOSYS;
     // An inode of its own with no name (shmem's internal mount on Linux), mode 0777 as there.
-    auto made = vfs().create_unnamed(nullptr, 0777, vfs_context().cred);
+    auto made = vfs()->create_unnamed(nullptr, 0777, vfs_context().cred);
     if (!made.ok()) return made.error();
     int64_t error = -ENOMEM;
     OpenFile* file = file_open_inode(*made, kORdWr | kOLargefile, &error);
     if (!file) {
-        vfs().unref(*made);  // nobody holds it: it goes
+        vfs()->unref(*made);  // nobody holds it: it goes
         return error;
     }
     const size_t len = format(g_path, sizeof g_path, "/memfd:%s (deleted)", name);
@@ -653,7 +654,7 @@ int64_t sys_getdents64(SyscallArgs& a) {
     uint64_t used = 0;
     minifs::DirentInfo e;
     uint8_t record[8 + 8 + 2 + 1 + 256 + 8];
-    while (vfs().dir_next(f->inode, f->offset, &e) == 1) {
+    while (vfs()->dir_next(f->inode, f->offset, &e) == 1) {
         const uint64_t reclen = (19 + e.name.len + 1 + 7) & ~uint64_t(7);
         if (used + reclen > size) {
             if (used == 0) return -EINVAL;
@@ -670,7 +671,7 @@ int64_t sys_getdents64(SyscallArgs& a) {
         used += reclen;
         f->offset = e.cookie;
     }
-    vfs().touch_atime(f->inode);
+    vfs()->touch_atime(f->inode);
     return int64_t(used);
 }
 
@@ -844,7 +845,7 @@ int64_t do_utimes(int64_t dirfd, uint64_t path_addr, const Timespec* times, uint
                    minifs::access(inode, vfs_context().cred, minifs::kMayWrite) < 0) {
             return -EACCES;
         }
-        return vfs().utimens(inode, ns[0], ns[1]);
+        return vfs()->utimens(inode, ns[0], ns[1]);
     };
     // The host applies its own rules to the same times (UTIME_NOW and UTIME_OMIT included).
     auto on_file = [&](OpenFile& f) -> int64_t {

@@ -70,7 +70,7 @@ int64_t map_file(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags, uin
             return -ENOMEM;
         }
         uint64_t n = size - (offset + off) < kPageSize ? size - (offset + off) : kPageSize;
-        vfs().read(f->inode, offset + off, phys_to_virt(pa), n);
+        vfs()->read(f->inode, offset + off, phys_to_virt(pa), n);
     }
     return start;
 }

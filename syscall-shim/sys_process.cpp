@@ -2,10 +2,12 @@
 // single-threaded process (pid 1 of its own VM).
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/fs/file.h"
+#include "kernel/fs/vfs.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/memory.h"
 #include "kernel/process.h"
+#include "kernel/platform/host_events.h"
 #include "kernel/platform/hypercall.h"
 #include "kernel/sched/sched.h"
 #include "kernel/signal.h"
@@ -38,10 +40,17 @@ constexpr uint64_t kCloneSettls = 0x80000, kCloneParentSettid = 0x100000,
 int64_t process_clone(TrapFrame& frame, uint64_t flags, uint64_t stack, uint64_t ptid,
                       uint64_t ctid, uint64_t tls) {
     uint64_t pid = 0, parent = 0;
-    files_for_fork(false);
+    // What the child's copy refers to in the family region is counted for it first.
+    auto holds = [](bool undo) {
+        files_for_fork(undo);
+        vfs_for_fork(undo);
+        current_address_space().hold_files_for_fork(undo);
+    };
+    holds(false);
+    host_events_before_fork();
     const int64_t r = host_process(abi::kProcFork, 0, 0, &pid, &parent);
     if (r < 0) {
-        files_for_fork(true);
+        holds(true);
         return r;
     }
     if (r > 0) {

@@ -249,13 +249,13 @@ int64_t inode_read_at(minifs::Inode* inode, IoBuffer* bufs, size_t count, uint64
     int64_t total = 0;
     UserAccessScope scope;
     for (size_t i = 0; i < count; ++i) {
-        int64_t n = vfs().read(inode, offset + uint64_t(total),
+        int64_t n = vfs()->read(inode, offset + uint64_t(total),
                                reinterpret_cast<void*>(bufs[i].addr), bufs[i].len);
         if (n < 0) return total ? total : n;
         total += n;
         if (uint64_t(n) < bufs[i].len) break;
     }
-    if (total) vfs().touch_atime(inode);
+    if (total) vfs()->touch_atime(inode);
     return total;
 }
 
@@ -264,7 +264,7 @@ int64_t inode_write_at(minifs::Inode* inode, IoBuffer* bufs, size_t count, uint6
     int64_t total = 0;
     UserAccessScope scope;
     for (size_t i = 0; i < count; ++i) {
-        int64_t n = vfs().write(inode, offset + uint64_t(total),
+        int64_t n = vfs()->write(inode, offset + uint64_t(total),
                                 reinterpret_cast<const void*>(bufs[i].addr), bufs[i].len);
         if (n < 0) return total ? total : n;
         total += n;
@@ -343,7 +343,7 @@ OpenFile* file_open_inode(minifs::Inode* inode, uint32_t flags, int64_t* out_err
     }
     f->inode = inode;
     f->device = minor;
-    vfs().ref(inode);
+    vfs()->ref(inode);
     return f;
 }
 
@@ -351,7 +351,7 @@ OpenFile* file_open_path(minifs::Inode* inode, uint32_t flags) {
     OpenFile* f = alloc_file(FileKind::Inode, flags & ~kOCloexec);
     if (!f) return nullptr;
     f->inode = inode;
-    vfs().ref(inode);
+    vfs()->ref(inode);
     return f;
 }
 
@@ -472,20 +472,43 @@ bool is_pipe(const OpenFile& f) {
 
 }  // namespace
 
+// Drops this description's share of its offset cell. Under the family lock.
+void offset_release(OpenFile& f) {
+    SharedOffset* cell = f.offset.cell;
+    if (!cell) return;
+    f.offset.own = f.offset;
+    f.offset.cell = nullptr;
+    if (--cell->refs == 0) family_free(cell);
+}
+
 void files_for_fork(bool undo) {
-    family_lock();
+    VfsHold hold;
     for_each_description([undo](OpenFile& f) {
+        if (f.inode) {
+            if (!undo) vfs()->ref(f.inode);
+            else vfs()->unref(f.inode);
+        }
+        if (f.kind == FileKind::Inode) {
+            if (!undo && !f.offset.cell) {
+                auto* cell = static_cast<SharedOffset*>(family_alloc(sizeof(SharedOffset)));
+                if (cell) *cell = SharedOffset{f.offset.own, 1};
+                f.offset.cell = cell;  // without one (region full) the copies part ways
+            }
+            if (f.offset.cell) f.offset.cell->refs += undo ? -1 : 1;
+        }
         if (!is_pipe(f)) return;
         if (!undo) f.pipe->hold(f.kind == FileKind::PipeWrite);
         else (f.kind == FileKind::PipeWrite ? f.pipe->writers : f.pipe->readers) -= 1;
     });
-    family_unlock();
 }
 
 void files_at_exit() {
+    VfsHold hold;
     for_each_description([](OpenFile& f) {
-        if (!is_pipe(f)) return;
-        Pipe::release(f.pipe, f.kind == FileKind::PipeWrite);  // the VM ends next
+        if (f.inode) vfs()->unref(f.inode);  // an unlinked file goes with its last holder
+        offset_release(f);
+        if (is_pipe(f)) Pipe::release(f.pipe, f.kind == FileKind::PipeWrite);
+        // The VM ends next: nothing of this description is used again.
     });
 }
 
@@ -499,7 +522,11 @@ void file_put(OpenFile* f) {
     if (f->kind == FileKind::Socket) f->socket->release();
     if (f->kind == FileKind::PipeRead || f->kind == FileKind::PipeWrite)
         Pipe::release(f->pipe, f->kind == FileKind::PipeWrite);
-    if (f->inode) vfs().unref(f->inode);
+    if (f->inode || f->offset.cell) {
+        VfsHold hold;
+        offset_release(*f);
+        if (f->inode) vfs()->unref(f->inode);
+    }
     if (f->kind == FileKind::HostFile) hostfs_close(*f);
     kfree(f->host_rel);
     kfree(f->path);
@@ -538,6 +565,7 @@ int64_t file_read(OpenFile& f, IoBuffer* bufs, size_t count) {
         }
         case FileKind::Device: return device_read(f, bufs, count);
         case FileKind::Inode: {
+            VfsHold hold;  // the offset and the data move together, whatever other VMs do
             int64_t n = inode_read_at(f.inode, bufs, count, f.offset);
             if (n > 0) f.offset += uint64_t(n);
             return n;
@@ -574,6 +602,7 @@ int64_t file_write(OpenFile& f, IoBuffer* bufs, size_t count) {
         }
         case FileKind::Device: return device_write(f, bufs, count);
         case FileKind::Inode: {
+            VfsHold hold;
             if (f.flags & kOAppend) f.offset = f.inode->size;
             int64_t n = inode_write_at(f.inode, bufs, count, f.offset);
             if (n > 0) f.offset += uint64_t(n);
@@ -598,7 +627,7 @@ int64_t file_splice(minifs::Inode* in, uint64_t in_pos, OpenFile& out, const uin
         } else if (out.kind == FileKind::PipeWrite && total) {
             break;
         }
-        int64_t n = vfs().read(in, in_pos + total, g_bounce, want);
+        int64_t n = vfs()->read(in, in_pos + total, g_bounce, want);
         if (n <= 0) break;
         IoBuffer b{reinterpret_cast<uint64_t>(g_bounce), uint64_t(n)};
         int64_t w = out_pos ? file_pwrite(out, &b, 1, *out_pos + total) : file_write(out, &b, 1);
@@ -611,7 +640,7 @@ int64_t file_splice(minifs::Inode* in, uint64_t in_pos, OpenFile& out, const uin
 
 void inode_stat(minifs::Inode* inode, LinuxStat& st) {
     minifs::Stat s;
-    vfs().stat(inode, &s);
+    vfs()->stat(inode, &s);
     memset(&st, 0, sizeof st);
     st.dev = kMinifsDev;
     st.ino = s.ino;
@@ -801,7 +830,7 @@ int64_t file_poll(OpenFile& f, int16_t events, int64_t wait_ms) {
     } else if (f.kind == FileKind::Socket) {
         r = f.socket->poll();
     } else {
-        // A poller that goes on to wait must hear of changes made in other VMs.
+        // A poller that goes on to wait must hear of changes, in this VM or another.
         family_lock();
         if (f.kind == FileKind::PipeRead) {
             if (f.pipe->count) r |= kPollIn;
@@ -810,7 +839,8 @@ int64_t file_poll(OpenFile& f, int16_t events, int64_t wait_ms) {
             if (f.pipe->space()) r |= kPollOut;
             if (!f.pipe->readers) r |= kPollErr;
         }
-        if (!(r & events)) family_register(f.pipe->waiters);
+        // Even when ready now: an edge-triggered epoll waits for the next change.
+        family_register(f.pipe->waiters);
         family_unlock();
     }
     // Linux's in-kernel files answer the *NORM bits along with POLLIN and POLLOUT.

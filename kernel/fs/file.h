@@ -56,11 +56,30 @@ inline constexpr uint32_t kTtyMajor = 5;  // 5:0 is /dev/tty
 inline constexpr uint32_t kDevNull = 3, kDevZero = 5, kDevFull = 7, kDevRandom = 8,
                           kDevUrandom = 9;
 
+// A description's file offset. After a fork it is shared by the copies of the description
+// in every VM (POSIX: `(echo a; echo b) > f` appends both), in a cell of the family region
+// (kernel/ipc/family.h) that fork makes; before, it is the description's own.
+struct SharedOffset {
+    uint64_t value;
+    uint32_t refs;  // descriptions holding it, in every VM
+};
+struct FileOffset {
+    uint64_t own;
+    SharedOffset* cell;
+    operator uint64_t() const { return cell ? __atomic_load_n(&cell->value, __ATOMIC_RELAXED) : own; }
+    FileOffset& operator=(uint64_t v) {
+        if (cell) __atomic_store_n(&cell->value, v, __ATOMIC_RELAXED);
+        else own = v;
+        return *this;
+    }
+    FileOffset& operator+=(uint64_t n) { return *this = uint64_t(*this) + n; }
+};
+
 struct OpenFile {
     uint32_t refs;
     FileKind kind;
     uint32_t flags;   // access mode and status flags
-    uint64_t offset;
+    FileOffset offset;
     int host_fd;      // HostStream: the VMM's fd 0, 1 or 2; HostFile: the VMM's handle
     Pipe* pipe;       // PipeRead, PipeWrite
     minifs::Inode* inode;  // Inode, Device (referenced while open)
@@ -106,11 +125,12 @@ uint32_t file_edge_seq(OpenFile& f);
 // signalfd: reads the caller's pending signals in `mask` as struct signalfd_siginfo.
 OpenFile* file_open_signalfd(uint64_t mask, uint32_t flags);
 // fork: each open description of this process gets a copy in the child's VM. What is
-// shared between VMs (pipe ends) counts the copies before the clone (`undo`: the clone
-// failed, the counts go back).
+// shared between VMs (pipe ends, minifs inodes) counts the copies before the clone
+// (`undo`: the clone failed, the counts go back).
 void files_for_fork(bool undo);
-// The process ends: the pipe ends it holds are dropped at once (other VMs see the end of
-// file or EPIPE), whatever else still refers to its descriptions.
+// The process ends: the pipe ends and inodes its descriptions hold are dropped at once
+// (other VMs see the end of file or EPIPE; an unlinked file goes with its last holder),
+// whatever else still refers to the descriptions.
 void files_at_exit();
 void file_get(OpenFile* f);
 void file_put(OpenFile* f);  // drops a reference; the last one closes

@@ -49,12 +49,12 @@ void hostfs_init(const char* paths, size_t len, uint32_t count) {
         const char* path = paths + pos + 1;
         --n;
         pos += n + 2;
-        auto r = minifs::resolve(vfs(), vfs_context(false), vfs().root(), minifs::Name(path, n),
+        auto r = minifs::resolve(vfs(), vfs_context(false), vfs()->root(), minifs::Name(path, n),
                                  minifs::kFollowLast);
         if (!r.ok()) panic("host mount %s: %s", path, errno_name(-r.error()));
         minifs::Inode* inode = *r;
         if (inode->mount) panic("host mount %s: mounted twice", path);
-        vfs().ref(inode);
+        vfs()->ref(inode);
         inode->mount = i + 1;
         g_mounts[i] = {inode, path, read_only};
     }

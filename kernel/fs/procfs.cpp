@@ -28,37 +28,37 @@ char g_text[16384];
 const minifs::Cred kRoot{};
 
 Inode* dir_at(Inode* parent, const char* name, uint32_t mode) {
-    auto found = vfs().lookup(parent, Name(name));
+    auto found = vfs()->lookup(parent, Name(name));
     if (found.ok()) return *found;
-    auto made = vfs().mkdir(parent, Name(name), mode, kRoot);
+    auto made = vfs()->mkdir(parent, Name(name), mode, kRoot);
     return made.ok() ? *made : nullptr;
 }
 
 void put_file(Inode* dir, const char* name, const char* data, size_t len, uint32_t mode = 0444) {
     if (!dir) return;
     Inode* file;
-    auto found = vfs().lookup(dir, Name(name));
+    auto found = vfs()->lookup(dir, Name(name));
     if (found.ok()) {
         file = *found;
-        vfs().truncate(file, 0);
+        vfs()->truncate(file, 0);
     } else {
-        auto made = vfs().create(dir, Name(name), mode, kRoot);
+        auto made = vfs()->create(dir, Name(name), mode, kRoot);
         if (!made.ok()) return;
         file = *made;
     }
-    vfs().write(file, 0, data, len);
+    vfs()->write(file, 0, data, len);
 }
 
 // Leaves an unchanged link alone, so that a directory being listed keeps its entries
 // (and their getdents cookies) while it is refreshed.
 void put_link(Inode* dir, const char* name, const char* target) {
     if (!dir) return;
-    auto found = vfs().lookup(dir, Name(name));
+    auto found = vfs()->lookup(dir, Name(name));
     if (found.ok()) {
-        if ((*found)->is_symlink() && vfs().symlink_target(*found).equals(Name(target))) return;
-        vfs().unlink(dir, Name(name));
+        if ((*found)->is_symlink() && vfs()->symlink_target(*found).equals(Name(target))) return;
+        vfs()->unlink(dir, Name(name));
     }
-    (void)vfs().symlink(dir, Name(name), Name(target), kRoot);
+    (void)vfs()->symlink(dir, Name(name), Name(target), kRoot);
 }
 
 void write_maps(Inode* dir) {
@@ -98,7 +98,7 @@ void write_fds(Inode* proc_pid) {
     const Process& procs = current_process();
     minifs::DirentInfo e;
     char name[16];
-    for (uint64_t cookie = 0; vfs().dir_next(fd_dir, cookie, &e) == 1; cookie = e.cookie) {
+    for (uint64_t cookie = 0; vfs()->dir_next(fd_dir, cookie, &e) == 1; cookie = e.cookie) {
         if (e.name.is_dot() || e.name.is_dotdot()) continue;
         uint64_t fd = 0;
         for (size_t i = 0; i < e.name.len; ++i) fd = fd * 10 + uint64_t(e.name.data[i] - '0');
@@ -106,7 +106,7 @@ void write_fds(Inode* proc_pid) {
         size_t n = e.name.len < sizeof name - 1 ? e.name.len : sizeof name - 1;
         memcpy(name, e.name.data, n);
         name[n] = 0;
-        vfs().unlink(fd_dir, Name(name));
+        vfs()->unlink(fd_dir, Name(name));
     }
     const Process& p = current_process();
     char target[4096];
@@ -191,20 +191,26 @@ void write_mounts(Inode* pid) {
 }
 
 Inode* proc_dir() {
-    auto proc = vfs().lookup(vfs().root(), Name("proc"));
+    auto proc = vfs()->lookup(vfs()->root(), Name("proc"));
     return proc.ok() ? *proc : nullptr;
 }
 
 bool is_proc_mount(const Inode* dir) { return dir == proc_dir(); }
 
+// The caller's directory name under /proc: its pid.
+Name own_pid_name(char (&buf)[16]) {
+    return Name(buf, format(buf, sizeof buf, "%d", current_process().pid));
+}
+
 bool is_magic_link(const Inode* dir, Name name) {
     Inode* proc = proc_dir();
     if (!proc) return false;
-    auto pid = vfs().lookup(proc, Name("1"));
+    char buf[16];
+    auto pid = vfs()->lookup(proc, own_pid_name(buf));
     if (!pid.ok()) return false;
     if (dir == *pid) return name.equals(Name("exe")) || name.equals(Name("cwd")) ||
                             name.equals(Name("root"));
-    auto fd = vfs().lookup(*pid, Name("fd"));
+    auto fd = vfs()->lookup(*pid, Name("fd"));
     return fd.ok() && dir == *fd;
 }
 
@@ -225,17 +231,19 @@ void procfs_refresh_for(const char* path) {
     for (const char* c = path; *c && !maybe; ++c)
         maybe = (c[0] == 'p' && c[1] == 'r' && c[2] == 'o' && c[3] == 'c') ||
                 (c[0] == '/' && c[1] == 'd' && c[2] == 'e' && c[3] == 'v');
-    Inode* proc = dir_at(vfs().root(), "proc", 0555);
+    Inode* proc = dir_at(vfs()->root(), "proc", 0555);
     if (!proc) return;
     // Relative paths from inside /proc start from a directory we rewrite too.
     if (!maybe && path[0] != '/')
-        for (Inode* d = vfs_cwd(); d && d != vfs().root() && !maybe; d = d->dir.parent)
+        for (Inode* d = vfs_cwd(); d && d != vfs()->root() && !maybe; d = d->dir.parent)
             maybe = d == proc;
     if (!maybe) return;
-    Inode* pid = dir_at(proc, "1", 0555);
+    // The file system is the whole process tree's: each process writes its own directory.
+    char own[16];
+    own_pid_name(own);
+    Inode* pid = dir_at(proc, own, 0555);
     if (!pid) return;
-    auto self = vfs().lookup(proc, Name("self"));
-    if (!self.ok()) (void)vfs().symlink(proc, Name("self"), Name("1"), kRoot);
+    put_link(proc, "self", own);
     put_link(pid, "exe", current_process().exec_path);
     char cwd[4096];
     if (vfs_cwd_path(cwd, sizeof cwd) > 0) put_link(pid, "cwd", cwd);
@@ -261,12 +269,26 @@ void procfs_refresh_for(const char* path) {
     put_file(proc, "version", version, strlen(version));
 }
 
+void procfs_point_self(const char* path, size_t len) {
+    bool maybe = false;
+    for (size_t i = 0; i + 4 <= len && !maybe; ++i) maybe = memcmp(path + i, "proc", 4) == 0;
+    if (!maybe && (len == 0 || path[0] != '/')) maybe = true;  // relative: may start inside
+    if (!maybe) return;
+    Inode* proc = proc_dir();
+    if (!proc) return;
+    char own[16];
+    own_pid_name(own);
+    put_link(proc, "self", own);
+}
+
 int64_t procfs_fd_link(const char* path) {
     static const char* const kStd[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr"};
     for (int i = 0; i < 3; ++i)
         if (strcmp(path, kStd[i]) == 0) return i;
-    static const char* const kPrefixes[] = {"/dev/fd/", "/proc/self/fd/", "/proc/1/fd/"};
-    for (const char* prefix : kPrefixes) {
+    char own[32];
+    format(own, sizeof own, "/proc/%d/fd/", current_process().pid);
+    const char* const prefixes[] = {"/dev/fd/", "/proc/self/fd/", own};
+    for (const char* prefix : prefixes) {
         size_t len = strlen(prefix);
         if (memcmp(path, prefix, len) != 0 || !path[len]) continue;
         int64_t fd = 0;

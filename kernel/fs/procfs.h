@@ -13,6 +13,11 @@ void procfs_init(const char* strings, size_t args_len, size_t total_len);
 // Rewrites /proc when `path` may lead there (cheap test on the string first).
 void procfs_refresh_for(const char* path);
 
+// Under the family lock, before a path walk: /proc/self names the caller's directory (the
+// file system is shared by the process tree, and another process may have pointed it at
+// its own since).
+void procfs_point_self(const char* path, size_t len);
+
 // openat2's view of /proc (minifs::PathHooks): a mount of its own, whose links to a
 // process's files (exe, cwd, root, fd/N) are magic links.
 const minifs::PathHooks* procfs_path_hooks();

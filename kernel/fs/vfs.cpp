@@ -2,6 +2,8 @@
 
 #include "kernel/fs/file.h"
 #include "kernel/fs/hostfs.h"
+#include "kernel/ipc/family.h"
+#include "kernel/lib/new.h"
 #include "kernel/lib/errno.h"
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
@@ -16,7 +18,7 @@
 namespace utx::kernel {
 namespace {
 
-minifs::Fs g_fs;
+minifs::Fs* g_fs;  // in the family region
 minifs::Inode* g_cwd;       // null while the cwd is beneath a host mount:
 uint32_t g_host_cwd_mount;  // which one,
 char* g_host_cwd_rel;       // and where from its root
@@ -24,41 +26,44 @@ minifs::MountCrossing g_crossing;
 char g_hop_rel[kPathBuffer];     // a host hop's path
 char g_hop_escape[kPathBuffer];  // the rest of a path that left a mount through ".."
 
-void* fs_page() {
-    uint64_t pa = frame_alloc();
-    return pa ? phys_to_virt(pa) : nullptr;
-}
-void fs_unpage(void* p) { frame_free(virt_to_phys(reinterpret_cast<uint64_t>(p))); }
-
 }  // namespace
 
-minifs::Fs& vfs() { return g_fs; }
+VfsAccess::VfsAccess() : fs_(g_fs) { family_lock(); }
+VfsAccess::~VfsAccess() { family_unlock(); }
+VfsAccess vfs() { return VfsAccess(); }
+VfsHold::VfsHold() { family_lock(); }
+VfsHold::~VfsHold() { family_unlock(); }
 
 void vfs_init(const uint8_t* image, size_t len, const char* mounts, size_t mounts_len,
               uint32_t mount_count, const char* cwd) {
+    // In the family region: the processes forked from this one share it.
+    void* place = family_alloc(sizeof(minifs::Fs));
+    if (!place) panic("minifs: the family region is too small");
+    g_fs = new (place) minifs::Fs();
     minifs::Config config;
-    config.allocator = {kmalloc, kfree, fs_page, fs_unpage};
+    config.allocator = {family_alloc, family_free, family_alloc_page, family_free_page};
     config.now_ns = realtime_ns;
     // Shared file mappings map file pages: out of the page tables before the file frees them.
     config.releasing_pages = [](minifs::Inode* inode, uint64_t first, uint64_t end) {
         current_address_space().unmap_file_pages(inode, first, end);
     };
-    // Like tmpfs: the file system may take half of the guest's memory.
-    config.budget_bytes = frames_total_count() * kPageSize / 2;
-    if (int r = g_fs.init(config); r < 0) panic("minifs: cannot initialise (%d)", r);
+    // Like tmpfs, half of the guest's memory: the family region is that size (loader/
+    // boot_image.h), and an eighth of it stays for pipes.
+    config.budget_bytes = family_size() / 8 * 7;
+    if (int r = vfs()->init(config); r < 0) panic("minifs: cannot initialise (%d)", r);
     minifs::UnpackError error{};
-    if (int r = minifs::unpack(g_fs, g_fs.root(), image, len, &error); r < 0)
+    if (int r = minifs::unpack(vfs(), vfs()->root(), image, len, &error); r < 0)
         panic("root image: %s at offset %lu (%s)", error.reason, (unsigned long)error.offset,
               errno_name(-r));
-    g_cwd = g_fs.root();
-    g_fs.ref(g_cwd);
+    g_cwd = vfs()->root();
+    vfs()->ref(g_cwd);
     hostfs_init(mounts, mounts_len, mount_count);
     constexpr int64_t kAtFdcwd = -100;
     const size_t cwd_len = strlen(cwd);
     int64_t r = vfs_route(
         kAtFdcwd, cwd, cwd_len,
         [](minifs::Inode* start, minifs::Name path) -> int64_t {
-            auto dir = minifs::resolve(g_fs, vfs_context(), start, path,
+            auto dir = minifs::resolve(vfs(), vfs_context(), start, path,
                                        minifs::kFollowLast | minifs::kMustBeDir);
             if (dir.ok()) vfs_set_cwd(*dir);
             return dir.ok() ? 0 : dir.error();
@@ -80,7 +85,7 @@ void vfs_init(const uint8_t* image, size_t len, const char* mounts, size_t mount
 minifs::PathContext vfs_context(bool cross_mounts) {
     const Process& p = current_process();
     minifs::PathContext ctx;
-    ctx.root = g_fs.root();
+    ctx.root = vfs()->root();
     ctx.cred.uid = p.uid;
     ctx.cred.gid = p.gid;
     ctx.crossing = cross_mounts ? &g_crossing : nullptr;
@@ -90,11 +95,22 @@ minifs::PathContext vfs_context(bool cross_mounts) {
 minifs::Inode* vfs_cwd() { return g_cwd; }
 
 void vfs_set_cwd(minifs::Inode* dir) {
-    g_fs.ref(dir);
-    if (g_cwd) g_fs.unref(g_cwd);
+    vfs()->ref(dir);
+    if (g_cwd) vfs()->unref(g_cwd);
     g_cwd = dir;
     kfree(g_host_cwd_rel);
     g_host_cwd_rel = nullptr;
+}
+
+void vfs_for_fork(bool undo) {
+    if (!g_cwd) return;
+    if (!undo) vfs()->ref(g_cwd);
+    else vfs()->unref(g_cwd);
+}
+
+void vfs_at_exit() {
+    if (g_cwd) vfs()->unref(g_cwd);
+    g_cwd = nullptr;
 }
 
 int64_t vfs_set_host_cwd(uint32_t mount, const char* rel) {
@@ -102,7 +118,7 @@ int64_t vfs_set_host_cwd(uint32_t mount, const char* rel) {
     char* copy = static_cast<char*>(kmalloc(len + 1));
     if (!copy) return -ENOMEM;
     memcpy(copy, rel, len + 1);
-    if (g_cwd) g_fs.unref(g_cwd);
+    if (g_cwd) vfs()->unref(g_cwd);
     g_cwd = nullptr;
     kfree(g_host_cwd_rel);
     g_host_cwd_rel = copy;
@@ -136,7 +152,7 @@ int64_t host_hop(uint32_t mount, const char* base, minifs::Name path, VfsHop& ho
             const size_t rest = path.len - end;
             memcpy(g_hop_escape, path.data + end, rest);
             if (rest == 0) g_hop_escape[0] = '.';
-            hop.start = mountpoint->dir.parent ? mountpoint->dir.parent : g_fs.root();
+            hop.start = mountpoint->dir.parent ? mountpoint->dir.parent : vfs()->root();
             hop.path = minifs::Name(g_hop_escape, rest ? rest : 1);
             return 0;
         }
@@ -162,7 +178,7 @@ int64_t vfs_first_hop(int64_t dirfd, const char* path, size_t len, VfsHop& hop) 
     hop.path = minifs::Name(path, len);
     if (len == 0) return -ENOENT;
     if (path[0] == '/') {
-        hop.start = g_fs.root();
+        hop.start = vfs()->root();
         return 0;
     }
     if (int32_t(dirfd) == kAtFdcwd) {
@@ -268,7 +284,7 @@ int64_t copy_path_from_user(uint64_t addr, char* buf) {
 
 void vfs_statfs(LinuxStatfs& out) {
     constexpr int64_t kTmpfsMagic = 0x01021994, kStValid = 0x20, kStRelatime = 0x1000;
-    const minifs::FsStats s = g_fs.stats();
+    const minifs::FsStats s = vfs()->stats();
     const uint64_t free = s.used_bytes < s.budget_bytes ? s.budget_bytes - s.used_bytes : 0;
     memset(&out, 0, sizeof out);
     out.type = kTmpfsMagic;
@@ -284,16 +300,16 @@ void vfs_statfs(LinuxStatfs& out) {
 
 int64_t vfs_path_of(minifs::Inode* dir, char* buf, size_t size) {
     // Walk up through the parents, writing names from the end of the buffer.
-    if (!dir->is_dir() || (dir != g_fs.root() && !dir->dir.parent)) return -ENOENT;
+    if (!dir->is_dir() || (dir != vfs()->root() && !dir->dir.parent)) return -ENOENT;
     char tmp[kPathBuffer];
     size_t pos = sizeof tmp;
     tmp[--pos] = 0;
-    for (minifs::Inode* node = dir; node != g_fs.root();) {
+    for (minifs::Inode* node = dir; node != vfs()->root();) {
         minifs::Inode* parent = node->dir.parent;
         if (!parent) return -ENOENT;
         minifs::DirentInfo e;
         bool found = false;
-        for (uint64_t cookie = 0; g_fs.dir_next(parent, cookie, &e) == 1; cookie = e.cookie) {
+        for (uint64_t cookie = 0; vfs()->dir_next(parent, cookie, &e) == 1; cookie = e.cookie) {
             if (e.ino == node->ino && !e.name.is_dot() && !e.name.is_dotdot()) {
                 found = true;
                 break;

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/fs/procfs.h"
 #include "minifs/path.h"
 
 namespace utx::kernel {
@@ -16,13 +17,32 @@ struct LinuxStatfs;
 void vfs_init(const uint8_t* image, size_t len, const char* mounts, size_t mounts_len,
               uint32_t mount_count, const char* cwd);
 
-minifs::Fs& vfs();
+// minifs lives in the family region, shared by every VM of the process tree: each use
+// holds the family lock (kernel/ipc/family.h) until the end of the full expression, as
+// vfs()->call(...) or minifs::resolve(vfs(), ...). Sequences that must not interleave with
+// other processes' (a path walk and what it leads to) hold it around them: vfs_route does.
+class VfsAccess {
+public:
+    VfsAccess();
+    ~VfsAccess();
+    VfsAccess(const VfsAccess&) = delete;
+    VfsAccess& operator=(const VfsAccess&) = delete;
+    minifs::Fs* operator->() const { return fs_; }
+    operator minifs::Fs&() const { return *fs_; }
+
+private:
+    minifs::Fs* fs_;
+};
+VfsAccess vfs();
 // The caller's context for minifs walks, which hand over at host mounts (vfs_route). With
 // cross_mounts false, mountpoints are walked as the directories of the image.
 minifs::PathContext vfs_context(bool cross_mounts = true);
 // The working directory in minifs, or null when it lies beneath a host mount.
 minifs::Inode* vfs_cwd();
 void vfs_set_cwd(minifs::Inode* dir);  // takes a reference, drops the old one
+// fork holds the working directory for the child (`undo`: the fork failed); exit drops it.
+void vfs_for_fork(bool undo);
+void vfs_at_exit();
 // A working directory beneath host mount `mount`, at `rel` from its root (copied).
 int64_t vfs_set_host_cwd(uint32_t mount, const char* rel);
 
@@ -61,9 +81,18 @@ void vfs_note_missing(int64_t dirfd, const char* path, size_t len);
 // The paths not found, one report each (the VMM adds what the host has).
 void vfs_report_missing();
 
+// The family lock around a whole path operation (it is given up while a thread waits).
+struct VfsHold {
+    VfsHold();
+    ~VfsHold();
+    VfsHold(const VfsHold&) = delete;
+};
+
 template <class OnMinifs, class OnHost>
 int64_t vfs_route(int64_t dirfd, const char* path, size_t len, OnMinifs&& on_minifs,
                   OnHost&& on_host) {
+    VfsHold hold;
+    procfs_point_self(path, len);
     int64_t r = vfs_route_hops(dirfd, path, len, on_minifs, on_host);
     if (r == -2 /* ENOENT */) vfs_note_missing(dirfd, path, len);
     return r;

@@ -7,6 +7,7 @@
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/memory.h"
+#include "kernel/mm/slab.h"
 #include "kernel/platform/hypercall.h"
 #include "kernel/process.h"
 
@@ -19,11 +20,18 @@ constexpr uint64_t kFamilyMagic = 0x7574'7846'616d'696cULL;  // "utxFamil"
 struct Header {
     uint64_t magic;
     uint32_t lock_next, lock_serving;  // the family lock's tickets
+    int32_t lock_owner;                // the pid of the VM that holds it (0: none)
+    uint32_t lock_depth;               // how often that VM took it
+    uint32_t lock_sleepers;            // VMs waiting for it in their VMM
+    SlabHeap heap;                     // family_alloc
     uint64_t pages;                    // in the region
     uint64_t free_pages;
     uint64_t hint;                     // where the last search ended
     uint64_t next_id;
+    uint64_t heap_pages;  // pages the heap holds
 };
+
+constexpr uint32_t kSpinsBeforeSleep = 4000;
 
 Header* g_header;
 uint64_t* g_bitmap;
@@ -57,16 +65,62 @@ void family_init(const abi::BootInfo& info) {
     g_header->hint = 1 + bitmap_pages;
     g_header->next_id = 1;
     g_header->lock_next = g_header->lock_serving = 0;
+    g_header->lock_owner = 0;
+    g_header->lock_depth = 0;
+    g_header->lock_sleepers = 0;
+    g_header->heap = SlabHeap{};
     __atomic_store_n(&g_header->magic, kFamilyMagic, __ATOMIC_RELEASE);
 }
 
+// Taken again by the VM that holds it (a minifs call inside a path walk): only the VM's
+// own kernel, which holds its kernel lock, ever stores its pid as the owner.
 void family_lock() {
-    const uint32_t ticket = __atomic_fetch_add(&g_header->lock_next, 1, __ATOMIC_RELAXED);
-    while (__atomic_load_n(&g_header->lock_serving, __ATOMIC_ACQUIRE) != ticket) cpu_relax();
+    Header& h = *g_header;
+    const int32_t self = current_process().pid;
+    if (__atomic_load_n(&h.lock_owner, __ATOMIC_RELAXED) == self) {
+        ++h.lock_depth;
+        return;
+    }
+    const uint32_t ticket = __atomic_fetch_add(&h.lock_next, 1, __ATOMIC_RELAXED);
+    // Spin a little; then sleep in the VMM (a host futex), so that the holder, which may be
+    // waiting for a host CPU this vCPU spins on, gets it.
+    for (uint32_t i = 0; __atomic_load_n(&h.lock_serving, __ATOMIC_ACQUIRE) != ticket; ++i) {
+        if (i < kSpinsBeforeSleep) {
+            cpu_relax();
+            continue;
+        }
+        __atomic_fetch_add(&h.lock_sleepers, 1, __ATOMIC_SEQ_CST);
+        for (uint32_t now; (now = __atomic_load_n(&h.lock_serving, __ATOMIC_SEQ_CST)) != ticket;)
+            host_process(abi::kProcLockWait, virt_to_phys(reinterpret_cast<uint64_t>(&h.lock_serving)), now);
+        __atomic_fetch_sub(&h.lock_sleepers, 1, __ATOMIC_SEQ_CST);
+    }
+    __atomic_store_n(&h.lock_owner, self, __ATOMIC_RELAXED);
+    h.lock_depth = 1;
 }
 
 void family_unlock() {
-    __atomic_store_n(&g_header->lock_serving, g_header->lock_serving + 1, __ATOMIC_RELEASE);
+    Header& h = *g_header;
+    if (--h.lock_depth) return;
+    __atomic_store_n(&h.lock_owner, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&h.lock_serving, h.lock_serving + 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&h.lock_sleepers, __ATOMIC_SEQ_CST))
+        host_process(abi::kProcLockWake, virt_to_phys(reinterpret_cast<uint64_t>(&h.lock_serving)), 0);
+}
+
+bool family_locked() { return g_header && g_header->lock_owner == current_process().pid; }
+
+uint32_t family_release_all() {
+    if (!family_locked()) return 0;
+    const uint32_t depth = g_header->lock_depth;
+    g_header->lock_depth = 1;
+    family_unlock();
+    return depth;
+}
+
+void family_retake(uint32_t depth) {
+    if (!depth) return;
+    family_lock();
+    g_header->lock_depth = depth;
 }
 
 void* family_alloc_pages(size_t count) {
@@ -99,6 +153,46 @@ void family_free_pages(void* p, size_t count) {
 }
 
 uint64_t family_next_id() { return g_header->next_id++; }
+
+namespace {
+void* heap_pages(size_t count) {
+    void* p = family_alloc_pages(count);
+    if (p) g_header->heap_pages += count;
+    return p;
+}
+void heap_unpages(void* p, size_t count) {
+    family_free_pages(p, count);
+    g_header->heap_pages -= count;
+}
+}  // namespace
+
+void* family_alloc(size_t size) {
+    family_lock();
+    void* p = g_header->heap.alloc(size, heap_pages);
+    family_unlock();
+    return p;
+}
+
+void family_free(void* p) {
+    family_lock();
+    g_header->heap.free(p, heap_unpages);
+    family_unlock();
+}
+
+void* family_alloc_page() {
+    family_lock();
+    void* p = family_alloc_pages(1);
+    family_unlock();
+    return p;
+}
+
+void family_free_page(void* p) {
+    family_lock();
+    family_free_pages(p, 1);
+    family_unlock();
+}
+
+uint64_t family_size() { return g_header->pages * kPageSize; }
 
 void family_register(FamilyWaiters& w) {
     const int32_t self = current_process().pid;

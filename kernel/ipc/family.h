@@ -36,12 +36,24 @@ struct FamilyWaiters {
 // ready (forked VMs do not boot). Panics when the VMM gave none.
 void family_init(const abi::BootInfo& info);
 
+// The family lock; the VM that holds it may take it again (and gives it up as often).
 void family_lock();
 void family_unlock();
+bool family_locked();  // by this VM
+// A wait gives the lock up whole and takes it back as deep (kernel/sched/sched.cpp).
+uint32_t family_release_all();
+void family_retake(uint32_t depth);
 
 // Pages of the region, zeroed; null when it is full. Under the family lock.
 void* family_alloc_pages(size_t pages);
 void family_free_pages(void* p, size_t pages);
+// The region's heap (any size, 16-byte aligned) and single pages, for minifs; null when
+// the region is full. They take the family lock themselves.
+void* family_alloc(size_t size);
+void family_free(void* p);
+void* family_alloc_page();
+void family_free_page(void* p);
+uint64_t family_size();  // bytes in the region
 // A number unique in the tree (pipe inode numbers). Under the family lock.
 uint64_t family_next_id();
 

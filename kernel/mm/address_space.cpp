@@ -36,10 +36,10 @@ bool owns_frames(const Vma& v) { return !v.file && !(v.special && v.special->ker
 
 // A VMA's share of its file: each holds one reference.
 void hold_file(const Vma& v) {
-    if (v.file) vfs().ref(v.file);
+    if (v.file) vfs()->ref(v.file);
 }
 void drop_file(const Vma& v) {
-    if (v.file) vfs().unref(v.file);
+    if (v.file) vfs()->unref(v.file);
 }
 
 // `v` over [start, end) instead, with the file pages that fall there and its own reference.
@@ -332,7 +332,7 @@ int64_t AddressSpace::madvise(uint64_t addr, uint64_t len, int advice) {
                 // The file's own pages go (a hole punched, as tmpfs does), not just ours.
                 if (!(v.flags & kVmaMayWrite)) return -EACCES;
                 const uint64_t first = v.pgoff + (a - v.start) / kPageSize;
-                vfs().punch_hole(v.file, first * kPageSize, stop - a);
+                vfs()->punch_hole(v.file, first * kPageSize, stop - a);
             }
             unmap_pages(a, stop, owns_frames(v));
             a = stop;
@@ -401,7 +401,7 @@ AddressSpace::Fault AddressSpace::map_file_page(const Vma& v, uint64_t va) {
     // Past the page that holds the end of the file is SIGBUS, as on Linux.
     if (index >= (v.file->size + kPageSize - 1) / kPageSize) return Fault::Bus;
     // A hole gets its page now; with no space left for it tmpfs answers SIGBUS too.
-    auto page = vfs().page_for_write(v.file, index);
+    auto page = vfs()->page_for_write(v.file, index);
     if (!page.ok()) return Fault::Bus;
     if (!pt_.map(va, virt_to_phys(reinterpret_cast<uint64_t>(*page)), pte_flags_for(v.prot)))
         return Fault::OutOfMemory;
@@ -448,6 +448,14 @@ uint64_t virt_to_phys(uint64_t va) {
     if (va >= abi::kDirectMapBase) return va - abi::kDirectMapBase;
     uint64_t pa = current_address_space().page_table().lookup(page_down(va));
     return pa ? pa + (va & (kPageSize - 1)) : ~0ULL;
+}
+
+void AddressSpace::hold_files_for_fork(bool undo) {
+    VfsHold hold;
+    for (size_t i = 0; i < count_; ++i) {
+        if (undo) drop_file(vmas_[i]);
+        else hold_file(vmas_[i]);
+    }
 }
 
 }  // namespace utx::kernel

@@ -95,6 +95,8 @@ public:
     // Physical page backing a user page, faulting it in; 0 when invalid.
     uint64_t present_page(uint64_t va, bool write);
 
+    // fork: each file mapping's copy in the child holds its file too (`undo`: it failed).
+    void hold_files_for_fork(bool undo);
     const Vma* vmas() const { return vmas_; }
     size_t vma_count() const { return count_; }
 

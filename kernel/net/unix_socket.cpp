@@ -112,7 +112,7 @@ class UnixSocket final : public Socket {
             if (r == -EEXIST) return -EADDRINUSE;
             if (r < 0) return r;
             inode_ = created;
-            vfs().ref(inode_);
+            vfs()->ref(inode_);
         }
         local_ = name;
         bound_ = true;
@@ -367,7 +367,7 @@ class UnixSocket final : public Socket {
                 if (s->type == kSockDgram) s->peer_gone_ = true;
                 s->changed();
             }
-        if (inode_) vfs().unref(inode_);
+        if (inode_) vfs()->unref(inode_);
         wake_up(wait, kAll);
         poll_notify();
         this->~UnixSocket();

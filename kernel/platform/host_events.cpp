@@ -58,15 +58,28 @@ void host_events_take() {
     }
 }
 
-void host_events_after_fork() {
+namespace {
+uint32_t g_fork_counts[64];  // the counts as the fork found them (the child inherits these)
+uint64_t g_fork_signal_seq, g_fork_family_seq;
+}  // namespace
+
+void host_events_before_fork() {
     abi::HostEvents& ev = events();
+    g_fork_signal_seq = __atomic_load_n(&ev.signal_seq, __ATOMIC_ACQUIRE);
+    g_fork_family_seq = __atomic_load_n(&ev.family_seq, __ATOMIC_ACQUIRE);
     for (int i = 0; i < 64; ++i)
-        g_signals_seen[i] = __atomic_load_n(&ev.signal_counts[i], __ATOMIC_RELAXED);
-    g_signal_seq_seen = __atomic_load_n(&ev.signal_seq, __ATOMIC_ACQUIRE);
-    g_family_seq_seen = __atomic_load_n(&ev.family_seq, __ATOMIC_ACQUIRE);
+        g_fork_counts[i] = __atomic_load_n(&ev.signal_counts[i], __ATOMIC_RELAXED);
+}
+
+void host_events_after_fork() {
+    // What the parent's VMM had posted by the fork is the parent's; what the child's VMM
+    // posts from then on (it may already have: a kill right after fork) is the child's.
+    for (int i = 0; i < 64; ++i) g_signals_seen[i] = g_fork_counts[i];
+    g_signal_seq_seen = g_fork_signal_seq;
+    g_family_seq_seen = g_fork_family_seq;
     // The threads that waited for sockets stayed in the parent.
     g_net_waiters = 0;
-    __atomic_store_n(&ev.want_wake, 0u, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&events().want_wake, 0u, __ATOMIC_SEQ_CST);
 }
 
 bool host_events_waiting() {

@@ -12,6 +12,8 @@ namespace utx::kernel {
 // before a thread waits for a host socket.
 void host_events_take();
 // In a forked child: what the VMM had posted for the parent is the parent's.
+// fork: the counts the child starts from, taken just before the clone.
+void host_events_before_fork();
 void host_events_after_fork();
 // Whether the VMM posted something not taken yet (without the lock: the idle loop polls it).
 bool host_events_waiting();

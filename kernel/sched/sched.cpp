@@ -3,6 +3,7 @@
 #include "abi/boot_info.h"
 #include "kernel/arch/x86_64/apic.h"
 #include "kernel/arch/x86_64/smp.h"
+#include "kernel/ipc/family.h"
 #include "kernel/lib/log.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/memory.h"
@@ -496,7 +497,10 @@ int64_t thread_wait(WaitQueue& q, uint64_t deadline_ns) {
         if (!t->deadline_tsc) t->deadline_tsc = 1;
         timed_insert(t);
     }
+    // Other processes must be able to make what this thread waits for happen.
+    const uint32_t family_depth = family_release_all();
     schedule();
+    family_retake(family_depth);
     if (t->interrupted) return -EINTR;
     return t->timed_out ? -ETIMEDOUT : 0;
 }

@@ -255,9 +255,9 @@ TEST(BootImage, TheFamilyRegionIsTheTopOfRam) {
 }
 
 TEST(BootImage, FamilyRegionSize) {
-    EXPECT_EQ(family_region_size(512 * kMiB), 128 * kMiB);
-    EXPECT_EQ(family_region_size(10 * kMiB), 4 * kMiB);   // at least 4 MiB
-    EXPECT_EQ(family_region_size(100 * kMiB), 26 * kMiB);  // 25 MiB up to 2 MiB steps
+    EXPECT_EQ(family_region_size(512 * kMiB), 256 * kMiB);
+    EXPECT_EQ(family_region_size(6 * kMiB), 4 * kMiB);    // at least 4 MiB
+    EXPECT_EQ(family_region_size(98 * kMiB), 50 * kMiB);  // 49 MiB up to 2 MiB steps
 }
 
 TEST(BootImage, RandomBytesDifferBetweenBoots) {
