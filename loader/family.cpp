@@ -169,11 +169,11 @@ int Family::kill(int32_t caller, int64_t selector, int sig, int doorbell, bool& 
             continue;
         }
         if (sig == 0) continue;
-        if (sig != SIGKILL) e.signals.fetch_or(1ULL << (sig - 1));
+        e.signals.fetch_or(1ULL << (sig - 1));
         if (e.host > 0) hosts[n++] = e.host;
     }
     unlock();
-    for (int i = 0; i < n; ++i) ::kill(hosts[i], sig == SIGKILL ? SIGKILL : doorbell);
+    for (int i = 0; i < n; ++i) ::kill(hosts[i], doorbell);
     return found ? 0 : -ESRCH;
 }
 

@@ -46,9 +46,10 @@ public:
     int wait(int32_t caller, int64_t selector, bool keep, int32_t& pid, int& status, bool& news);
     // Children of `parent` that ended since the last call (or wait), now counted as told.
     int take_child_events(int32_t parent);
-    // kill: marks `sig` pending for each target and rings it (the host signal `doorbell`;
-    // SIGKILL kills the target's VMM at once). 0, or -ESRCH; `self` says whether the caller
-    // is a target.
+    // kill: marks `sig` pending for each target and rings it (the host signal `doorbell`).
+    // SIGKILL too goes to the target's guest, whose kernel ends the process at a safe point
+    // (what it holds in the family region is let go); its VMM ends it outright if that
+    // does not happen soon. 0, or -ESRCH; `self` says whether the caller is a target.
     int kill(int32_t caller, int64_t selector, int sig, int doorbell, bool& self);
     // The signals other processes sent to `pid` since the last call (bit N-1: signal N).
     uint64_t take_signals(int32_t pid);

@@ -79,6 +79,11 @@ int64_t on_target(int64_t dirfd, uint64_t path_addr, uint64_t at_flags, OnInode&
         n = 1;
     }
     const bool follow = !(at_flags & kAtSymlinkNofollow);
+    // /dev/fd/N and /proc/self/fd/N lead to the open file itself (a pipe of bash's <(...)).
+    if (const int64_t linked = follow ? procfs_fd_link(g_path) : -1; linked >= 0) {
+        OpenFile* file = fd_lookup_any(uint64_t(linked));
+        return file ? on_file(*file) : -ENOENT;
+    }
     return vfs_route(
         dirfd, g_path, size_t(n),
         [&](Inode* start, Name path) -> int64_t {

@@ -128,6 +128,13 @@ int main(void) {
     ssize_t n = readlink(path, link, sizeof link - 1);
     link[n > 0 ? n : 0] = 0;
     expect("its /proc/self/fd link", strcmp(link, "/memfd:utx-test (deleted)") == 0);
+    // stat through /dev/fd/N is the open file's, as bash's <(...) relies on.
+    struct stat via;
+    snprintf(path, sizeof path, "/dev/fd/%d", p[0]);
+    expect("stat /dev/fd/N of a pipe is the pipe", stat(path, &via) == 0 && S_ISFIFO(via.st_mode));
+    snprintf(path, sizeof path, "/proc/self/fd/%d", m);
+    expect("stat /proc/self/fd/N of a memfd is the memfd",
+           stat(path, &via) == 0 && via.st_size == 100000);
     expect("sendfile from it", lseek(m, 0, SEEK_SET) == 0 && sendfile(p[1], m, NULL, 6) == 6 &&
                read(p[0], buf, 6) == 6 && memcmp(buf, "memory", 6) == 0);
     int m2 = (int)memfd_create_("", 2 /* MFD_ALLOW_SEALING */);

@@ -107,6 +107,27 @@ int main(void) {
     expect("write with no reader: EPIPE", write(p[1], "a", 1) == -1 && errno == EPIPE);
     close(p[1]);
 
+    // SIGKILL ends a writer at once, and its end of the pipe with it.
+    expect("pipe", pipe(p) == 0);
+    pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        for (;;) {
+            if (write(p[1], "k", 1) != 1) _exit(1);
+            sleep_ms(20);
+        }
+    }
+    close(p[1]);
+    expect("the writer runs", read(p[0], buf, 1) == 1 && buf[0] == 'k');
+    expect("kill(writer, SIGKILL)", kill(pid, SIGKILL) == 0);
+    int status = 0;
+    expect("it died of SIGKILL", waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+                                     WTERMSIG(status) == SIGKILL);
+    while ((n = read(p[0], buf, sizeof buf)) > 0) {
+    }
+    expect("then end of file", n == 0);
+    close(p[0]);
+
     // Two children joined by a pipe, as a shell runs `a | b`; b reports on another pipe.
     int link[2], report[2];
     expect("pipes", pipe(link) == 0 && pipe(report) == 0);

@@ -199,7 +199,11 @@ TEST(Family, AHostProcessKilledOutrightIsRecorded) {
     ASSERT_EQ(f->running_hosts(1, hosts, 4), 1);
     EXPECT_EQ(hosts[0], host);
     bool self;
+    // SIGKILL goes to the guest like any signal (its kernel ends the process)...
     ASSERT_EQ(f->kill(1, child, SIGKILL, SIGURG, self), 0);
+    EXPECT_EQ(f->take_signals(child), 1ULL << (SIGKILL - 1));
+    // ...and a VMM whose guest does not is ended outright, recording nothing itself.
+    ::kill(host, SIGKILL);
     int st;
     ASSERT_EQ(waitpid(host, &st, 0), host);
     f->host_exited(host, st);

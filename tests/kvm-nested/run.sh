@@ -63,6 +63,11 @@ fi
 # busybox must be static: it runs inside the guest without a libc.
 file_is_static() { ! LC_ALL=C ldd "$1" >/dev/null 2>&1; }
 file_is_static "$BUSYBOX" || skip "$BUSYBOX is dynamically linked: install busybox-static"
+BASH_STATIC=/bin/bash-static
+if [ ! -x "$BASH_STATIC" ] && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q bash-static >/dev/null 2>&1 || true
+fi
+[ -x "$BASH_STATIC" ] || skip "$BASH_STATIC not available (package bash-static)"
 
 # --- the kernel: vmlinuz and the KVM modules of Debian's current amd64 kernel ----------------
 KDIR="$OUT/kernel"
@@ -120,7 +125,7 @@ SHA_INPUT="$ROOT/cases/sha_input"
 python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 4096 + b"tail")' \
     > "$SHA_INPUT"
 printf 'line one\nline two\n\0binary\xff\n' > "$ROOT/cases/cat_input"
-cp "$HERE/pipes.sh" "$HERE/files.sh" "$ROOT/cases/"
+cp "$HERE/pipes.sh" "$HERE/files.sh" "$HERE/bash.sh" "$ROOT/cases/"
 # shellcheck disable=SC2016  # $RUN is expanded by the shell that runs the case
 CASES=(
     'hello|$RUN ./t/hello|'
@@ -160,6 +165,7 @@ CASES=(
     'files_fork|$RUN ./t/files_fork|'
     'sh_pipes|$RUN ${RUN:+-v /cases:/cases} ./bin/busybox sh cases/pipes.sh|'
     'sh_files|$RUN ${RUN:+-v /cases:/cases} ./bin/busybox sh cases/files.sh|'
+    'bash_script|$RUN ${RUN:+-v /cases:/cases --copy /bin/busybox:/bin/busybox} ./bin/bash-static cases/bash.sh|'
     'threads_2cpu|$RUN ${RUN:+-c 2} ./t/threads|'
     'signals_2cpu|$RUN ${RUN:+-c 2} ./t/signals|'
     'posix_timers_2cpu|$RUN ${RUN:+-c 2} ./t/posix_timers|'
@@ -198,6 +204,7 @@ segv_pattern() {  # the one line utx-run prints for a program killed by SIGSEGV
 }
 
 cp "$BUSYBOX" "$ROOT/bin/busybox"
+cp "$BASH_STATIC" "$ROOT/bin/bash-static"
 cp "$UTX_RUN" "$ROOT/bin/utx-run"
 cp "$BIN"/glibc-static/* "$ROOT/t/"
 cp "$BIN/glibc-static-pie/hello" "$ROOT/t/hello_pie"
