@@ -75,16 +75,19 @@ enum ProcOp : uint64_t {
                        // child's pid; in the child the result is 0 and args[1] ← its pid,
                        // args[2] ← its parent's. -EAGAIN past --pids.
     kProcWait = 2,     // a1 = wait4's pid selector (as int64), a2 = WNOHANG | WUNTRACED |
-                       // WCONTINUED | WNOWAIT (the VMM never waits) → a child's pid with
-                       // args[1] ← its wait status and args[2] ← 1 when the parent had not
-                       // been told of it yet (kProcChildEvents), 0 when none has changed
-                       // state yet, or -ECHILD when no child matches
+                       // WEXITED | WCONTINUED | WNOWAIT (the VMM never waits; WEXITED for
+                       // ends, WUNTRACED for stops, WCONTINUED for continues) → a child's
+                       // pid with args[1] ← its wait status (Linux's encoding), args[2] ←
+                       // 1 when the parent had not been told of it yet (kProcChildEvents),
+                       // args[3], args[4] ← its user and system time in µs (an end only),
+                       // 0 when none has changed state yet, or -ECHILD when no child matches
     kProcKill = 3,     // a1 = kill's pid selector (as int64), a2 = signal (0: check only)
                        // → 0 or -ESRCH; args[1] ← 1 when the caller itself is a target
     kProcParent = 4,   // → the parent's pid (1 once the parent is gone, 0 for pid 1)
-    kProcChildEvents = 5,  // → how many children ended since the last call (each is told
-                           // once: here or by kProcWait); the guest raises SIGCHLD for them.
-                           // The VMM posts SIGCHLD in the host signal word as the cue to ask.
+    kProcChildEvents = 5,  // → how many children ended, stopped or continued since the last
+                           // call (each is told once: here or by kProcWait), args[1] ← the
+                           // CLD_* code of the last; the guest raises SIGCHLD for them. The
+                           // VMM posts SIGCHLD in the host signal word as the cue to ask.
     kProcSetPgid = 6,  // a1 = pid (0: the caller), a2 = pgid (0: that pid) → 0 or -errno as
                        // setpgid(2) (ESRCH: not the caller or its child; EPERM: another
                        // session, a session leader, or no such group in the session)
@@ -99,6 +102,14 @@ enum ProcOp : uint64_t {
                          // host futex wait on the shared mapping) → 0, or -EINVAL for a bad
                          // address
     kProcLockWake = 12,  // a1 = gpa of such a word: wakes the VMs waiting on it → 0
+    kProcJob = 13,     // job control: the caller stopped (a1 = the signal) or continued
+                       // (a1 = 0); its parent gets SIGCHLD → 0
+    kProcForeground = 14,  // the terminal's foreground process group (tcgetpgrp and
+                           // tcsetpgrp): a1 = 0 → it (0: the group outside the tree, where
+                           // it starts); a1 = 1, a2 = pgid → 0, or -EPERM when that group
+                           // is in another session, -ESRCH when there is no such group
+    kProcUsage = 15,   // CPU time: a1 = 0 this process's (its VMM's), 1 its reaped
+                       // children's → 0, args[1] ← user µs, args[2] ← system µs
 };
 
 // kHcFs requests. args[1] is the mount index (path ops) or a handle the VMM gave out (fd

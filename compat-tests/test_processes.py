@@ -1,12 +1,14 @@
 """Processes: execve in the same VM; fork via VM clone (our KVM VMM only: under the QEMU
 backend fork is ENOSYS, and tests/kvm-nested runs these programs on the KVM backend)."""
 
+import shlex
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import assert_same, check_program, expect_native, program, run_native, run_utx
+from conftest import (BACKEND, UTX_RUN, assert_same, check_program, expect_native, program,
+                      run_native, run_process, run_utx)
 
 BUSYBOX = Path("/bin/busybox")
 
@@ -76,6 +78,34 @@ def test_files_across_fork(flavor):
     its parent's, an inherited description has one offset, a shared file mapping is shared,
     /proc/self is each process's own (compat-tests/programs/files_fork.c)."""
     check_program(flavor, "files_fork")
+
+
+@pytest.mark.kvm
+def test_job_control(flavor):
+    """SIGSTOP, SIGTSTP and SIGCONT between processes; wait4 with WUNTRACED and WCONTINUED,
+    waitid with WSTOPPED and WCONTINUED, SIGCHLD's codes and SA_NOCLDSTOP, signals held
+    while stopped (compat-tests/programs/jobs.c)."""
+    check_program(flavor, "jobs")
+
+
+def on_terminal(argv):
+    """argv run on a pseudo-terminal of its own (script(1)), as from an interactive shell;
+    script's own line endings folded back."""
+    command = " ".join(shlex.quote(str(a)) for a in argv)
+    result = run_process(["script", "-qec", command, "/dev/null"], timeout=120)
+    result.stdout = result.stdout.replace(b"\r\n", b"\n")
+    return result
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="script(1) missing (bsdutils)")
+def test_terminal_foreground_group(flavor):
+    """tcgetpgrp and tcsetpgrp on utx-run's terminal, as a job-control shell uses them
+    (compat-tests/programs/tty_pgrp.c); without a terminal, ENOTTY."""
+    prog = program(flavor, "tty_pgrp")
+    native = on_terminal([prog])
+    expect_native(native)
+    assert_same(native, on_terminal([UTX_RUN, "--backend", BACKEND, prog]))
+    check_program(flavor, "tty_pgrp")
 
 
 @pytest.mark.kvm

@@ -49,7 +49,30 @@ void process_init(const char* exec_path, uint32_t uid, uint32_t gid, bool trace)
 namespace {
 WaitQueue g_child_queue;
 uint64_t g_child_events;
+bool g_stopped;           // job control: SIGSTOP and the like took effect
+WaitQueue g_stop_queue;   // its threads, until SIGCONT
 }  // namespace
+
+void process_stop(int sig) {
+    if (!g_stopped) {
+        g_stopped = true;
+        host_process(abi::kProcJob, uint64_t(sig), 0);  // the parent's wait and SIGCHLD
+        sched_kick_others();
+    }
+    process_stop_point();
+}
+
+void process_continue() {
+    if (!g_stopped) return;
+    g_stopped = false;
+    wake_up(g_stop_queue, 1 << 30);
+    host_process(abi::kProcJob, 0, 0);
+}
+
+void process_stop_point() {
+    // Only SIGCONT (or SIGKILL, which ends the process where it is sent) gets it going.
+    while (g_stopped) thread_wait_uninterruptible(g_stop_queue);
+}
 
 WaitQueue& process_child_queue() { return g_child_queue; }
 uint64_t process_child_events() { return g_child_events; }
@@ -57,12 +80,16 @@ uint64_t process_child_events() { return g_child_events; }
 void process_child_event() {
     ++g_child_events;
     wake_up(g_child_queue, 1 << 30);
-    if (host_process(abi::kProcChildEvents, 0, 0) > 0) process_child_told();
+    uint64_t code = 0;
+    if (host_process(abi::kProcChildEvents, 0, 0, &code) > 0) process_child_told(int(code));
 }
 
-void process_child_told() {
-    constexpr int kCldExited = 1;
-    signal_send_process(kSigChld, SignalInfo{kCldExited, 0, 0, 0, 0, 0, 0});
+void process_child_told(int code) {
+    constexpr int kCldStopped = 5;
+    constexpr uint64_t kSaNocldstop = 1;
+    // SA_NOCLDSTOP: no SIGCHLD when children stop (nor, as Linux has it, continue).
+    if (code >= kCldStopped && (current_process().actions[kSigChld].flags & kSaNocldstop)) return;
+    signal_send_process(kSigChld, SignalInfo{code, 0, 0, 0, 0, 0, 0});
 }
 
 void process_after_fork(int pid, int parent) {
@@ -76,6 +103,7 @@ void process_after_fork(int pid, int parent) {
     g_process.pid = pid;
     g_process.ppid = parent;
     g_child_queue = WaitQueue{};  // the parent's waiters stayed there
+    g_stop_queue = WaitQueue{};
 }
 
 void process_exit(int status) {

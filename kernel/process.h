@@ -53,8 +53,16 @@ struct WaitQueue;
 WaitQueue& process_child_queue();
 uint64_t process_child_events();  // grows with each SIGCHLD from the VMM
 void process_child_event();
-// SIGCHLD for a child's end the VMM had not told this process of (wait4 found it first).
-void process_child_told();
+// SIGCHLD (si_code `code`: CLD_EXITED, CLD_STOPPED, CLD_CONTINUED) for a child's change
+// the VMM had not told this process of (wait4 found it first).
+void process_child_told(int code = 1);
+// Job control. A stop signal's default action: the process stops, every thread at its next
+// way out to the application, until SIGCONT; the parent is told (WUNTRACED, SIGCHLD).
+void process_stop(int sig);
+// SIGCONT was sent: a stopped process goes on (WCONTINUED, SIGCHLD).
+void process_continue();
+// A thread's way out to the application: it waits here while the process is stopped.
+void process_stop_point();
 // In the child of a fork, on its only vCPU: the process is `pid`, child of `parent`, with
 // only the calling thread, no pending signals and no timers.
 void process_after_fork(int pid, int parent);

@@ -134,14 +134,17 @@ KTimer g_real_timer;
 alignas(64) uint8_t g_fpu_image[8192];  // the application's FPU state on its way to or from a frame
 alignas(64) uint8_t g_fpu_init[1024];   // XSAVE header all zero: every component's init state
 
-enum class Default { Term, Core, Ignore };
+enum class Default { Term, Core, Ignore, Stop };
+
+constexpr uint64_t kStopSignals =
+    sigbit(kSigStop) | sigbit(kSigTstp) | sigbit(kSigTtin) | sigbit(kSigTtou);
 
 Default default_action(int sig) {
     switch (sig) {
         case kSigChld: case kSigCont: case kSigUrg: case kSigWinch:
-        // Stopping has no meaning without a job-controlling parent: ignored for now.
-        case kSigStop: case kSigTstp: case kSigTtin: case kSigTtou:
             return Default::Ignore;
+        case kSigStop: case kSigTstp: case kSigTtin: case kSigTtou:
+            return Default::Stop;
         case kSigQuit: case kSigIll: case kSigTrap: case kSigAbrt: case kSigBus: case kSigFpe:
         case kSigSegv: case 24: case 25: case 31:
             return Default::Core;
@@ -251,8 +254,21 @@ int next_signal(uint64_t ready) {
 
 }  // namespace
 
-int64_t signal_send_thread(Thread& t, int sig, const SignalInfo& info) {
+// What sending does before anything is queued (Linux's prepare_signal): SIGKILL ends the
+// process; SIGCONT continues a stopped one and discards pending stop signals; a stop
+// signal discards a pending SIGCONT.
+void prepare_signal(int sig) {
     if (sig == kSigKill) process_kill(kSigKill, 0, 0);
+    const uint64_t discard = sig == kSigCont ? kStopSignals
+                             : (sigbit(sig) & kStopSignals) ? sigbit(kSigCont) : 0;
+    if (!discard) return;
+    g_process_pending &= ~discard;
+    for (Thread* t = thread_list(); t; t = t->all_next) t->pending &= ~discard;
+    if (sig == kSigCont) process_continue();
+}
+
+int64_t signal_send_thread(Thread& t, int sig, const SignalInfo& info) {
+    prepare_signal(sig);
     if (ignored(sig) && !(t.signal_mask & sigbit(sig))) return 0;  // discarded, as on Linux
     if (!make_pending(&t, t.pending, t.pending_info, sig, info)) return -EAGAIN;
     poll_notify();  // a signalfd may be among what someone polls
@@ -261,7 +277,7 @@ int64_t signal_send_thread(Thread& t, int sig, const SignalInfo& info) {
 }
 
 int64_t signal_send_process(int sig, const SignalInfo& info) {
-    if (sig == kSigKill) process_kill(kSigKill, 0, 0);
+    prepare_signal(sig);
     Thread& self = current_thread();  // a CPU's idle thread when a timer or the VMM sends it
     if (ignored(sig) && (self.idle || !(self.signal_mask & sigbit(sig)))) return 0;
     if (!make_pending(nullptr, g_process_pending, g_process_info, sig, info)) return -EAGAIN;
@@ -356,6 +372,10 @@ bool signal_deliver(TrapFrame& f, bool in_syscall) {
         if (act.handler == kSigIgn) continue;
         if (act.handler == kSigDfl) {
             if (default_action(sig) == Default::Ignore) continue;
+            if (default_action(sig) == Default::Stop) {
+                process_stop(sig);  // back once continued; then the other signals
+                continue;
+            }
             // A fault is reported with where it happened; a signal sent by kill is not.
             const bool fault = info.code > 0 && (sigbit(sig) & kSynchronous);
             process_kill(sig, fault ? info.addr : 0, fault ? f.rip : 0);

@@ -2,6 +2,8 @@
 
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -78,6 +80,11 @@ int32_t Family::add(int32_t parent) {
     slot->wait_status = 0;
     slot->signals = 0;
     slot->woken = false;
+    slot->job = Entry::kNoJobNews;
+    slot->job_told = false;
+    slot->stop_sig = 0;
+    slot->usage = {};
+    slot->children_usage = {};
     unlock();
     return pid;
 }
@@ -94,12 +101,20 @@ void Family::remove(int32_t pid) {
     unlock();
 }
 
-pid_t Family::exited(int32_t pid, int wait_status) {
+Usage usage_of(int who) {
+    rusage r = {};
+    getrusage(who, &r);
+    return {uint64_t(r.ru_utime.tv_sec) * 1'000'000 + uint64_t(r.ru_utime.tv_usec),
+            uint64_t(r.ru_stime.tv_sec) * 1'000'000 + uint64_t(r.ru_stime.tv_usec)};
+}
+
+pid_t Family::exited(int32_t pid, int wait_status, const Usage& usage) {
     lock();
     pid_t parent_host = 0;
     if (Entry* e = find(pid); e && !e->zombie) {
         e->zombie = true;
         e->wait_status = wait_status;
+        e->usage = usage;
         for (Entry& child : entries_)
             if (child.pid && child.parent == pid) child.parent = 1;
         if (const Entry* parent = find(e->parent)) parent_host = parent->host;
@@ -108,7 +123,7 @@ pid_t Family::exited(int32_t pid, int wait_status) {
     return parent_host;
 }
 
-void Family::host_exited(pid_t host, int wait_status) {
+void Family::host_exited(pid_t host, int wait_status, const Usage& usage) {
     int32_t pid = 0;
     lock();
     for (Entry& e : entries_)
@@ -117,13 +132,14 @@ void Family::host_exited(pid_t host, int wait_status) {
             e.host = 0;
         }
     unlock();
-    if (pid) exited(pid, wait_status);
+    if (pid) exited(pid, wait_status, usage);
 }
 
-int Family::wait(int32_t caller, int64_t selector, bool keep, int32_t& pid, int& status,
-                 bool& news) {
+int Family::wait(int32_t caller, int64_t selector, int options, bool keep, int32_t& pid,
+                 int& status, bool& news, Usage& usage) {
+    usage = {};
     lock();
-    const Entry* self = find(caller);
+    Entry* self = find(caller);
     const int32_t own_group = self ? self->pgid : 0;
     bool any = false;
     for (Entry& e : entries_) {
@@ -134,17 +150,48 @@ int Family::wait(int32_t caller, int64_t selector, bool keep, int32_t& pid, int&
                                             : e.pgid == -selector;
         if (!match) continue;
         any = true;
-        if (!e.zombie) continue;
+        if (e.zombie && (options & WEXITED)) {
+            pid = e.pid;
+            status = e.wait_status;
+            news = !e.told;
+            e.told = true;
+            usage = e.usage;
+            if (!keep) {
+                e.pid = 0;
+                if (self) {  // Linux counts a reaped child's time with its own children's
+                    self->children_usage.user_us += e.usage.user_us + e.children_usage.user_us;
+                    self->children_usage.system_us += e.usage.system_us + e.children_usage.system_us;
+                }
+            }
+            unlock();
+            return 0;
+        }
+        const bool stopped = e.job == Entry::kStopped && (options & WUNTRACED);
+        const bool continued = e.job == Entry::kContinued && (options & WCONTINUED);
+        if (e.zombie || (!stopped && !continued)) continue;
         pid = e.pid;
-        status = e.wait_status;
-        news = !e.told;
-        e.told = true;
-        if (!keep) e.pid = 0;
+        status = stopped ? 0x7f | e.stop_sig << 8 : 0xffff;
+        news = !e.job_told;
+        e.job_told = true;
+        if (!keep) e.job = Entry::kNoJobNews;
         unlock();
         return 0;
     }
     unlock();
     return any ? 1 : -ECHILD;
+}
+
+pid_t Family::job_changed(int32_t pid, int sig) {
+    lock();
+    pid_t parent_host = 0;
+    if (Entry* e = find(pid); e && !e->zombie) {
+        e->job = sig ? Entry::kStopped : Entry::kContinued;
+        e->stop_sig = sig;
+        e->job_told = false;
+        if (const Entry* parent = find(e->parent)) parent_host = parent->host;
+    }
+    unlock();
+    return parent_host;
 }
 
 int Family::kill(int32_t caller, int64_t selector, int sig, int doorbell, bool& self) {
@@ -177,14 +224,22 @@ int Family::kill(int32_t caller, int64_t selector, int sig, int doorbell, bool& 
     return found ? 0 : -ESRCH;
 }
 
-int Family::take_child_events(int32_t parent) {
+int Family::take_child_events(int32_t parent, int& code) {
     int n = 0;
+    code = CLD_EXITED;
     lock();
-    for (Entry& e : entries_)
-        if (e.pid && e.parent == parent && e.zombie && !e.told) {
+    for (Entry& e : entries_) {
+        if (!e.pid || e.parent != parent) continue;
+        if (e.zombie && !e.told) {
             e.told = true;
+            code = CLD_EXITED;
+            ++n;
+        } else if (!e.zombie && e.job != Entry::kNoJobNews && !e.job_told) {
+            e.job_told = true;
+            code = e.job == Entry::kStopped ? CLD_STOPPED : CLD_CONTINUED;
             ++n;
         }
+    }
     unlock();
     return n;
 }
@@ -276,6 +331,28 @@ int32_t Family::set_sid(int32_t caller) {
     }
     unlock();
     return r;
+}
+
+Usage Family::children_usage(int32_t pid) {
+    lock();
+    const Entry* e = find(pid);
+    const Usage u = e ? e->children_usage : Usage{};
+    unlock();
+    return u;
+}
+
+int Family::set_foreground(int32_t caller, int32_t pgid) {
+    lock();
+    const Entry* me = find(caller);
+    bool exists = false, ours = pgid == 0 && me && me->sid == 0;
+    for (const Entry& e : entries_) {
+        if (!e.pid || e.zombie || e.pgid != pgid) continue;
+        exists = true;
+        ours |= me && e.sid == me->sid;
+    }
+    if (ours) foreground_ = pgid;
+    unlock();
+    return ours ? 0 : exists ? -EPERM : -ESRCH;
 }
 
 int32_t Family::sid_of(int32_t caller, int32_t pid) {

@@ -19,6 +19,12 @@ namespace utx::loader {
 
 inline constexpr uint32_t kMaxFamily = 4096;  // --pids may not ask for more
 
+// CPU time in microseconds, user and system.
+struct Usage {
+    uint64_t user_us = 0, system_us = 0;
+};
+Usage usage_of(int who);  // getrusage(who)'s times
+
 class Family {
 public:
     // The table, shared with every process forked from here on; null (errno set) when the
@@ -33,19 +39,31 @@ public:
     // Process `pid` ended with `wait_status` (Linux's encoding) unless it had already been
     // recorded; its children now have pid 1 for a parent. Returns the parent's host pid
     // (0 when unknown).
-    pid_t exited(int32_t pid, int wait_status);
+    // `usage`: the CPU time the process took (its VMM's), which its parent's wait adds to
+    // the parent's children's time.
+    pid_t exited(int32_t pid, int wait_status, const struct Usage& usage);
     // The host process `host` ended with `wait_status` and was reaped: a VMM killed
     // outright could not record its own end, so it is recorded here; and its host pid, free
     // for reuse now, is no longer signalled.
-    void host_exited(pid_t host, int wait_status);
+    void host_exited(pid_t host, int wait_status, const struct Usage& usage);
 
-    // wait4 for `caller`: 0 when a matching child has changed state (its pid and status set,
-    // and unless `keep` it is reaped), 1 when matching children exist but none has, or
-    // -ECHILD.
-    // `news`: the parent had not been told of this end yet (take_child_events).
-    int wait(int32_t caller, int64_t selector, bool keep, int32_t& pid, int& status, bool& news);
-    // Children of `parent` that ended since the last call (or wait), now counted as told.
-    int take_child_events(int32_t parent);
+    // wait4 and waitid for `caller`: 0 when a matching child has changed state in a way
+    // `options` asks for (WEXITED: ended, reaped unless `keep`; WUNTRACED: stopped, status
+    // 0x7f | signal << 8; WCONTINUED: continued, status 0xffff; each stop or continue is
+    // reported once unless `keep`), with its pid and status set; 1 when matching children
+    // exist but none has; or -ECHILD.
+    // `news`: the parent had not been told of this change yet (take_child_events).
+    // `usage` ← the reaped child's CPU time (zero for a stop or a continue).
+    int wait(int32_t caller, int64_t selector, int options, bool keep, int32_t& pid, int& status,
+             bool& news, Usage& usage);
+    // The CPU time of `pid`'s children it has reaped (and theirs, as Linux counts).
+    Usage children_usage(int32_t pid);
+    // Job control: `pid` stopped (by signal `sig`) or continued (sig 0). Returns its
+    // parent's host pid, to ring with SIGCHLD (0 when unknown).
+    pid_t job_changed(int32_t pid, int sig);
+    // Children of `parent` that ended, stopped or continued since the last call (or wait),
+    // now counted as told; `code` ← CLD_EXITED, CLD_STOPPED or CLD_CONTINUED for the last.
+    int take_child_events(int32_t parent, int& code);
     // kill: marks `sig` pending for each target and rings it (the host signal `doorbell`).
     // SIGKILL too goes to the target's guest, whose kernel ends the process at a safe point
     // (what it holds in the family region is let go); its VMM ends it outright if that
@@ -65,6 +83,10 @@ public:
     int32_t pgid_of(int32_t caller, int32_t pid);
     int32_t set_sid(int32_t caller);
     int32_t sid_of(int32_t caller, int32_t pid);
+    // The terminal's foreground process group (0: outside the tree), and tcsetpgrp's rule:
+    // the group must be in the caller's session (-EPERM: in another, -ESRCH: none).
+    int32_t foreground() const { return foreground_; }
+    int set_foreground(int32_t caller, int32_t pgid);
     // Host pids of every process but `except` whose VMM may still run: what pid 1's end
     // kills.
     int running_hosts(int32_t except, pid_t* out, int max);
@@ -81,6 +103,11 @@ private:
         int wait_status;
         std::atomic<uint64_t> signals;
         std::atomic<bool> woken;
+        enum Job : uint8_t { kNoJobNews, kStopped, kContinued } job;  // not yet waited for
+        bool job_told;  // its parent knows of `job`
+        int stop_sig;
+        Usage usage;           // its own, once it ended
+        Usage children_usage;  // of the children it reaped
     };
     Entry* find(int32_t pid);
     // One field of `pid`'s entry, read under the lock; `missing` when there is none.
@@ -92,6 +119,7 @@ private:
     // guest's kill) does not stop the others.
     pthread_mutex_t lock_;
     uint32_t max_pids_;
+    int32_t foreground_;
     int32_t next_pid_;
     Entry entries_[kMaxFamily];
 };

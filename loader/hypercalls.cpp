@@ -4,6 +4,7 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -77,20 +78,51 @@ int64_t HypercallHandler::serve_process(uint32_t vcpu, uint64_t request_gpa,
             return 0;
         }
         case abi::kProcWait: {
-            if (a[2] & ~uint64_t(WNOHANG | WUNTRACED | WCONTINUED | WNOWAIT)) return -EINVAL;
+            if (a[2] & ~uint64_t(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT))
+                return -EINVAL;
             if (!family_) return -ECHILD;
             int32_t pid = 0;
             int status = 0;
             bool news = false;
-            const int r = family_->wait(pid_, int64_t(a[1]), a[2] & WNOWAIT, pid, status, news);
+            Usage usage;
+            const int r = family_->wait(pid_, int64_t(a[1]), int(a[2]), a[2] & WNOWAIT, pid,
+                                        status, news, usage);
             if (r < 0) return r;
             if (r == 1) return 0;
             req->args[1] = uint64_t(uint32_t(status));
             req->args[2] = news;
+            req->args[3] = usage.user_us;
+            req->args[4] = usage.system_us;
             return pid;
         }
-        case abi::kProcChildEvents:
-            return family_ ? family_->take_child_events(pid_) : 0;
+        case abi::kProcChildEvents: {
+            if (!family_) return 0;
+            int code = 0;
+            const int n = family_->take_child_events(pid_, code);
+            req->args[1] = uint64_t(code);
+            return n;
+        }
+        case abi::kProcUsage: {
+            // getrusage: this process is its VMM (the guest's time counts as user time).
+            if (a[1] > 1) return -EINVAL;
+            const Usage u = a[1] == 0 ? usage_of(RUSAGE_SELF)
+                            : family_ ? family_->children_usage(pid_) : Usage{};
+            req->args[1] = u.user_us;
+            req->args[2] = u.system_us;
+            return 0;
+        }
+        case abi::kProcForeground:
+            if (!family_) return a[1] ? (a[2] == uint64_t(pid_) ? 0 : -EPERM) : 0;
+            if (a[1] == 0) return family_->foreground();
+            return family_->set_foreground(pid_, int32_t(a[2]));
+        case abi::kProcJob: {
+            // This process stopped (a1 = the signal) or continued (a1 = 0): its parent learns
+            // of it as of an end, through SIGCHLD to its VMM.
+            if (a[1] > 64) return -EINVAL;
+            if (!family_) return 0;
+            if (const pid_t parent = family_->job_changed(pid_, int(a[1]))) ::kill(parent, SIGCHLD);
+            return 0;
+        }
         case abi::kProcSetPgid:
             if (!family_) return -ESRCH;
             return family_->set_pgid(pid_, int32_t(a[1]), int32_t(a[2]));

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -349,8 +350,11 @@ private:
         Family& family = *handler.family();
         if (bits & (1ULL << (SIGCHLD - 1))) {
             int status;
-            for (pid_t host; (host = waitpid(-1, &status, WNOHANG)) > 0;)
-                family.host_exited(host, status);
+            rusage r = {};
+            for (pid_t host; (host = wait4(-1, &status, WNOHANG, &r)) > 0;)
+                family.host_exited(host, status,
+                                   Usage{uint64_t(r.ru_utime.tv_sec) * 1'000'000 + uint64_t(r.ru_utime.tv_usec),
+                                         uint64_t(r.ru_stime.tv_sec) * 1'000'000 + uint64_t(r.ru_stime.tv_usec)});
         }
         const uint64_t doorbell = 1ULL << (host_events_doorbell_signal() - 1);
         if (bits & doorbell) {

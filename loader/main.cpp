@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -148,7 +149,7 @@ int settle(bool started, const std::string& error) {
     const int wait_status = started && exit.kind == GuestExit::Kind::Killed ? exit.status & 0x7f
                                                                             : (status & 0xff) << 8;
     if (g_handler->pid() != 1) {
-        family->exited(g_handler->pid(), wait_status);
+        family->exited(g_handler->pid(), wait_status, usage_of(RUSAGE_SELF));
         return status;
     }
     static pid_t hosts[kMaxFamily];

@@ -79,23 +79,47 @@ constexpr uint64_t kWnohang = 1, kWuntraced = 2, kWexited = 4, kWcontinued = 8,
                    kWnowait = 0x01000000, kWnothread = 0x20000000, kWall = 0x40000000,
                    kWclone = 0x80000000;
 
-// struct rusage of the children reaped: the VMM does not account them yet.
-bool zero_rusage(uint64_t addr) {
-    const uint8_t rusage[144] = {};
-    return copy_to_user(addr, rusage, sizeof rusage);
+struct Rusage {
+    int64_t utime[2], stime[2];  // struct timeval
+    int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd,
+        msgrcv, nsignals, nvcsw, nivcsw;
+};
+static_assert(sizeof(Rusage) == 144);
+
+// A struct rusage with CPU times in microseconds (the VMM's accounting: a process is its
+// VMM, whose host process runs the guest as user time).
+bool put_rusage(uint64_t addr, uint64_t user_us, uint64_t system_us, int64_t maxrss_kib = 0) {
+    Rusage r{};
+    r.utime[0] = int64_t(user_us / 1'000'000);
+    r.utime[1] = int64_t(user_us % 1'000'000);
+    r.stime[0] = int64_t(system_us / 1'000'000);
+    r.stime[1] = int64_t(system_us % 1'000'000);
+    r.maxrss = maxrss_kib;
+    return copy_to_user(addr, &r, sizeof r);
+}
+
+enum { kCldExited = 1, kCldKilled = 2, kCldStopped = 5, kCldContinued = 6 };
+
+// The si_code of SIGCHLD and waitid for a wait status.
+int child_code(int status) {
+    if (status == 0xffff) return kCldContinued;
+    if ((status & 0xff) == 0x7f) return kCldStopped;
+    return (status & 0x7f) ? kCldKilled : kCldExited;
 }
 
 // The first child matching wait4's `selector` that has ended (its pid, its wait status),
 // waiting for one unless WNOHANG: 0 then when none has. The VMM keeps the table; each
 // SIGCHLD it sends wakes the waiters to ask again.
-int64_t wait_child(int64_t selector, uint64_t options, int& status) {
-    const uint64_t flags = options & (kWnohang | kWuntraced | kWcontinued | kWnowait);
+int64_t wait_child(int64_t selector, uint64_t options, int& status, uint64_t (&usage)[2]) {
+    // wait4 reports ends always; waitid only with WEXITED.
+    const uint64_t flags = options & (kWnohang | kWuntraced | kWexited | kWcontinued | kWnowait);
     for (bool interrupted = false;;) {
         const uint64_t seen = process_child_events();
         uint64_t out = 0, news = 0;
         const int64_t r = host_process(abi::kProcWait, uint64_t(selector),
-                                       interrupted ? flags | kWnohang : flags, &out, &news);
-        if (r > 0 && news) process_child_told();  // its SIGCHLD, which Linux sent at its end
+                                       interrupted ? flags | kWnohang : flags, &out, &news,
+                                       &usage[0], &usage[1]);
+        if (r > 0 && news) process_child_told(child_code(int(out)));  // the SIGCHLD Linux sent
         if (r != 0) {
             status = int(out);
             return r;
@@ -117,12 +141,11 @@ int64_t sys_wait4(SyscallArgs& a) {
         return -EINVAL;
     if (selector == INT32_MIN) return -ESRCH;  // -INT_MIN is no process group
     int status = 0;
-    const int64_t r = wait_child(selector, options, status);
+    uint64_t usage[2] = {};
+    const int64_t r = wait_child(selector, options | kWexited, status, usage);
     if (r <= 0) return r;
     if (a.arg[1] && !UserPtr<int32_t>(a.arg[1]).write(status)) return -EFAULT;
-    if (a.arg[3]) {
-        if (!zero_rusage(a.arg[3])) return -EFAULT;
-    }
+    if (a.arg[3] && !put_rusage(a.arg[3], usage[0], usage[1])) return -EFAULT;
     return r;
 }
 
@@ -146,10 +169,9 @@ int64_t sys_waitid(SyscallArgs& a) {
             break;
         default: return -EINVAL;
     }
-    // Only ended children are ever reported (no stop or continue yet): without WEXITED
-    // there is nothing to wait for.
     int status = 0;
-    int64_t r = (options & kWexited) ? wait_child(selector, options, status) : -ECHILD;
+    uint64_t usage[2] = {};
+    int64_t r = wait_child(selector, options, status, usage);
     if (r < 0) return r;
     // siginfo_t: si_signo, si_errno, si_code, then si_pid, si_uid, si_status at 16.
     struct {
@@ -160,19 +182,18 @@ int64_t sys_waitid(SyscallArgs& a) {
         uint8_t rest[128 - 28];
     } info = {};
     if (r > 0) {
-        enum { kCldExited = 1, kCldKilled = 2 };
         info.signo = kSigChld;
         info.pid = int32_t(r);
         info.uid = current_process().uid;
-        const bool killed = (status & 0x7f) != 0;
-        info.code = killed ? kCldKilled : kCldExited;
-        info.status = killed ? status & 0x7f : (status >> 8) & 0xff;
+        info.code = child_code(status);
+        info.status = info.code == kCldExited    ? (status >> 8) & 0xff
+                      : info.code == kCldKilled  ? status & 0x7f
+                      : info.code == kCldStopped ? (status >> 8) & 0xff
+                                                 : kSigCont;
     }
     // WNOHANG with nothing to report leaves a zeroed siginfo, as Linux does.
     if (a.arg[2] && !copy_to_user(a.arg[2], &info, sizeof info)) return -EFAULT;
-    if (a.arg[4]) {
-        if (!zero_rusage(a.arg[4])) return -EFAULT;
-    }
+    if (a.arg[4] && !put_rusage(a.arg[4], usage[0], usage[1])) return -EFAULT;
     return 0;
 }
 int64_t sys_getuid(SyscallArgs&) { return current_process().uid; }
@@ -367,16 +388,14 @@ int64_t sys_getrusage(SyscallArgs& a) {
     constexpr int64_t kSelf = 0, kChildren = -1, kThread = 1;
     const int64_t who = int32_t(a.arg[0]);
     if (who != kSelf && who != kChildren && who != kThread) return -EINVAL;
-    struct Rusage {
-        int64_t utime[2], stime[2];
-        int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd,
-            msgrcv, nsignals, nvcsw, nivcsw;
-    } r{};
-    static_assert(sizeof(Rusage) == 144);
-    // No CPU-time accounting yet: the times stay 0. The peak resident size is the guest
-    // memory in use (KiB); children (other VMs) are not accounted.
-    if (who != kChildren) r.maxrss = int64_t((frames_total_count() - frames_free_count()) * 4);
-    return copy_to_user(a.arg[1], &r, sizeof r) ? 0 : -EFAULT;
+    // The times are the VMM's (per process: a thread's are its process's); the peak
+    // resident size is the guest memory in use (KiB).
+    uint64_t user = 0, system = 0;
+    if (host_process(abi::kProcUsage, who == kChildren ? 1 : 0, 0, &user, &system) < 0)
+        user = system = 0;
+    const int64_t maxrss =
+        who == kChildren ? 0 : int64_t((frames_total_count() - frames_free_count()) * 4);
+    return put_rusage(a.arg[1], user, system, maxrss) ? 0 : -EFAULT;
 }
 
 

@@ -252,6 +252,7 @@ int64_t sys_exit(SyscallArgs& a) {
 
 void thread_exit_if_zapped() {
     if (current_thread().zapped) exit_thread();
+    process_stop_point();  // and a stopped process's threads wait for SIGCONT here
 }
 
 }  // namespace utx::kernel

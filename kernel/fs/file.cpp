@@ -794,6 +794,24 @@ int64_t file_ioctl(OpenFile& f, uint64_t cmd, uint64_t arg) {
         int n = int(f.pipe->count);
         return copy_to_user(arg, &n, sizeof n) ? 0 : -EFAULT;
     }
+    constexpr uint64_t kTiocgpgrp = 0x540f, kTiocspgrp = 0x5410;
+    if (f.kind == FileKind::HostStream && (cmd == kTiocgpgrp || cmd == kTiocspgrp)) {
+        // The terminal's foreground group is the process tree's, kept by the VMM (the
+        // outside shell's group shows as 0, as from inside a pid namespace).
+        uint8_t termios[kTermiosSize];
+        if (host_request(abi::kHcIoctl, uint64_t(f.host_fd), kTcgets, 0, termios, sizeof termios))
+            return -ENOTTY;
+        int32_t pgrp = 0;
+        if (cmd == kTiocspgrp) {
+            if (!copy_from_user(&pgrp, arg, sizeof pgrp)) return -EFAULT;
+            if (pgrp < 0) return -EINVAL;
+            return host_process(abi::kProcForeground, 1, uint64_t(pgrp));
+        }
+        const int64_t r = host_process(abi::kProcForeground, 0, 0);
+        if (r < 0) return r;
+        pgrp = int32_t(r);
+        return copy_to_user(arg, &pgrp, sizeof pgrp) ? 0 : -EFAULT;
+    }
     if (f.kind != FileKind::HostStream ||
         (cmd != kTcgets && cmd != kTiocgwinsz && cmd != kFionread))
         return -ENOTTY;

@@ -162,7 +162,8 @@ int64_t host_start_cpu(uint32_t index, uint64_t rip, uint64_t rsp, uint64_t rdi)
     return hypercall(req);
 }
 
-int64_t host_process(abi::ProcOp op, uint64_t a1, uint64_t a2, uint64_t* out1, uint64_t* out2) {
+int64_t host_process(abi::ProcOp op, uint64_t a1, uint64_t a2, uint64_t* out1, uint64_t* out2,
+                     uint64_t* out3, uint64_t* out4) {
     abi::HcRequest& req = cpu_request();
     req.op = abi::kHcProcess;
     req.nsegments = 0;
@@ -174,6 +175,8 @@ int64_t host_process(abi::ProcOp op, uint64_t a1, uint64_t a2, uint64_t* out1, u
     // asked, whatever this_cpu() has become since).
     if (out1) *out1 = req.args[1];
     if (out2) *out2 = req.args[2];
+    if (out3) *out3 = req.args[3];
+    if (out4) *out4 = req.args[4];
     return r;
 }
 

@@ -45,7 +45,7 @@ int64_t host_start_cpu(uint32_t index, uint64_t rip, uint64_t rsp, uint64_t rdi)
 // kHcProcess: `op` with args[1..2]; what the VMM leaves in args[1] and args[2] goes to
 // *out1 and *out2 when given.
 int64_t host_process(abi::ProcOp op, uint64_t a1, uint64_t a2, uint64_t* out1 = nullptr,
-                     uint64_t* out2 = nullptr);
+                     uint64_t* out2 = nullptr, uint64_t* out3 = nullptr, uint64_t* out4 = nullptr);
 [[noreturn]] void host_exit(int status, int signal, uint64_t fault_address, uint64_t rip);
 
 }  // namespace utx::kernel

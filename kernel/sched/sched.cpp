@@ -470,18 +470,29 @@ void sched_zap_others() {
         if (t->state == Thread::State::Blocked) {
             t->interrupted = true;
             make_runnable(t);
-            continue;
         }
-        // Running in the application on another CPU: the reschedule interrupt brings it
-        // into the kernel, whose way out ends it. A queued one ends when it next runs.
-        for (uint32_t i = 0; i < cpu_count(); ++i)
-            if (i != this_cpu().index && cpu_at(i).current == t) cpu_kick(cpu_at(i));
     }
+    // Those running in the application on other CPUs: the reschedule interrupt brings them
+    // into the kernel, whose way out ends them. A queued one ends when it next runs.
+    sched_kick_others();
     // Not interruptible: a signal for this thread waits for the new program.
-    while (g_live > 1) {
-        self->state = Thread::State::Blocked;
-        wait_queue_append(g_zap_waiter, self);
-        schedule();
+    while (g_live > 1) thread_wait_uninterruptible(g_zap_waiter);
+}
+
+void thread_wait_uninterruptible(WaitQueue& q) {
+    Thread* t = &current_thread();
+    t->state = Thread::State::Blocked;
+    wait_queue_append(q, t);
+    const uint32_t family_depth = family_release_all();
+    schedule();
+    family_retake(family_depth);
+}
+
+void sched_kick_others() {
+    Thread* self = &current_thread();
+    for (uint32_t i = 0; i < cpu_count(); ++i) {
+        Thread* t = cpu_at(i).current;
+        if (i != this_cpu().index && t != self && !t->idle) cpu_kick(cpu_at(i));
     }
 }
 

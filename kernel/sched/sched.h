@@ -93,6 +93,11 @@ void sched_zap_others();
 // The calling thread's way out to user mode: it exits here when sched_zap_others() marked
 // it, as if it had called exit(2) (syscall-shim/sys_thread.cpp).
 void thread_exit_if_zapped();
+// Waits on `q` until woken, whatever signals come (execve's wait, a stopped process).
+void thread_wait_uninterruptible(WaitQueue& q);
+// Threads of the process running on other CPUs enter the kernel (a reschedule interrupt),
+// whose way out looks at what changed.
+void sched_kick_others();
 
 // In a VM just forked, after smp_after_fork: the calling thread is the process's only one
 // (the others stayed in the parent) and takes the tid `pid`; `old_idle` (may be null) is

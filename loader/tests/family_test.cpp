@@ -28,12 +28,13 @@ TEST(Family, TheCapCountsProcessesNotYetReaped) {
     ASSERT_EQ(f->add(1), 2);
     ASSERT_EQ(f->add(1), 3);
     EXPECT_EQ(f->add(1), -EAGAIN);
-    f->exited(2, 0);
+    f->exited(2, 0, Usage{});
     EXPECT_EQ(f->add(1), -EAGAIN);  // a zombie still counts
     int32_t pid;
     int status;
     bool news;
-    ASSERT_EQ(f->wait(1, 2, false, pid, status, news), 0);
+    Usage usage;
+    ASSERT_EQ(f->wait(1, 2, WEXITED, false, pid, status, news, usage), 0);
     EXPECT_EQ(f->add(1), 4);  // pids are not reused at once
 }
 
@@ -43,33 +44,36 @@ TEST(Family, WaitSelectsAndReaps) {
     int32_t pid = 0;
     int status = 0;
     bool news = false;
-    EXPECT_EQ(f->wait(1, -1, false, pid, status, news), 1);  // children, none ended
-    EXPECT_EQ(f->wait(1, other, false, pid, status, news), -ECHILD);  // a grandchild
-    f->exited(b, 7 << 8);
-    EXPECT_EQ(f->wait(1, a, false, pid, status, news), 1);
-    ASSERT_EQ(f->wait(1, -1, true, pid, status, news), 0);  // WNOWAIT keeps it
+    Usage usage;
+    EXPECT_EQ(f->wait(1, -1, WEXITED, false, pid, status, news, usage), 1);  // children, none ended
+    EXPECT_EQ(f->wait(1, other, WEXITED, false, pid, status, news, usage), -ECHILD);  // a grandchild
+    f->exited(b, 7 << 8, Usage{});
+    EXPECT_EQ(f->wait(1, a, WEXITED, false, pid, status, news, usage), 1);
+    ASSERT_EQ(f->wait(1, -1, WEXITED, true, pid, status, news, usage), 0);  // WNOWAIT keeps it
     EXPECT_EQ(pid, b);
     EXPECT_EQ(status, 7 << 8);
     EXPECT_TRUE(news);
-    ASSERT_EQ(f->wait(1, b, false, pid, status, news), 0);
+    ASSERT_EQ(f->wait(1, b, WEXITED, false, pid, status, news, usage), 0);
     EXPECT_FALSE(news);  // told already
-    EXPECT_EQ(f->wait(1, b, false, pid, status, news), -ECHILD);
-    EXPECT_EQ(f->wait(other, -1, false, pid, status, news), -ECHILD);
+    EXPECT_EQ(f->wait(1, b, WEXITED, false, pid, status, news, usage), -ECHILD);
+    EXPECT_EQ(f->wait(other, -1, WEXITED, false, pid, status, news, usage), -ECHILD);
 }
 
 TEST(Family, ChildEventsAreToldOnce) {
+    int code = 0;
     Family* f = Family::create(16);
     const int32_t a = f->add(1), b = f->add(1);
-    EXPECT_EQ(f->take_child_events(1), 0);
-    f->exited(a, 0);
-    f->exited(b, SIGKILL);
-    f->exited(b, 0);  // recorded once
-    EXPECT_EQ(f->take_child_events(1), 2);
-    EXPECT_EQ(f->take_child_events(1), 0);
+    EXPECT_EQ(f->take_child_events(1, code), 0);
+    f->exited(a, 0, Usage{});
+    f->exited(b, SIGKILL, Usage{});
+    f->exited(b, 0, Usage{});  // recorded once
+    EXPECT_EQ(f->take_child_events(1, code), 2);
+    EXPECT_EQ(f->take_child_events(1, code), 0);
     int32_t pid;
     int status;
     bool news;
-    ASSERT_EQ(f->wait(1, b, false, pid, status, news), 0);
+    Usage usage;
+    ASSERT_EQ(f->wait(1, b, WEXITED, false, pid, status, news, usage), 0);
     EXPECT_EQ(status, SIGKILL);
     EXPECT_FALSE(news);
 }
@@ -77,15 +81,16 @@ TEST(Family, ChildEventsAreToldOnce) {
 TEST(Family, OrphansGoToPidOne) {
     Family* f = Family::create(16);
     const int32_t a = f->add(1), grandchild = f->add(a);
-    f->exited(a, 0);
+    f->exited(a, 0, Usage{});
     EXPECT_EQ(f->parent_of(grandchild), 1);
-    f->exited(grandchild, 3 << 8);
+    f->exited(grandchild, 3 << 8, Usage{});
     int32_t pid;
     int status;
     bool news;
+    Usage usage;
     // pid 1 reaps both: its child and the orphan.
     int reaped = 0;
-    while (f->wait(1, -1, false, pid, status, news) == 0) ++reaped;
+    while (f->wait(1, -1, WEXITED, false, pid, status, news, usage) == 0) ++reaped;
     EXPECT_EQ(reaped, 2);
 }
 
@@ -110,7 +115,7 @@ TEST(Family, KillMarksSignalsAndFindsTargets) {
     EXPECT_EQ(f->take_signals(b), 1ULL << (SIGHUP - 1));
     EXPECT_EQ(f->kill(1, 77, SIGTERM, SIGURG, self), -ESRCH);
     EXPECT_EQ(f->kill(1, -77, SIGTERM, SIGURG, self), -ESRCH);
-    f->exited(b, 0);
+    f->exited(b, 0, Usage{});
     EXPECT_EQ(f->kill(1, b, 0, SIGURG, self), 0);  // a zombie exists until reaped
 }
 
@@ -131,10 +136,75 @@ TEST(Family, WakeMarksTheTargetsOnly) {
     EXPECT_TRUE(f->take_wake(a));
     EXPECT_FALSE(f->take_wake(b));
     EXPECT_TRUE(f->take_wake(c));
-    f->exited(c, 0);
+    f->exited(c, 0, Usage{});
     f->wake(1, &c, 1, SIGURG);  // a zombie waits for nothing
     EXPECT_FALSE(f->take_wake(c));
     EXPECT_FALSE(f->take_wake(77));
+}
+
+TEST(Family, StopsAndContinuesAreReportedOnceWhenAskedFor) {
+    Family* f = Family::create(16);
+    const int32_t a = f->add(1);
+    int32_t pid;
+    int status, code;
+    bool news;
+    Usage usage;
+    EXPECT_EQ(f->job_changed(a, SIGTSTP), getpid());  // the parent's host pid, to ring
+    EXPECT_EQ(f->wait(1, -1, WEXITED, false, pid, status, news, usage), 1);  // not without WUNTRACED
+    EXPECT_EQ(f->take_child_events(1, code), 1);
+    EXPECT_EQ(code, CLD_STOPPED);
+    ASSERT_EQ(f->wait(1, -1, WEXITED | WUNTRACED, true, pid, status, news, usage), 0);  // WNOWAIT
+    EXPECT_TRUE(WIFSTOPPED(status));
+    EXPECT_EQ(WSTOPSIG(status), SIGTSTP);
+    EXPECT_FALSE(news);  // take_child_events told the parent already
+    ASSERT_EQ(f->wait(1, a, WUNTRACED, false, pid, status, news, usage), 0);
+    EXPECT_EQ(pid, a);
+    EXPECT_EQ(f->wait(1, a, WUNTRACED, false, pid, status, news, usage), 1);  // once
+    f->job_changed(a, 0);
+    EXPECT_EQ(f->wait(1, a, WUNTRACED, false, pid, status, news, usage), 1);
+    ASSERT_EQ(f->wait(1, a, WCONTINUED, false, pid, status, news, usage), 0);
+    EXPECT_TRUE(WIFCONTINUED(status));
+    EXPECT_TRUE(news);
+    EXPECT_EQ(f->take_child_events(1, code), 0);
+    f->exited(a, 0, Usage{});
+    EXPECT_EQ(f->job_changed(a, SIGSTOP), 0);  // a zombie neither stops nor continues
+    ASSERT_EQ(f->wait(1, a, WEXITED | WUNTRACED, false, pid, status, news, usage), 0);
+    EXPECT_TRUE(WIFEXITED(status));
+}
+
+TEST(Family, TheForegroundGroupMustBeInTheCallersSession) {
+    Family* f = Family::create(16);
+    const int32_t a = f->add(1), b = f->add(1);
+    EXPECT_EQ(f->foreground(), 0);  // the outside shell's group
+    ASSERT_EQ(f->set_pgid(a, 0, 0), 0);  // a leads group a, in pid 1's session (0)
+    EXPECT_EQ(f->set_foreground(1, a), 0);
+    EXPECT_EQ(f->foreground(), a);
+    EXPECT_EQ(f->set_foreground(1, 77), -ESRCH);  // no such group
+    ASSERT_EQ(f->set_sid(b), b);                   // b's own session
+    EXPECT_EQ(f->set_foreground(b, a), -EPERM);   // a's group is in another session
+    EXPECT_EQ(f->set_foreground(1, 0), 0);        // back to the outside group
+    EXPECT_EQ(f->foreground(), 0);
+}
+
+TEST(Family, AReapedChildsTimeIsItsParentsChildrenTime) {
+    Family* f = Family::create(16);
+    const int32_t a = f->add(1);
+    const int32_t grandchild = f->add(a);
+    int32_t pid;
+    int status;
+    bool news;
+    Usage usage;
+    f->exited(grandchild, 0, Usage{5, 1});
+    ASSERT_EQ(f->wait(a, -1, WEXITED, false, pid, status, news, usage), 0);
+    EXPECT_EQ(usage.user_us, 5u);
+    EXPECT_EQ(f->children_usage(a).user_us, 5u);
+    f->exited(a, 0, Usage{100, 20});
+    ASSERT_EQ(f->wait(1, a, WEXITED, true, pid, status, news, usage), 0);  // WNOWAIT
+    EXPECT_EQ(usage.user_us, 100u);
+    EXPECT_EQ(f->children_usage(1).user_us, 0u);  // not reaped yet
+    ASSERT_EQ(f->wait(1, a, WEXITED, false, pid, status, news, usage), 0);
+    EXPECT_EQ(f->children_usage(1).user_us, 105u);  // its own and its reaped child's
+    EXPECT_EQ(f->children_usage(1).system_us, 21u);
 }
 
 TEST(Family, GroupsAndSessions) {
@@ -173,7 +243,7 @@ TEST(Family, SharedWithForkedProcesses) {
     ASSERT_GE(host, 0);
     if (host == 0) {
         f->set_host_pid(child, getpid());
-        f->exited(child, 5 << 8);
+        f->exited(child, 5 << 8, Usage{});
         _exit(0);
     }
     int st;
@@ -181,7 +251,8 @@ TEST(Family, SharedWithForkedProcesses) {
     int32_t pid;
     int status;
     bool news;
-    ASSERT_EQ(f->wait(1, child, false, pid, status, news), 0);
+    Usage usage;
+    ASSERT_EQ(f->wait(1, child, WEXITED, false, pid, status, news, usage), 0);
     EXPECT_EQ(status, 5 << 8);
 }
 
@@ -206,12 +277,13 @@ TEST(Family, AHostProcessKilledOutrightIsRecorded) {
     ::kill(host, SIGKILL);
     int st;
     ASSERT_EQ(waitpid(host, &st, 0), host);
-    f->host_exited(host, st);
+    f->host_exited(host, st, Usage{});
     EXPECT_EQ(f->running_hosts(1, hosts, 4), 0);  // its pid may be anyone's now
     int32_t pid;
     int status;
     bool news;
-    ASSERT_EQ(f->wait(1, -1, false, pid, status, news), 0);
+    Usage usage;
+    ASSERT_EQ(f->wait(1, -1, WEXITED, false, pid, status, news, usage), 0);
     EXPECT_TRUE(WIFSIGNALED(status));
     EXPECT_EQ(WTERMSIG(status), SIGKILL);
 }

@@ -40,7 +40,7 @@ start=$(date +%s)
 for f in glibc-static/hello glibc-static/args_env glibc-static/exit_code \
          glibc-static/fault_null glibc-static/stack_overflow glibc-static/cat \
          glibc-static/net_tcp glibc-static/net_unix glibc-static/net_peer glibc-static/net_wait \
-         glibc-static/net_fork glibc-static/pipe_fork glibc-static/files_fork glibc-static/fork glibc-static/pgrp glibc-static/exec \
+         glibc-static/net_fork glibc-static/pipe_fork glibc-static/files_fork glibc-static/jobs glibc-static/fork glibc-static/pgrp glibc-static/exec \
          glibc-static/memset_200m glibc-static/malloc glibc-static/mmap glibc-static/uname \
          glibc-static-pie/hello musl-static/hello; do
     [ -x "$BIN/$f" ] || { echo "kvm-nested: $BIN/$f missing: build compat programs" >&2; exit 2; }
@@ -163,6 +163,7 @@ CASES=(
     'net_fork|$RUN ./t/net_fork|'
     'pipe_fork|$RUN ./t/pipe_fork|'
     'files_fork|$RUN ./t/files_fork|'
+    'jobs|$RUN ./t/jobs|'
     'sh_pipes|$RUN ${RUN:+-v /cases:/cases} ./bin/busybox sh cases/pipes.sh|'
     'sh_files|$RUN ${RUN:+-v /cases:/cases} ./bin/busybox sh cases/files.sh|'
     'bash_script|$RUN ${RUN:+-v /cases:/cases --copy /bin/busybox:/bin/busybox} ./bin/bash-static cases/bash.sh|'
@@ -177,6 +178,7 @@ CASES=(
     'fork_2cpu|$RUN ${RUN:+-c 2} ./t/fork|'
     'pipe_fork_2cpu|$RUN ${RUN:+-c 2} ./t/pipe_fork|'
     'files_fork_2cpu|$RUN ${RUN:+-c 2} ./t/files_fork|'
+    'jobs_2cpu|$RUN ${RUN:+-c 2} ./t/jobs|'
     'fork_x8|for i in 1 2 3 4 5 6 7 8; do $RUN ${RUN:+-c 2} ./t/fork > /dev/null; s=$?; [ $s = 0 ] && continue; exit $s; done|'
     'sh_fork|$RUN ./bin/busybox sh -c "./bin/busybox true; echo \$?; ./bin/busybox false; echo \$?; (exit 7); echo \$?; ./bin/busybox sleep 0.2 & wait \$!; echo bg \$?; ./bin/busybox sh -c \"kill \\\$\\\$\"; echo killed \$?; exit 3"|'
     'sh_kill_at_once|$RUN ./bin/busybox sh -c "./bin/busybox sleep 5 & pid=\$!; kill \$pid; wait \$pid; echo st \$?; ./bin/busybox sleep 5 & pid=\$!; ./bin/busybox sleep 0.5; kill \$pid; wait \$pid; echo st2 \$?"|'
