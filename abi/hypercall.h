@@ -110,6 +110,9 @@ enum ProcOp : uint64_t {
                            // is in another session, -ESRCH when there is no such group
     kProcUsage = 15,   // CPU time: a1 = 0 this process's (its VMM's), 1 its reaped
                        // children's → 0, args[1] ← user µs, args[2] ← system µs
+    kProcVfork = 16,   // vfork: a1 = 0 from the child once it has exec'd or is ending (its
+                       // parent is woken as by kProcWake) → 0; a1 = 1 from the parent, a2 =
+                       // the child → 1 once that happened or the child is gone, else 0
 };
 
 // kHcFs requests. args[1] is the mount index (path ops) or a handle the VMM gave out (fd

@@ -1,6 +1,7 @@
 #include "kernel/process.h"
 
 #include "kernel/fs/file.h"
+#include "kernel/ipc/family.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/lib/string.h"
 #include "kernel/arch/x86_64/smp.h"
@@ -50,8 +51,22 @@ namespace {
 WaitQueue g_child_queue;
 uint64_t g_child_events;
 bool g_stopped;           // job control: SIGSTOP and the like took effect
+bool g_vfork_child;       // a vfork child whose parent waits for its exec or end
 WaitQueue g_stop_queue;   // its threads, until SIGCONT
 }  // namespace
+
+void process_vfork_child() { g_vfork_child = true; }
+
+void process_vfork_release() {
+    if (!g_vfork_child) return;
+    g_vfork_child = false;
+    host_process(abi::kProcVfork, 0, 0);
+}
+
+void process_vfork_wait(int child) {
+    // Woken as by a pipe another VM changed (kProcWake), or by the child's end (SIGCHLD).
+    while (host_process(abi::kProcVfork, 1, uint64_t(child)) == 0) family_wait_uninterruptible();
+}
 
 void process_stop(int sig) {
     if (!g_stopped) {
@@ -80,6 +95,7 @@ uint64_t process_child_events() { return g_child_events; }
 void process_child_event() {
     ++g_child_events;
     wake_up(g_child_queue, 1 << 30);
+    family_woken();  // a vfork parent waits there for its child, which may have ended
     uint64_t code = 0;
     if (host_process(abi::kProcChildEvents, 0, 0, &code) > 0) process_child_told(int(code));
 }
@@ -110,6 +126,7 @@ void process_exit(int status) {
     if (g_process.trace) syscall_report_summary();
     files_at_exit();
     vfs_at_exit();
+    process_vfork_release();
     host_exit(status & 0xff, 0, 0, 0);
 }
 
@@ -117,6 +134,7 @@ void process_kill(int signal, uint64_t fault_address, uint64_t rip) {
     if (g_process.trace) syscall_report_summary();
     files_at_exit();
     vfs_at_exit();
+    process_vfork_release();
     host_exit(128 + signal, signal, fault_address, rip);
 }
 

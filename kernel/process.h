@@ -63,6 +63,11 @@ void process_stop(int sig);
 void process_continue();
 // A thread's way out to the application: it waits here while the process is stopped.
 void process_stop_point();
+// vfork: the child marks itself; its exec or its end lets the parent go on; the parent
+// waits for that (whatever signals come, as on Linux).
+void process_vfork_child();
+void process_vfork_release();
+void process_vfork_wait(int child);
 // In the child of a fork, on its only vCPU: the process is `pid`, child of `parent`, with
 // only the calling thread, no pending signals and no timers.
 void process_after_fork(int pid, int parent);

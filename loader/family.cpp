@@ -83,6 +83,7 @@ int32_t Family::add(int32_t parent) {
     slot->job = Entry::kNoJobNews;
     slot->job_told = false;
     slot->stop_sig = 0;
+    slot->vfork_released = false;
     slot->usage = {};
     slot->children_usage = {};
     unlock();
@@ -331,6 +332,26 @@ int32_t Family::set_sid(int32_t caller) {
     }
     unlock();
     return r;
+}
+
+int32_t Family::vfork_release(int32_t pid) {
+    lock();
+    Entry* e = find(pid);
+    int32_t parent = 0;
+    if (e) {
+        e->vfork_released = true;
+        parent = e->parent;
+    }
+    unlock();
+    return parent;
+}
+
+bool Family::vfork_released(int32_t parent, int32_t child) {
+    lock();
+    const Entry* e = find(child);
+    const bool released = !e || e->parent != parent || e->zombie || e->vfork_released;
+    unlock();
+    return released;
 }
 
 Usage Family::children_usage(int32_t pid) {

@@ -56,6 +56,10 @@ public:
     // `usage` ← the reaped child's CPU time (zero for a stop or a continue).
     int wait(int32_t caller, int64_t selector, int options, bool keep, int32_t& pid, int& status,
              bool& news, Usage& usage);
+    // vfork: `pid` (a vfork child) has exec'd or is ending; returns its parent's pid, to
+    // wake. And whether the parent may go on: that happened, or the child is gone.
+    int32_t vfork_release(int32_t pid);
+    bool vfork_released(int32_t parent, int32_t child);
     // The CPU time of `pid`'s children it has reaped (and theirs, as Linux counts).
     Usage children_usage(int32_t pid);
     // Job control: `pid` stopped (by signal `sig`) or continued (sig 0). Returns its
@@ -106,6 +110,7 @@ private:
         enum Job : uint8_t { kNoJobNews, kStopped, kContinued } job;  // not yet waited for
         bool job_told;  // its parent knows of `job`
         int stop_sig;
+        bool vfork_released;   // kProcVfork: its vfork parent may go on
         Usage usage;           // its own, once it ended
         Usage children_usage;  // of the children it reaped
     };

@@ -111,6 +111,13 @@ int64_t HypercallHandler::serve_process(uint32_t vcpu, uint64_t request_gpa,
             req->args[2] = u.system_us;
             return 0;
         }
+        case abi::kProcVfork: {
+            if (!family_ || a[1] > 1) return a[1] > 1 ? -EINVAL : 1;
+            if (a[1] == 1) return family_->vfork_released(pid_, int32_t(a[2])) ? 1 : 0;
+            if (const int32_t parent = family_->vfork_release(pid_))
+                family_->wake(pid_, &parent, 1, host_events_doorbell_signal());
+            return 0;
+        }
         case abi::kProcForeground:
             if (!family_) return a[1] ? (a[2] == uint64_t(pid_) ? 0 : -EPERM) : 0;
             if (a[1] == 0) return family_->foreground();

@@ -210,6 +210,7 @@ int64_t do_execve(int64_t dirfd, uint64_t path_addr, uint64_t argv, uint64_t env
 
     AddressSpace& as = current_address_space();
     as.clear();
+    process_vfork_release();  // a vfork parent goes on once the child's old image is gone
     uint8_t random[32];
     random_bytes(random, sizeof random);
     TrapFrame next{};

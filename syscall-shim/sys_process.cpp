@@ -30,7 +30,7 @@ int64_t sys_getppid(SyscallArgs&) {
 
 namespace {
 
-constexpr uint64_t kCloneSettls = 0x80000, kCloneParentSettid = 0x100000,
+constexpr uint64_t kCloneVfork = 0x4000, kCloneSettls = 0x80000, kCloneParentSettid = 0x100000,
                    kCloneChildCleartid = 0x200000, kCloneChildSettid = 0x1000000;
 
 }  // namespace
@@ -54,11 +54,14 @@ int64_t process_clone(TrapFrame& frame, uint64_t flags, uint64_t stack, uint64_t
         return r;
     }
     if (r > 0) {
+        // vfork: the parent goes on once the child has exec'd or ended.
+        if (flags & kCloneVfork) process_vfork_wait(int(r));
         if ((flags & kCloneParentSettid) && !UserPtr<int32_t>(ptid).write(int32_t(r)))
             return -EFAULT;
         return r;
     }
     process_after_fork(int(pid), int(parent));
+    if (flags & kCloneVfork) process_vfork_child();
     Thread& t = current_thread();
     if (stack) frame.rsp = stack;
     if (flags & kCloneSettls) {
@@ -71,7 +74,9 @@ int64_t process_clone(TrapFrame& frame, uint64_t flags, uint64_t stack, uint64_t
 }
 
 int64_t sys_fork(SyscallArgs& a) { return process_clone(*a.frame, kSigChld, 0, 0, 0, 0); }
-int64_t sys_vfork(SyscallArgs& a) { return process_clone(*a.frame, kSigChld, 0, 0, 0, 0); }
+int64_t sys_vfork(SyscallArgs& a) {
+    return process_clone(*a.frame, kCloneVfork | kSigChld, 0, 0, 0, 0);
+}
 
 namespace {
 

@@ -2,6 +2,7 @@
 // (fork via VM clone), so everything here crosses VMs through the VMM.
 // Covers: fork, vfork, clone, wait4, waitid, kill, getppid, getpid.
 #define _GNU_SOURCE
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -147,6 +148,21 @@ int main(int argc, char **argv) {
     }
     expect("vfork and execve: exit 5",
            waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 5);
+
+    // vfork suspends the parent until the child ends (or execs).
+    int vp[2];
+    expect("pipe", pipe(vp) == 0);
+    pid = vfork();
+    if (pid == 0) {
+        sleep_ms(200);
+        if (write(vp[1], "v", 1) != 1) _exit(1);
+        _exit(0);
+    }
+    struct pollfd vpfd = {vp[0], POLLIN, 0};
+    expect("vfork returns once the child is done", poll(&vpfd, 1, 0) == 1);
+    expect("which exited 0", waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(vp[0]);
+    close(vp[1]);
 
     // fork with another thread running: the child has only the caller.
     pthread_t t;

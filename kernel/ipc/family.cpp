@@ -230,6 +230,7 @@ void family_wake(const FamilyWaiters& w) {
 }
 
 int64_t family_wait() { return thread_wait(g_waiters, 0); }
+void family_wait_uninterruptible() { thread_wait_uninterruptible(g_waiters); }
 
 void family_woken() {
     wake_up(g_waiters, 1 << 30);

@@ -65,8 +65,10 @@ FamilyWaiters family_take(FamilyWaiters& w);
 // Without the family lock: wakes what family_take() returned, here and in other VMs.
 void family_wake(const FamilyWaiters& w);
 
-// This VM's threads waiting for the region: as thread_wait (0 or -EINTR).
+// This VM's threads waiting for the region: as thread_wait (0 or -EINTR), or whatever
+// signals come.
 int64_t family_wait();
+void family_wait_uninterruptible();
 // HostEvents::family_seq moved (kernel/platform/host_events.cpp): wakes them all.
 void family_woken();
 
