@@ -1,6 +1,7 @@
 # tests/kvm-nested/files.sh: busybox sh with redirections, here-documents, find -exec,
 # xargs, traps and kill, run natively and under utx-run: every command is a process (a VM
-# under utx), and the files they share live in the family region's minifs.
+# under utx), and the files they share live in the family region's minifs; those in the
+# host mount (cases/) are host files each VMM holds, with the host's shared offsets.
 D=/tmp/utx_sh_files
 B=./bin/busybox
 $B rm -rf $D
@@ -31,5 +32,10 @@ echo "subshell status $?"
 count=0
 while read line; do count=$((count + 1)); done < $D/f
 echo "read $count"
+(echo m1; $B echo m2) > cases/host_out
+echo m3 >> cases/host_out
+$B cat cases/host_out
+$B wc -c < cases/host_out
+$B rm cases/host_out
 $B rm -rf $D
 echo end
