@@ -470,8 +470,6 @@ bool is_pipe(const OpenFile& f) {
     return f.kind == FileKind::PipeRead || f.kind == FileKind::PipeWrite;
 }
 
-}  // namespace
-
 // Drops this description's share of its offset cell. Under the family lock.
 void offset_release(OpenFile& f) {
     SharedOffset* cell = f.offset.cell;
@@ -480,6 +478,8 @@ void offset_release(OpenFile& f) {
     f.offset.cell = nullptr;
     if (--cell->refs == 0) family_free(cell);
 }
+
+}  // namespace
 
 void files_for_fork(bool undo) {
     VfsHold hold;
