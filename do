@@ -74,7 +74,9 @@ run_tests() {
     [ -e /dev/kvm ] || echo "do: WARNING: /dev/kvm is missing: KVM tests are SKIPPED and utx-run uses the QEMU backend"
     command -v clang++ >/dev/null || command -v clang++-14 >/dev/null ||
         echo "do: WARNING: clang is missing: the fuzz test (libFuzzer) is SKIPPED (FAILS with CI=true)"
-    ctest --test-dir build --output-on-failure -j1
+    # Two entries at a time: the long ones (the compat suite, the nested KVM run, the
+    # analyzer's and rewriter's program runs) each keep about one core busy.
+    ctest --test-dir build --output-on-failure -j2
 }
 
 case "${1:-}" in
