@@ -62,7 +62,9 @@ int main(void) {
     expect("a stop is reported once", waitpid(pid, &status, WUNTRACED | WNOHANG) == 0);
     expect("kill(SIGCONT)", kill(pid, SIGCONT) == 0);
     expect("exit 7 once continued", waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 7);
-    expect("SIGCHLD for the continue and the exit", chld_seen(3));
+    // Two more changes, but SIGCHLD is a standard signal: two sent before the handler
+    // runs are one.
+    expect("SIGCHLD again for the continue and the exit", chld_seen(2) && chld_count <= 3);
 
     // Stopped from outside, seen through waitid; continued; then ended. In a group of its
     // own, whose parent is in another group of the session: Linux discards SIGTSTP for an
