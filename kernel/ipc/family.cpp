@@ -28,7 +28,6 @@ struct Header {
     uint64_t free_pages;
     uint64_t hint;                     // where the last search ended
     uint64_t next_id;
-    uint64_t heap_pages;  // pages the heap holds
 };
 
 constexpr uint32_t kSpinsBeforeSleep = 4000;
@@ -154,28 +153,16 @@ void family_free_pages(void* p, size_t count) {
 
 uint64_t family_next_id() { return g_header->next_id++; }
 
-namespace {
-void* heap_pages(size_t count) {
-    void* p = family_alloc_pages(count);
-    if (p) g_header->heap_pages += count;
-    return p;
-}
-void heap_unpages(void* p, size_t count) {
-    family_free_pages(p, count);
-    g_header->heap_pages -= count;
-}
-}  // namespace
-
 void* family_alloc(size_t size) {
     family_lock();
-    void* p = g_header->heap.alloc(size, heap_pages);
+    void* p = g_header->heap.alloc(size, family_alloc_pages);
     family_unlock();
     return p;
 }
 
 void family_free(void* p) {
     family_lock();
-    g_header->heap.free(p, heap_unpages);
+    g_header->heap.free(p, family_free_pages);
     family_unlock();
 }
 
@@ -212,21 +199,20 @@ FamilyWaiters family_take(FamilyWaiters& w) {
 }
 
 void family_wake(const FamilyWaiters& w) {
-    const int32_t self = current_process().pid;
-    bool local = w.overflow;
+    // This VM's waiters, always: as every change to a pipe did before pipes were shared
+    // (a poller here need not be in the list: it may have been taken by an earlier change).
+    family_woken();
     if (w.overflow) {
         host_process(abi::kProcWake, uint64_t(-1), 0);
-    } else {
-        int32_t others[FamilyWaiters::kSlots];
-        int n = 0;
-        for (int32_t pid : w.pid) {
-            if (pid == self) local = true;
-            else if (pid) others[n++] = pid;
-        }
-        for (int i = 0; i < n; i += 2)
-            host_process(abi::kProcWake, uint64_t(others[i]), i + 1 < n ? uint64_t(others[i + 1]) : 0);
+        return;
     }
-    if (local) family_woken();
+    const int32_t self = current_process().pid;
+    int32_t others[FamilyWaiters::kSlots];
+    int n = 0;
+    for (int32_t pid : w.pid)
+        if (pid && pid != self) others[n++] = pid;
+    for (int i = 0; i < n; i += 2)
+        host_process(abi::kProcWake, uint64_t(others[i]), i + 1 < n ? uint64_t(others[i + 1]) : 0);
 }
 
 int64_t family_wait() { return thread_wait(g_waiters, 0); }

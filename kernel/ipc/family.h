@@ -62,7 +62,8 @@ void family_register(FamilyWaiters& w);
 // Under the family lock: the waiters to wake after a change; the object's list is
 // emptied (a VM still waiting registers again).
 FamilyWaiters family_take(FamilyWaiters& w);
-// Without the family lock: wakes what family_take() returned, here and in other VMs.
+// Without the family lock: wakes this VM's waiters and, in other VMs, those family_take()
+// returned.
 void family_wake(const FamilyWaiters& w);
 
 // This VM's threads waiting for the region: as thread_wait (0 or -EINTR), or whatever
