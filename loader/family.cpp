@@ -102,11 +102,15 @@ void Family::remove(int32_t pid) {
     unlock();
 }
 
+Usage usage_from(const rusage& r) {
+    return {uint64_t(r.ru_utime.tv_sec) * 1'000'000 + uint64_t(r.ru_utime.tv_usec),
+            uint64_t(r.ru_stime.tv_sec) * 1'000'000 + uint64_t(r.ru_stime.tv_usec)};
+}
+
 Usage usage_of(int who) {
     rusage r = {};
     getrusage(who, &r);
-    return {uint64_t(r.ru_utime.tv_sec) * 1'000'000 + uint64_t(r.ru_utime.tv_usec),
-            uint64_t(r.ru_stime.tv_sec) * 1'000'000 + uint64_t(r.ru_stime.tv_usec)};
+    return usage_from(r);
 }
 
 pid_t Family::exited(int32_t pid, int wait_status, const Usage& usage) {

@@ -10,6 +10,7 @@
 // and signals sent between processes.
 #pragma once
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -23,7 +24,8 @@ inline constexpr uint32_t kMaxFamily = 4096;  // --pids may not ask for more
 struct Usage {
     uint64_t user_us = 0, system_us = 0;
 };
-Usage usage_of(int who);  // getrusage(who)'s times
+Usage usage_from(const rusage& r);  // a struct rusage's times
+Usage usage_of(int who);            // getrusage(who)'s
 
 class Family {
 public:

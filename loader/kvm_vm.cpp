@@ -352,9 +352,7 @@ private:
             int status;
             rusage r = {};
             for (pid_t host; (host = wait4(-1, &status, WNOHANG, &r)) > 0;)
-                family.host_exited(host, status,
-                                   Usage{uint64_t(r.ru_utime.tv_sec) * 1'000'000 + uint64_t(r.ru_utime.tv_usec),
-                                         uint64_t(r.ru_stime.tv_sec) * 1'000'000 + uint64_t(r.ru_stime.tv_usec)});
+                family.host_exited(host, status, usage_from(r));
         }
         const uint64_t doorbell = 1ULL << (host_events_doorbell_signal() - 1);
         if (bits & doorbell) {

@@ -497,8 +497,7 @@ void files_for_fork(bool undo) {
             if (f.offset.cell) f.offset.cell->refs += undo ? -1 : 1;
         }
         if (!is_pipe(f)) return;
-        if (!undo) f.pipe->hold(f.kind == FileKind::PipeWrite);
-        else (f.kind == FileKind::PipeWrite ? f.pipe->writers : f.pipe->readers) -= 1;
+        f.pipe->count_end(f.kind == FileKind::PipeWrite, undo ? -1 : 1);
     });
 }
 

@@ -76,7 +76,7 @@ size_t Pipe::write(const uint8_t* src, size_t len) {
 
 void Pipe::release(Pipe* pipe, bool write_end) {
     if (pipe->local) {
-        (write_end ? pipe->writers : pipe->readers) -= 1;
+        pipe->count_end(write_end, -1);
         ++pipe->edge_seq;
         poll_notify();
         if (pipe->readers == 0 && pipe->writers == 0) {
@@ -86,7 +86,7 @@ void Pipe::release(Pipe* pipe, bool write_end) {
         return;
     }
     family_lock();
-    (write_end ? pipe->writers : pipe->readers) -= 1;
+    pipe->count_end(write_end, -1);
     ++pipe->edge_seq;
     // The other side learns of it: end of file for readers, EPIPE for writers.
     const FamilyWaiters waiters = family_take(pipe->waiters);

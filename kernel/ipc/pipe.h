@@ -30,8 +30,8 @@ struct Pipe {
     size_t peek(uint8_t* dst, size_t len) const;  // as read, leaving the bytes in
     size_t write(const uint8_t* src, size_t len);
     size_t space() const { return kCapacity - count; }
-    // One more description of an end (fork copies them).
-    void hold(bool write_end) { (write_end ? writers : readers) += 1; }
+    // Descriptions of an end, one more or one fewer (fork copies them).
+    void count_end(bool write_end, int delta) { (write_end ? writers : readers) += delta; }
     // Drops one end and wakes the waiters; frees the pipe when no end is left.
     static void release(Pipe* pipe, bool write_end);
 };

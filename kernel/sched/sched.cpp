@@ -238,6 +238,21 @@ void schedule() {
     switch_to(next);
 }
 
+// The current thread `t` waits on `q` (and until `deadline_ns`, 0: none) until woken.
+void block_on(Thread* t, WaitQueue& q, uint64_t deadline_ns) {
+    t->state = Thread::State::Blocked;
+    wait_queue_append(q, t);
+    if (deadline_ns) {
+        t->deadline_tsc = tsc_deadline_for(deadline_ns);
+        if (!t->deadline_tsc) t->deadline_tsc = 1;
+        timed_insert(t);
+    }
+    // Other processes must be able to make what this thread waits for happen.
+    const uint32_t family_depth = family_release_all();
+    schedule();
+    family_retake(family_depth);
+}
+
 // How long an idle CPU polls for work before it halts. A thread woken on another CPU
 // often comes back within microseconds (a futex ping-pong, a pipe between two threads);
 // polling spares both sides the interrupt and the VM exits of a halt, as Linux's haltpoll
@@ -479,14 +494,8 @@ void sched_zap_others() {
     while (g_live > 1) thread_wait_uninterruptible(g_zap_waiter);
 }
 
-void thread_wait_uninterruptible(WaitQueue& q) {
-    Thread* t = &current_thread();
-    t->state = Thread::State::Blocked;
-    wait_queue_append(q, t);
-    const uint32_t family_depth = family_release_all();
-    schedule();
-    family_retake(family_depth);
-}
+
+void thread_wait_uninterruptible(WaitQueue& q) { block_on(&current_thread(), q, 0); }
 
 void sched_kick_others() {
     Thread* self = &current_thread();
@@ -501,17 +510,7 @@ int64_t thread_wait(WaitQueue& q, uint64_t deadline_ns) {
     if (t->zapped || signal_interrupts(*t)) return -EINTR;
     t->timed_out = false;
     t->interrupted = false;
-    t->state = Thread::State::Blocked;
-    wait_queue_append(q, t);
-    if (deadline_ns) {
-        t->deadline_tsc = tsc_deadline_for(deadline_ns);
-        if (!t->deadline_tsc) t->deadline_tsc = 1;
-        timed_insert(t);
-    }
-    // Other processes must be able to make what this thread waits for happen.
-    const uint32_t family_depth = family_release_all();
-    schedule();
-    family_retake(family_depth);
+    block_on(t, q, deadline_ns);
     if (t->interrupted) return -EINTR;
     return t->timed_out ? -ETIMEDOUT : 0;
 }
