@@ -71,7 +71,9 @@ demo() {
 run_tests() {
     install_missing
     build
-    [ -e /dev/kvm ] || echo "do: WARNING: /dev/kvm is missing: KVM tests are SKIPPED and utx-run uses the QEMU backend"
+    backend=$(build/loader/utx-run --which-backend)
+    [ "$backend" = kvm ] ||
+        echo "do: WARNING: ${backend#qemu: }: KVM tests are SKIPPED and utx-run uses the QEMU backend"
     command -v clang++ >/dev/null || command -v clang++-14 >/dev/null ||
         echo "do: WARNING: clang is missing: the fuzz test (libFuzzer) is SKIPPED (FAILS with CI=true)"
     # Two entries at a time: the long ones (the compat suite, the nested KVM run, the

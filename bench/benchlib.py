@@ -7,15 +7,12 @@ import subprocess
 import sys
 
 
-def default_backend():
-    """UTX_BACKEND if set, else kvm when /dev/kvm opens, else qemu (as utx-run decides)."""
+def default_backend(utx_run):
+    """UTX_BACKEND if set, else what utx-run's --backend auto picks here."""
     if os.environ.get("UTX_BACKEND"):
         return os.environ["UTX_BACKEND"]
-    try:
-        os.close(os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC))
-        return "kvm"
-    except OSError:
-        return "qemu"
+    which = subprocess.run([str(utx_run), "--which-backend"], capture_output=True, text=True)
+    return "kvm" if which.stdout.strip() == "kvm" else "qemu"
 
 
 def run_workload(cmd):

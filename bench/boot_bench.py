@@ -118,7 +118,7 @@ def describe(times):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["kvm", "qemu"], default=default_backend())
+    parser.add_argument("--backend", choices=["kvm", "qemu"])
     parser.add_argument("--runs", type=int, default=20, help="runs of each (default 20)")
     parser.add_argument("--utx-run", type=Path,
                         default=Path(os.environ.get("UTX_RUN", REPO / "build/loader/utx-run")))
@@ -126,6 +126,7 @@ def main():
                         default=Path(os.environ.get("UTX_COMPAT_BIN",
                                                     REPO / "build/compat-tests/bin")))
     options = parser.parse_args()
+    options.backend = options.backend or default_backend(options.utx_run)
 
     hello = options.bin / "glibc-static" / "hello"
     for path, what in ((hello, "the compat program hello"), (options.utx_run, "utx-run")):

@@ -84,7 +84,7 @@ def main():
     files = args.files or (1000 if args.quick else 5000)
     transactions = args.transactions or (2000 if args.quick else 10000)
     mib = args.mib or (64 if args.quick else 256)
-    backend = args.backend or default_backend()
+    backend = args.backend or default_backend(args.utx_run)
     parent = native_parent()
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -106,7 +106,7 @@ def main():
     ap.add_argument("--utx-run", default=str(REPO / "build" / "loader" / "utx-run"))
     ap.add_argument("--redis", default=None)
     args = ap.parse_args()
-    backend = args.backend or default_backend()
+    backend = args.backend or default_backend(args.utx_run)
     utx = [args.utx_run, "--backend", backend, "--stats"]
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -29,7 +29,7 @@ def main():
     ap.add_argument("--calls", type=int, default=1000000)
     ap.add_argument("--utx-run", default=str(REPO / "build" / "loader" / "utx-run"))
     args = ap.parse_args()
-    backend = args.backend or default_backend()
+    backend = args.backend or default_backend(args.utx_run)
     with tempfile.TemporaryDirectory() as tmp:
         prog = Path(tmp) / "syscall_loop"
         subprocess.run(["gcc", "-static", "-O2", "-o", str(prog), str(REPO / "bench" / "syscall_loop.c")],

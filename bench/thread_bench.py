@@ -39,7 +39,7 @@ def main():
                     help="steps of the parallel computation, split over the threads")
     ap.add_argument("--utx-run", default=str(REPO / "build" / "loader" / "utx-run"))
     args = ap.parse_args()
-    backend = args.backend or default_backend()
+    backend = args.backend or default_backend(args.utx_run)
     with tempfile.TemporaryDirectory() as tmp:
         prog = Path(tmp) / "thread_work"
         subprocess.run(["gcc", "-static", "-O2", "-pthread", "-o", str(prog),

@@ -7,7 +7,7 @@ stderr and exit status exactly.
 Environment:
   UTX_RUN                   utx-run binary (default <repo>/build/loader/utx-run)
   UTX_COMPAT_BIN            built programs, <flavor>/<name> (default <repo>/build/compat-tests/bin)
-  UTX_BACKEND               kvm | qemu (default: kvm if /dev/kvm opens read-write, else qemu)
+  UTX_BACKEND               kvm | qemu (default: what utx-run --which-backend says)
   UTX_ALLOW_MISSING_RUNNER  1: a missing utx-run skips the utx half instead of failing
   UTX_TIMEOUT               seconds allowed for one utx-run (default 60)
 """
@@ -47,13 +47,13 @@ def _detect_backend():
         skip = None if chosen == "kvm" else f"UTX_BACKEND={chosen}: KVM tests skipped"
         return chosen, None, skip
     try:
-        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
-        os.close(fd)
-        return "kvm", None, None
-    except FileNotFoundError:
-        why = "/dev/kvm missing"
+        which = subprocess.run([str(UTX_RUN), "--which-backend"], capture_output=True,
+                               text=True).stdout.strip()
     except OSError as error:
-        why = f"/dev/kvm not usable ({error.strerror})"
+        which = f"qemu: {UTX_RUN} cannot run ({error.strerror})"
+    if which == "kvm":
+        return "kvm", None, None
+    why = which.removeprefix("qemu: ")
     warning = f"{why}: KVM tests SKIPPED, running under the QEMU backend"
     return "qemu", warning, warning
 

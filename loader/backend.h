@@ -28,7 +28,7 @@ bool run_kvm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config
 bool run_qemu(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
               HypercallHandler& handler, std::string& error);
 
-// Whether /dev/kvm can be opened; `why` says why not.
+// Whether /dev/kvm can be opened and runs utx's kernel; `why` says why not.
 bool kvm_available(std::string& why);
 // TSC frequency of this host in kHz (KVM reports it; otherwise it is measured).
 uint64_t host_tsc_khz();

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -391,6 +392,15 @@ bool kvm_available(std::string& why) {
         return false;
     }
     close(fd);
+    // PVM (kvm_pvm: KVM by shadow paging, without hardware virtualization) runs guest
+    // ring 0 through an instruction emulator, which this kernel's boot code does not get
+    // through (SSE control, XSAVE); ../shared/DESIGN.md, "Platforms". Until the kernel has
+    // its PVM platform, such a /dev/kvm is not one utx can use.
+    struct stat pvm;
+    if (stat("/sys/module/kvm_pvm", &pvm) == 0) {
+        why = "/dev/kvm is PVM (kvm_pvm), whose emulated ring 0 cannot boot utx's kernel yet";
+        return false;
+    }
     return true;
 }
 

@@ -202,6 +202,13 @@ int main(int argc, char** argv) {
         std::puts("utx-run 0.1");
         return 0;
     }
+    if (options->which_backend) {
+        // What --backend auto picks here, for scripts and tests that must agree with it.
+        std::string why;
+        if (kvm_available(why)) std::puts("kvm");
+        else std::printf("qemu: %s\n", why.c_str());
+        return 0;
+    }
 
     std::vector<uint8_t> program;
     int status;
@@ -241,10 +248,12 @@ int main(int argc, char** argv) {
         mount_points.push_back({spec.guest, host_fs.is_directory(host_fs.size() - 1)});
     }
 
-    bool use_kvm = options->backend == BackendChoice::Kvm;
-    if (options->backend == BackendChoice::Auto) {
+    bool use_kvm = false;
+    if (options->backend != BackendChoice::Qemu) {
         std::string why;
         use_kvm = kvm_available(why);
+        if (!use_kvm && options->backend == BackendChoice::Kvm)
+            return fail("--backend kvm: " + why, 125);
         if (!use_kvm)
             std::fprintf(stderr, "utx-run: notice: %s; using the QEMU backend (slower)\n",
                          why.c_str());

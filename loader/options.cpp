@@ -28,7 +28,9 @@ const char* usage_text() {
            "  --isolate          run the program in user mode, apart from the kernel\n"
            "  --rewrite          rewrite the program's syscall sites into calls (as utx-rewrite\n"
            "                     does) before booting it; --no-rewrite (the default) does not\n"
-           "  --backend B        kvm, qemu or auto (default: kvm, qemu when /dev/kvm is missing)\n"
+           "  --backend B        kvm, qemu or auto (the default: kvm, or qemu with a notice\n"
+           "                     when /dev/kvm is missing or is PVM)\n"
+           "  --which-backend    print the backend auto picks here (and why qemu) and exit\n"
            "  --net MODE         what the program's sockets may reach: none, loopback (the\n"
            "                     default: the host's loopback only) or host (any address)\n"
            "  -p [ADDR:]HOSTPORT:GUESTPORT\n"
@@ -91,6 +93,9 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
             return o;
         } else if (a == "--version") {
             o.version = true;
+            return o;
+        } else if (a == "--which-backend") {
+            o.which_backend = true;
             return o;
         } else if (a == "-m" || a == "--memory") {
             const char* v = value("-m");

@@ -30,6 +30,7 @@ struct Options {
     std::vector<std::string> args;  // argv[1..] of the program
     bool help = false;
     bool version = false;
+    bool which_backend = false;  // --which-backend: print what --backend auto would pick
 };
 
 inline constexpr uint32_t kMaxCpus = 64;

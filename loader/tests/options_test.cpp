@@ -159,10 +159,12 @@ TEST(Options, HelpAndVersion) {
     EXPECT_TRUE(parse({"-h"}).options->help);
     EXPECT_TRUE(parse({"--trace", "-h", "--bogus"}).options->help);
     EXPECT_TRUE(parse({"--version"}).options->version);
+    EXPECT_TRUE(parse({"--which-backend"}).options->which_backend);
+    EXPECT_FALSE(parse({"/bin/true"}).options->which_backend);
     std::string usage = usage_text();
     EXPECT_NE(usage.find("usage: utx-run"), std::string::npos);
     for (const char* flag : {"-m SIZE", "-e NAME=VALUE", "--clear-env", "--trace", "--isolate",
-                             "--backend", "--help", "--version"})
+                             "--backend", "--which-backend", "--help", "--version"})
         EXPECT_NE(usage.find(flag), std::string::npos) << flag;
 }
 

@@ -26,7 +26,8 @@ COMPAT_BIN = Path(os.environ.get("UTX_COMPAT_BIN", REPO / "build" / "compat-test
 BUSYBOX = Path("/bin/busybox")
 FLAVORS = ("glibc-static", "glibc-static-pie", "musl-static")
 ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "HOME": "/", "UTX_COMPAT": "1"}
-BACKEND = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
+BACKEND = "kvm" if subprocess.run([str(UTX_RUN), "--which-backend"], capture_output=True,
+                                  text=True).stdout.strip() == "kvm" else "qemu"
 TIMEOUT = 60
 
 # Arguments and stdin for the compat programs that want them (the others get neither).

@@ -20,16 +20,10 @@ BUSYBOX = Path("/bin/busybox")
 TIMEOUT = 60
 
 
-def _kvm_usable():
-    try:
-        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
-
-
-KVM = _kvm_usable()
+# What utx-run's --backend auto picks here: "kvm", or "qemu: why not KVM".
+WHICH_BACKEND = subprocess.run([str(UTX_RUN), "--which-backend"], capture_output=True,
+                               text=True).stdout.strip()
+KVM = WHICH_BACKEND == "kvm"
 BACKEND = "kvm" if KVM else "qemu"
 
 
@@ -255,10 +249,16 @@ def test_version():
 
 
 def test_kvm_backend_without_kvm():
-    if os.path.exists("/dev/kvm"):
-        pytest.skip("/dev/kvm exists here")
+    if KVM:
+        pytest.skip("/dev/kvm is usable here")
     line = one_error_line(run("--backend", "kvm", BUSYBOX, "true"), 125)
     assert "/dev/kvm" in line
+
+
+def test_which_backend_says_what_auto_picks():
+    assert WHICH_BACKEND == "kvm" or WHICH_BACKEND.startswith("qemu: /dev/kvm "), WHICH_BACKEND
+    if os.path.exists("/sys/module/kvm_pvm"):
+        assert "PVM" in WHICH_BACKEND
 
 
 def test_default_backend_without_kvm_falls_back_with_a_notice():

@@ -30,11 +30,8 @@ START_TIMEOUT = 60
 def _backend():
     if os.environ.get("UTX_BACKEND"):
         return os.environ["UTX_BACKEND"]
-    try:
-        os.close(os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC))
-        return "kvm"
-    except OSError:
-        return "qemu"
+    which = subprocess.run([str(UTX_RUN), "--which-backend"], capture_output=True, text=True)
+    return "kvm" if which.stdout.strip() == "kvm" else "qemu"
 
 
 BACKEND = _backend()
