@@ -17,16 +17,21 @@ inline constexpr uint64_t kApTrampolineGpa = 0x8000;     // QEMU backend: where 
                                                          // start (written by the kernel)
 inline constexpr uint64_t kBootPageTablesGpa = 0x10000;  // VMM-built page tables
 inline constexpr uint64_t kBootPageTablesSize = 0x70000; // up to 0x80000
+inline constexpr uint64_t kPvmVifGpa = 0x80000;         // PVM: one page per vCPU (index
+                                                         // order), up to 0xc0000
 inline constexpr uint64_t kKernelLoadGpa = 0x100000;     // kernel image (1 MiB)
 
-// The kernel runs from the direct map: guest-physical X is at kDirectMapBase + X.
-inline constexpr uint64_t kDirectMapBase = 0xffff'8000'0000'0000ULL;
+// The kernel runs from the direct map: guest-physical X is at kDirectMapBase + X. It is in
+// PML4 slot 257, not 256: under PVM (kvm_pvm) guest code in slot 256 never runs (every
+// fetch there faults), whatever its page tables say.
+inline constexpr uint64_t kDirectMapBase = 0xffff'8080'0000'0000ULL;
 inline constexpr uint64_t kKernelVirtBase = kDirectMapBase + kKernelLoadGpa;
 
 // BootInfo.flags
 inline constexpr uint64_t kBootFlagIsolate = 1u << 0;  // application in user mode, SMEP/SMAP
 inline constexpr uint64_t kBootFlagQemu = 1u << 1;     // hypercalls complete asynchronously
 inline constexpr uint64_t kBootFlagTrace = 1u << 2;    // strace-style trace to stderr
+inline constexpr uint64_t kBootFlagPvm = 1u << 3;      // on PVM (kvm_pvm): see "Platforms"
 
 // A region of guest-physical memory the kernel must not hand out.
 struct MemRegion {

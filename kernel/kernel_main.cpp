@@ -31,6 +31,7 @@ using namespace utx::kernel;
 
 extern "C" [[noreturn]] void kernel_main(uint64_t boot_info_gpa) {
     const auto& info = *static_cast<const utx::abi::BootInfo*>(phys_to_virt(boot_info_gpa));
+    g_pvm = info.flags & utx::abi::kBootFlagPvm;
     cpu_init(boot_cpu(), reinterpret_cast<uint64_t>(g_kernel_stack + sizeof g_kernel_stack));
     hypercall_cpu_init(boot_cpu());
     if (info.magic != utx::abi::kBootInfoMagic || info.version != utx::abi::kBootInfoVersion)

@@ -28,8 +28,13 @@ bool run_kvm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config
 bool run_qemu(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
               HypercallHandler& handler, std::string& error);
 
-// Whether /dev/kvm can be opened and runs utx's kernel; `why` says why not.
+// Whether /dev/kvm can be opened; `why` says why not.
 bool kvm_available(std::string& why);
+// Whether /dev/kvm is PVM (kvm_pvm), where the kernel runs as a PVM guest.
+bool kvm_is_pvm();
+// Whether --backend auto takes KVM: kvm_available, and not PVM while the kernel's PVM
+// platform is incomplete (--backend kvm takes it there).
+bool kvm_by_default(std::string& why);
 // TSC frequency of this host in kHz (KVM reports it; otherwise it is measured).
 uint64_t host_tsc_khz();
 

@@ -12,7 +12,7 @@
 namespace utx::loader {
 namespace {
 
-constexpr uint64_t kPresent = 1, kWritable = 2, kHuge = 0x80;
+constexpr uint64_t kPresent = 1, kWritable = 2, kUser = 4, kHuge = 0x80;
 constexpr uint64_t kPage = 4096;
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
@@ -60,7 +60,7 @@ bool load_kernel(const GuestMemory& mem, std::span<const uint8_t> elf, uint64_t&
 
 }  // namespace
 
-bool build_boot_page_tables(const GuestMemory& mem, std::string& error) {
+bool build_boot_page_tables(const GuestMemory& mem, bool user_pages, std::string& error) {
     const uint64_t base = abi::kBootPageTablesGpa;
     const uint64_t gib = 1ULL << 30;
     const uint64_t ram_gib = align_up(mem.size(), gib) / gib;
@@ -79,19 +79,21 @@ bool build_boot_page_tables(const GuestMemory& mem, std::string& error) {
     auto entry = [&](uint64_t table, unsigned index) -> uint64_t& {
         return mem.object<uint64_t>(table)[index];
     };
+    // PVM runs guest ring 0 natively only on pages its page tables mark user-accessible.
+    const uint64_t present = kPresent | (user_pages ? kUser : 0);
     const uint64_t pml4 = base, id_pdpt = base + kPage, id_pd = base + 2 * kPage,
                    dm_pdpt = base + 6 * kPage, dm_pd = base + 7 * kPage;
-    entry(pml4, 0) = id_pdpt | kPresent | kWritable;
-    entry(pml4, (abi::kDirectMapBase >> 39) & 511) = dm_pdpt | kPresent | kWritable;
+    entry(pml4, 0) = id_pdpt | present | kWritable;
+    entry(pml4, (abi::kDirectMapBase >> 39) & 511) = dm_pdpt | present | kWritable;
     for (unsigned g = 0; g < 4; ++g) {
-        entry(id_pdpt, g) = (id_pd + g * kPage) | kPresent | kWritable;
+        entry(id_pdpt, g) = (id_pd + g * kPage) | present | kWritable;
         for (unsigned i = 0; i < 512; ++i)
-            entry(id_pd + g * kPage, i) = (g * gib + i * (2ULL << 20)) | kPresent | kWritable | kHuge;
+            entry(id_pd + g * kPage, i) = (g * gib + i * (2ULL << 20)) | present | kWritable | kHuge;
     }
     for (unsigned g = 0; g < ram_gib; ++g) {
-        entry(dm_pdpt, g) = (dm_pd + g * kPage) | kPresent | kWritable;
+        entry(dm_pdpt, g) = (dm_pd + g * kPage) | present | kWritable;
         for (unsigned i = 0; i < 512; ++i)
-            entry(dm_pd + g * kPage, i) = (g * gib + i * (2ULL << 20)) | kPresent | kWritable | kHuge;
+            entry(dm_pd + g * kPage, i) = (g * gib + i * (2ULL << 20)) | present | kWritable | kHuge;
     }
     return true;
 }
@@ -111,7 +113,7 @@ bool build_boot_image(const GuestMemory& mem, const BootRequest& req, BootLayout
     const uint64_t ram = mem.size() - req.family_size;  // what the kernel allocates from
     uint64_t entry = 0, kernel_end = 0;
     if (!load_kernel(mem, req.kernel_elf, entry, kernel_end, error)) return false;
-    if (!build_boot_page_tables(mem, error)) return false;
+    if (!build_boot_page_tables(mem, req.flags & abi::kBootFlagPvm, error)) return false;
 
     std::string blob;
     for (const auto& a : req.argv) blob.append(a).push_back('\0');

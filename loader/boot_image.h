@@ -40,7 +40,8 @@ bool build_boot_image(const GuestMemory& mem, const BootRequest& req, BootLayout
                       std::string& error);
 
 // Boot page tables: identity map of the first 4 GiB and the direct map of all RAM at
-// abi::kDirectMapBase, with 2 MiB pages. Exposed for unit tests.
-bool build_boot_page_tables(const GuestMemory& mem, std::string& error);
+// abi::kDirectMapBase, with 2 MiB pages; user-accessible where `user_pages` (PVM). Exposed
+// for unit tests.
+bool build_boot_page_tables(const GuestMemory& mem, bool user_pages, std::string& error);
 
 }  // namespace utx::loader

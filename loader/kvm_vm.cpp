@@ -130,6 +130,13 @@ void set_segment(kvm_segment& s, uint16_t selector, uint8_t type, bool code64) {
     s.g = 1;
 }
 
+// PVM (kvm_pvm, ../shared/DESIGN.md "Platforms") runs guest ring 0 natively once the vCPU
+// has a virtual-interrupt-flag page: KVM_SET_MSRS of this MSR with the page's
+// guest-physical address and kPvmVifEnable. Without it every ring-0 instruction is
+// emulated. (What the kvm_pvm of these hosts does; DEVELOPERS.md, "PVM".)
+constexpr uint32_t kMsrPvmVif = 0x4b564d10;
+constexpr uint64_t kPvmVifEnable = 0x400;
+
 class Vcpu {
 public:
     bool create(int vm_fd, int kvm_fd, uint32_t index, std::string& error) {
@@ -153,6 +160,16 @@ public:
             return error = "KVM_GET_SUPPORTED_CPUID: " + errno_text(), false;
         if (ioctl(fd_.get(), kKvmSetCpuid2, cpuid.get()) < 0)
             return error = "KVM_SET_CPUID2: " + errno_text(), false;
+        return true;
+    }
+
+    bool enter_pvm(std::string& error) {
+        struct {
+            MsrsHeader header;
+            kvm_msr_entry entry;
+        } m = {{1, 0}, {kMsrPvmVif, 0, (abi::kPvmVifGpa + index_ * 4096ULL) | kPvmVifEnable}};
+        if (ioctl(fd_.get(), kKvmSetMsrs, &m) != 1)
+            return error = "PVM: KVM_SET_MSRS of the VIF page refused: " + errno_text(), false;
         return true;
     }
 
@@ -384,6 +401,11 @@ private:
 
 }  // namespace
 
+bool kvm_is_pvm() {
+    struct stat st;
+    return stat("/sys/module/kvm_pvm", &st) == 0;
+}
+
 bool kvm_available(std::string& why) {
     int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
@@ -392,13 +414,14 @@ bool kvm_available(std::string& why) {
         return false;
     }
     close(fd);
-    // PVM (kvm_pvm: KVM by shadow paging, without hardware virtualization) runs guest
-    // ring 0 through an instruction emulator, which this kernel's boot code does not get
-    // through (SSE control, XSAVE); ../shared/DESIGN.md, "Platforms". Until the kernel has
-    // its PVM platform, such a /dev/kvm is not one utx can use.
-    struct stat pvm;
-    if (stat("/sys/module/kvm_pvm", &pvm) == 0) {
-        why = "/dev/kvm is PVM (kvm_pvm), whose emulated ring 0 cannot boot utx's kernel yet";
+    return true;
+}
+
+bool kvm_by_default(std::string& why) {
+    if (!kvm_available(why)) return false;
+    if (kvm_is_pvm()) {
+        why = "/dev/kvm is PVM (kvm_pvm), where utx's PVM platform is not complete yet "
+              "(--backend kvm uses it)";
         return false;
     }
     return true;
@@ -438,6 +461,10 @@ bool run_vm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
             !vcpus.back()->setup_cpuid(kvm.get(), error))
             return false;
     }
+    const bool pvm = kvm_is_pvm();
+    if (pvm)
+        for (auto& v : vcpus)
+            if (!v->enter_pvm(error)) return false;
     if (restore ? !vcpus[0]->restore(*restore, error)
                 : !vcpus[0]->enter_long_mode(layout, layout.entry, 0, layout.boot_info_gpa, error))
         return false;

@@ -263,7 +263,7 @@ constexpr uint64_t kIdlePollNs = 100'000;
 // event from the VMM or any interrupt: polling first while cpu.polling, then halted. While
 // it polls, the VMM need not raise an NMI for a socket's readiness.
 void idle_wait(PerCpu& cpu, bool poll_host) {
-    asm volatile("sti" ::: "memory");
+    irq_enable();
     if (cpu.polling) {
         if (poll_host) host_events_polling(true);
         const uint64_t end = tsc_deadline_for(monotonic_ns() + kIdlePollNs);
@@ -272,13 +272,16 @@ void idle_wait(PerCpu& cpu, bool poll_host) {
             cpu_relax();
         if (poll_host) host_events_polling(false);
     }
-    asm volatile("cli" ::: "memory");
+    irq_disable();
     __atomic_store_n(&cpu.polling, false, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&cpu.wake, __ATOMIC_SEQ_CST) || host_events_waiting()) return;
     // sti takes effect after the next instruction: no interrupt is lost before hlt. An NMI
     // (signals from the VMM) is not held back by sti, so one that comes just before the
-    // hlt moves the return address past it (traps.cpp) instead of being slept on.
+    // hlt moves the return address past it (traps.cpp) instead of being slept on. On PVM,
+    // where the interrupt flag is set before sti, an interrupt may come there too.
+    if (g_pvm) pvm_set_interrupt_flag(true);
     asm volatile("sti\n.globl idle_halt\nidle_halt: hlt\ncli" ::: "memory");
+    if (g_pvm) pvm_set_interrupt_flag(false);
 }
 
 // The stack as context_switch leaves it: six callee-saved registers, then `entry`.

@@ -22,13 +22,15 @@ constexpr uint64_t kMiB = 1ULL << 20, kGiB = 1ULL << 30;
 
 // Walks the 4-level page tables the way the CPU would; returns the physical address or
 // nullopt when the walk hits a non-present entry.
-std::optional<uint64_t> translate(const GuestMemory& mem, uint64_t va) {
+// `user`: every entry on the way must (true) or must not (false) be user-accessible.
+std::optional<uint64_t> translate(const GuestMemory& mem, uint64_t va, bool user = false) {
     uint64_t table = abi::kBootPageTablesGpa;
     for (int level = 3; level >= 0; --level) {
         unsigned index = (va >> (12 + 9 * level)) & 511;
         const uint64_t* e = mem.object<uint64_t>(table + 8 * index);
         if (!e || !(*e & 1)) return std::nullopt;
         EXPECT_TRUE(*e & 2) << "not writable at level " << level;
+        EXPECT_EQ(bool(*e & 4), user) << "user bit at level " << level << " for " << std::hex << va;
         if (level == 1) {
             EXPECT_TRUE(*e & 0x80) << "expected a 2 MiB page for " << std::hex << va;
             return (*e & 0x000f'ffff'ffe0'0000ULL) | (va & ((2 * kMiB) - 1));
@@ -47,7 +49,7 @@ TEST(BootPageTables, IdentityMapOfFirst4GiB) {
     auto mem = ram(64 * kMiB);
     ASSERT_TRUE(mem);
     std::string error;
-    ASSERT_TRUE(build_boot_page_tables(*mem, error)) << error;
+    ASSERT_TRUE(build_boot_page_tables(*mem, false, error)) << error;
     for (uint64_t va :
          std::initializer_list<uint64_t>{0ULL, 0x1000ULL, 0x123456ULL, 2 * kMiB, 64 * kMiB,
                                          kGiB + 5, 3 * kGiB + 0x1fffff, 4 * kGiB - 1})
@@ -60,7 +62,7 @@ TEST(BootPageTables, DirectMapOfRam) {
     auto mem = ram(64 * kMiB);
     ASSERT_TRUE(mem);
     std::string error;
-    ASSERT_TRUE(build_boot_page_tables(*mem, error)) << error;
+    ASSERT_TRUE(build_boot_page_tables(*mem, false, error)) << error;
     for (uint64_t pa : std::initializer_list<uint64_t>{0ULL, abi::kKernelLoadGpa,
                                                        abi::kKernelLoadGpa + 0x1234, 63 * kMiB})
         EXPECT_EQ(translate(*mem, abi::kDirectMapBase + pa), pa) << std::hex << pa;
@@ -71,12 +73,25 @@ TEST(BootPageTables, DirectMapOfRam) {
     EXPECT_EQ(translate(*mem, 0xffff'ffff'8000'0000ULL), std::nullopt);
 }
 
+TEST(BootPageTables, PvmMapsEverythingUserAccessible) {
+    // PVM runs ring 0 natively only on user pages (DEVELOPERS.md, "PVM").
+    auto mem = ram(64 * kMiB);
+    ASSERT_TRUE(mem);
+    std::string error;
+    ASSERT_TRUE(build_boot_page_tables(*mem, true, error)) << error;
+    EXPECT_EQ(translate(*mem, abi::kKernelVirtBase, true), abi::kKernelLoadGpa);
+    EXPECT_EQ(translate(*mem, abi::kDirectMapBase + 63 * kMiB, true), 63 * kMiB);
+    EXPECT_EQ(translate(*mem, 0x123456, true), 0x123456u);
+    // Not in PML4 slot 256, where kvm_pvm never runs guest code.
+    EXPECT_NE((abi::kDirectMapBase >> 39) & 511, 256u);
+}
+
 TEST(BootPageTables, DirectMapCoversEveryGiBOfLargeRam) {
     // 2.5 GiB of NORESERVE memory: only the page tables are touched.
     auto mem = ram(2 * kGiB + kGiB / 2);
     ASSERT_TRUE(mem);
     std::string error;
-    ASSERT_TRUE(build_boot_page_tables(*mem, error)) << error;
+    ASSERT_TRUE(build_boot_page_tables(*mem, false, error)) << error;
     for (uint64_t pa : std::initializer_list<uint64_t>{kGiB - 1, kGiB, 2 * kGiB + 0x12345,
                                                        2 * kGiB + kGiB / 2 - 1})
         EXPECT_EQ(translate(*mem, abi::kDirectMapBase + pa), pa) << std::hex << pa;
@@ -89,7 +104,7 @@ TEST(BootPageTables, TablesStayInsideTheirArea) {
     ASSERT_TRUE(mem);
     std::memset(mem->host_base(), 0xcc, 8 * kMiB);
     std::string error;
-    ASSERT_TRUE(build_boot_page_tables(*mem, error)) << error;
+    ASSERT_TRUE(build_boot_page_tables(*mem, false, error)) << error;
     for (uint64_t gpa = 0; gpa < 8 * kMiB; gpa += 8) {
         if (gpa >= abi::kBootPageTablesGpa &&
             gpa < abi::kBootPageTablesGpa + abi::kBootPageTablesSize)
@@ -102,7 +117,7 @@ TEST(BootPageTables, RamTooSmall) {
     testing::GuardedBuffer buf(abi::kBootPageTablesGpa + 0x1000);
     GuestMemory mem = GuestMemory::wrap(buf.span());
     std::string error;
-    EXPECT_FALSE(build_boot_page_tables(mem, error));
+    EXPECT_FALSE(build_boot_page_tables(mem, false, error));
     EXPECT_NE(error.find("too small"), std::string::npos) << error;
 }
 
@@ -111,7 +126,7 @@ TEST(BootPageTables, RamTooLarge) {
     auto mem = ram(200 * kGiB);
     if (!mem) GTEST_SKIP() << "cannot reserve 200 GiB of address space here";
     std::string error;
-    EXPECT_FALSE(build_boot_page_tables(*mem, error));
+    EXPECT_FALSE(build_boot_page_tables(*mem, false, error));
     EXPECT_NE(error.find("too large"), std::string::npos) << error;
 }
 

@@ -129,8 +129,16 @@ void cpu_set_kernel_stack(uint64_t top) {
 }
 
 bool g_smap_enabled = false;
+bool g_pvm = false;
+
+void pvm_set_interrupt_flag(bool on) {
+    auto* vif = static_cast<volatile uint8_t*>(
+        phys_to_virt(abi::kPvmVifGpa + uint64_t(this_cpu().index) * kPageSize));
+    vif[0] = on;
+}
 
 void protection_init() {
+    if (g_pvm) return;
     uint32_t r[4];
     cpuid(0, 0, r);
     if (r[0] < 7) return;

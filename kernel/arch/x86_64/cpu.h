@@ -22,6 +22,10 @@ inline constexpr uint8_t kTimerVector = 32, kRescheduleVector = 33, kTlbFlushVec
                          kSpuriousVector = 255;
 inline constexpr uint32_t kMaxCpus = 64;
 
+// Whether the kernel runs as a PVM guest (abi::kBootFlagPvm; ../shared/DESIGN.md,
+// "Platforms"): its own pages are then user pages, as PVM runs ring 0 natively only there.
+extern "C" bool g_pvm;  // C name: entry.S reads it
+
 inline void cpu_relax() { asm volatile("pause"); }
 inline void cpu_halt() { asm volatile("hlt"); }
 
@@ -107,6 +111,26 @@ inline PerCpu& this_cpu() {
     return *cpu;
 }
 
+// The interrupt flag. On PVM it is virtual: byte 0 of the vCPU's page at abi::kPvmVifGpa,
+// which kvm_pvm reads before it injects an interrupt (sti and cli alone leave it as it
+// is). sti and cli are still executed there: they trap to kvm_pvm, which then delivers an
+// interrupt that waits, and keep hardware KVM's semantics (sti's one-instruction shadow).
+void pvm_set_interrupt_flag(bool on);
+inline void irq_enable() {
+    if (g_pvm) pvm_set_interrupt_flag(true);
+    asm volatile("sti" ::: "memory");
+}
+inline void irq_disable() {
+    asm volatile("cli" ::: "memory");
+    if (g_pvm) pvm_set_interrupt_flag(false);
+}
+// sti; hlt; cli: sleeps until an interrupt (which has been handled when this returns).
+inline void irq_enable_halt_disable() {
+    if (g_pvm) pvm_set_interrupt_flag(true);
+    asm volatile("sti; hlt; cli" ::: "memory");
+    if (g_pvm) pvm_set_interrupt_flag(false);
+}
+
 // Loads `cpu`'s descriptor tables and syscall MSRs on the CPU that runs this, with its GS
 // base pointing at `cpu`. `kernel_stack_top` is where entries from user mode land first.
 void cpu_init(PerCpu& cpu, uint64_t kernel_stack_top);
@@ -114,7 +138,8 @@ void cpu_init(PerCpu& cpu, uint64_t kernel_stack_top);
 // running thread's kernel stack.
 void cpu_set_kernel_stack(uint64_t top);
 // Turns on SMEP and SMAP where the CPU offers them: the kernel then never runs user code and
-// touches user memory only between user_access_begin() and user_access_end().
+// touches user memory only between user_access_begin() and user_access_end(). Not on PVM,
+// where the kernel's pages are user pages too.
 void protection_init();
 extern bool g_smap_enabled;
 inline void user_access_begin() {

@@ -61,6 +61,15 @@ ap_entry:
     popq %rax
 .endm
 
+/* swapgs back to the user's GS base on the way out to user mode, except on PVM, whose
+ * emulation of sysretq and iretq to user mode swaps the GS bases itself. */
+.macro SWAPGS_TO_USER
+    cmpb $0, g_pvm(%rip)
+    jne 9f
+    swapgs
+9:
+.endm
+
 /* The syscall instruction from user mode: rcx = rip, r11 = rflags, interrupts masked by
  * FMASK. Switch to the thread's kernel stack before touching memory: the application's
  * red zone below %rsp is live. */
@@ -95,12 +104,12 @@ syscall_entry:
     addq $8, %rsp                         /* cs */
     popq %r11                             /* rflags */
     popq %rsp                             /* user rsp */
-    swapgs
+    SWAPGS_TO_USER
     sysretq
 return_with_iret:
     POP_GPRS
     addq $16, %rsp
-    swapgs
+    SWAPGS_TO_USER
     iretq
 
 /* Exceptions and interrupts. The stubs make every vector look alike: vector and error
@@ -164,7 +173,7 @@ trap_common:
     addq $16, %rsp
     testb $3, 8(%rsp)
     jz 2f
-    swapgs
+    SWAPGS_TO_USER
 2:  iretq
 
     .section .rodata
@@ -191,7 +200,7 @@ enter_user_frame:
     movq %rdi, %rsp
     POP_GPRS
     addq $16, %rsp
-    swapgs
+    SWAPGS_TO_USER
     iretq
 
     .bss

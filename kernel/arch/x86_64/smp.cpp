@@ -72,7 +72,7 @@ void halt_briefly() {
     apic_arm(tsc_deadline_for(monotonic_ns() + kHaltSliceNs));
     cpu.halted_in_wait = true;
     // Interrupts here only wake it: traps.cpp's kernel-mode paths.
-    asm volatile("sti; hlt; cli" ::: "memory");
+    irq_enable_halt_disable();
 }
 
 bool halted_since_rearm() {

@@ -98,8 +98,10 @@ extern "C" void trap_dispatch(TrapFrame* f) {
     if (f->vector == kTimerVector || f->vector == kRescheduleVector) {
         if (f->vector == kTimerVector) this_cpu().timer_armed = 0;  // fired: re-arm even if equal
         apic_eoi();
-        // In the kernel it can only be the idle loop, which looks at the queue and the time.
+        // In the kernel it can only be the idle loop, which looks at the queue and the time
+        // (on PVM it may have come just before the idle loop's hlt: not into it, then).
         if (!(f->cs & 3)) {
+            if (f->rip == reinterpret_cast<uint64_t>(idle_halt)) f->rip += 1;
             __atomic_store_n(&this_cpu().wake, true, __ATOMIC_RELEASE);
             return;
         }
