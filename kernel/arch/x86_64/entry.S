@@ -61,9 +61,18 @@ ap_entry:
     popq %rax
 .endm
 
-/* swapgs back to the user's GS base on the way out to user mode, except on PVM, whose
- * emulation of sysretq and iretq to user mode swaps the GS bases itself. */
-.macro SWAPGS_TO_USER
+/* Back to user mode from an iret frame at %rsp, every other register already the user's.
+ * On PVM kvm_pvm's emulation of iretq (and sysretq) swaps the GS bases itself. */
+.macro IRET_TO_USER
+    cmpb $0, g_pvm(%rip)
+    jne 8f
+    swapgs
+8:  iretq
+.endm
+
+/* On PVM, kvm_pvm swaps the GS bases on every entry from user mode (VIF flags 2 and 4,
+ * loader/kvm_vm.cpp). */
+.macro SWAPGS_FROM_USER
     cmpb $0, g_pvm(%rip)
     jne 9f
     swapgs
@@ -75,7 +84,7 @@ ap_entry:
  * red zone below %rsp is live. */
     .globl syscall_entry
 syscall_entry:
-    swapgs
+    SWAPGS_FROM_USER
     movq %rsp, %gs:PERCPU_USER_RSP
     movq %gs:PERCPU_KERNEL_RSP, %rsp
     pushq $USER_SS
@@ -104,13 +113,14 @@ syscall_entry:
     addq $8, %rsp                         /* cs */
     popq %r11                             /* rflags */
     popq %rsp                             /* user rsp */
-    SWAPGS_TO_USER
-    sysretq
+    cmpb $0, g_pvm(%rip)
+    jne 1f
+    swapgs
+1:  sysretq
 return_with_iret:
     POP_GPRS
     addq $16, %rsp
-    SWAPGS_TO_USER
-    iretq
+    IRET_TO_USER
 
 /* Exceptions and interrupts. The stubs make every vector look alike: vector and error
  * code pushed, then the general registers. */
@@ -164,7 +174,7 @@ TRAP_STUB 255, 0
 trap_common:
     testb $3, 24(%rsp)                    /* cs of the interrupted context */
     jz 1f
-    swapgs
+    SWAPGS_FROM_USER
 1:  PUSH_GPRS
     cld
     movq %rsp, %rdi
@@ -173,7 +183,7 @@ trap_common:
     addq $16, %rsp
     testb $3, 8(%rsp)
     jz 2f
-    SWAPGS_TO_USER
+    IRET_TO_USER
 2:  iretq
 
     .section .rodata
@@ -200,8 +210,7 @@ enter_user_frame:
     movq %rdi, %rsp
     POP_GPRS
     addq $16, %rsp
-    SWAPGS_TO_USER
-    iretq
+    IRET_TO_USER
 
     .bss
     .balign 16
