@@ -171,7 +171,9 @@ public:
         struct {
             MsrsHeader header;
             kvm_msr_entry entry;
-        } m = {{1, 0}, {kMsrPvmVif, 0, (abi::kPvmVifGpa + index_ * 4096ULL) | kPvmVifEnable | kPvmVifSwapGs}};
+        } m = {{1, 0},
+               {kMsrPvmVif, 0,
+                (abi::kPvmVifGpa + index_ * 4096ULL) | kPvmVifEnable | kPvmVifSwapGs}};
         if (ioctl(fd_.get(), kKvmSetMsrs, &m) != 1)
             return error = "PVM: KVM_SET_MSRS of the VIF page refused: " + errno_text(), false;
         return true;
@@ -465,8 +467,7 @@ bool run_vm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
             !vcpus.back()->setup_cpuid(kvm.get(), error))
             return false;
     }
-    const bool pvm = kvm_is_pvm();
-    if (pvm)
+    if (kvm_is_pvm())
         for (auto& v : vcpus)
             if (!v->enter_pvm(error)) return false;
     if (restore ? !vcpus[0]->restore(*restore, error)

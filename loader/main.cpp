@@ -251,15 +251,17 @@ int main(int argc, char** argv) {
     bool use_kvm = false;
     if (options->backend != BackendChoice::Qemu) {
         std::string why;
-        use_kvm = options->backend == BackendChoice::Kvm ? kvm_available(why) : kvm_by_default(why);
+        use_kvm = options->backend == BackendChoice::Kvm ? kvm_available(why)
+                                                         : kvm_by_default(why);
         if (!use_kvm && options->backend == BackendChoice::Kvm)
             return fail("--backend kvm: " + why, 125);
         if (!use_kvm)
             std::fprintf(stderr, "utx-run: notice: %s; using the QEMU backend (slower)\n",
                          why.c_str());
     }
+    const bool pvm = use_kvm && kvm_is_pvm();
     // PVM runs the kernel natively only on pages the application could reach too.
-    if (use_kvm && options->isolate && kvm_is_pvm())
+    if (pvm && options->isolate)
         return fail("--isolate: not on PVM (kvm_pvm) yet, where the kernel's pages must be "
                     "user pages; use --backend qemu",
                     2);
@@ -313,7 +315,8 @@ int main(int argc, char** argv) {
         req.mounts.push_back((host_fs.read_only(i) ? "r" : "w") + host_fs.guest_path(i));
     req.flags = (options->isolate ? utx::abi::kBootFlagIsolate : 0) |
                 (use_kvm ? 0 : utx::abi::kBootFlagQemu) |
-                (use_kvm && kvm_is_pvm() ? utx::abi::kBootFlagPvm : 0) | (options->trace ? utx::abi::kBootFlagTrace : 0);
+                (pvm ? utx::abi::kBootFlagPvm : 0) |
+                (options->trace ? utx::abi::kBootFlagTrace : 0);
     req.tsc_khz = host_tsc_khz();
     BootLayout layout;
     if (!build_boot_image(*memory, req, layout, error)) return fail(error);

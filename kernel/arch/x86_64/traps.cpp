@@ -91,6 +91,12 @@ void handle_user_trap(TrapFrame* f) {
     }
 }
 
+// An interrupt or NMI that came between the idle loop's sti and its hlt returns past the
+// hlt: the idle loop looks at what the interrupt brought before it sleeps.
+void not_into_idle_halt(TrapFrame* f) {
+    if (f->rip == reinterpret_cast<uint64_t>(idle_halt)) f->rip += 1;
+}
+
 }  // namespace
 
 extern "C" void trap_dispatch(TrapFrame* f) {
@@ -101,7 +107,7 @@ extern "C" void trap_dispatch(TrapFrame* f) {
         // In the kernel it can only be the idle loop, which looks at the queue and the time
         // (on PVM it may have come just before the idle loop's hlt: not into it, then).
         if (!(f->cs & 3)) {
-            if (f->rip == reinterpret_cast<uint64_t>(idle_halt)) f->rip += 1;
+            not_into_idle_halt(f);
             __atomic_store_n(&this_cpu().wake, true, __ATOMIC_RELEASE);
             return;
         }
@@ -115,8 +121,7 @@ extern "C" void trap_dispatch(TrapFrame* f) {
         // The VMM's NMI in the kernel, wherever it was (even before swapgs: nothing here
         // may use %gs): the signals wait for the next way out to user mode or the idle
         // loop, which look for them.
-        if (f->rip == reinterpret_cast<uint64_t>(idle_halt))
-            f->rip += 1;  // not into the hlt: the idle loop looks for the signals first
+        not_into_idle_halt(f);  // the idle loop looks for the signals first
         return;
     } else if (!(f->cs & 3)) {
         const uint64_t cr2 = f->vector == 14 ? read_cr2() : 0;
