@@ -33,6 +33,7 @@ alignas(16) IdtGate g_idt[256];
 bool g_idt_ready;
 constexpr size_t kFaultStackSize = 8192;
 alignas(16) uint8_t g_boot_fault_stack[kFaultStackSize];  // the first CPU's (no heap yet)
+alignas(16) uint8_t g_boot_nmi_stack[kFaultStackSize];
 
 constexpr uint64_t kCodeKernel = 0x00af9a000000ffffULL;
 constexpr uint64_t kDataKernel = 0x00cf92000000ffffULL;
@@ -53,6 +54,7 @@ void load_gdt(PerCpu& cpu, uint64_t kernel_stack_top) {
     memset(&tss, 0, sizeof tss);
     tss.rsp[0] = kernel_stack_top;
     tss.ist[0] = reinterpret_cast<uint64_t>(cpu.fault_stack + kFaultStackSize);
+    tss.ist[1] = reinterpret_cast<uint64_t>(cpu.nmi_stack + kFaultStackSize);
     tss.iomap_base = sizeof(Tss);
     auto base = reinterpret_cast<uint64_t>(&tss);
     uint64_t limit = sizeof(Tss) - 1;
@@ -90,7 +92,7 @@ IdtGate gate(uint64_t handler, uint8_t ist) {
 
 void load_idt() {
     if (!g_idt_ready) {  // one table for every CPU
-        for (int v = 0; v < 32; ++v) g_idt[v] = gate(trap_stub_table[v], v == 8 ? 1 : 0);
+        for (int v = 0; v < 32; ++v) g_idt[v] = gate(trap_stub_table[v], v == 8 ? 1 : v == 2 ? 2 : 0);
         g_idt[kTimerVector] = gate(timer_stub, 0);
         g_idt[kRescheduleVector] = gate(reschedule_stub, 0);
         g_idt[kTlbFlushVector] = gate(tlb_flush_stub, 0);
@@ -109,7 +111,9 @@ void cpu_init(PerCpu& cpu, uint64_t kernel_stack_top) {
     if (!cpu.fault_stack) {
         cpu.fault_stack = cpu.index == 0 ? g_boot_fault_stack
                                          : static_cast<uint8_t*>(kmalloc(kFaultStackSize));
-        if (!cpu.fault_stack) panic("out of memory for CPU %u", cpu.index);
+        cpu.nmi_stack = cpu.index == 0 ? g_boot_nmi_stack
+                                       : static_cast<uint8_t*>(kmalloc(kFaultStackSize));
+        if (!cpu.fault_stack || !cpu.nmi_stack) panic("out of memory for CPU %u", cpu.index);
     }
     load_gdt(cpu, kernel_stack_top);
     load_idt();

@@ -103,6 +103,7 @@ struct PerCpu {
     alignas(16) uint64_t gdt[9];
     alignas(16) Tss tss;
     uint8_t* fault_stack;  // IST stack for double faults
+    uint8_t* nmi_stack;    // IST stack for NMIs (entry.S, trap_stub_2)
 };
 
 inline PerCpu& this_cpu() {

@@ -136,7 +136,6 @@ trap_stub_\vector:
 
 TRAP_STUB 0, 0
 TRAP_STUB 1, 0
-TRAP_STUB 2, 0
 TRAP_STUB 3, 0
 TRAP_STUB 4, 0
 TRAP_STUB 5, 0
@@ -171,10 +170,55 @@ TRAP_STUB 33, 0
 TRAP_STUB 34, 0
 TRAP_STUB 255, 0
 
+/* NMIs come on a stack of their own (IST 2), since one can come anywhere: at the first
+ * instruction of syscall_entry, on the application's stack, or on PVM with the frame
+ * pushed at the top of the thread's kernel stack, over what lives there (kvm_pvm takes
+ * some NMIs in the kernel for NMIs from user mode). One from user mode moves its frame to
+ * the thread's kernel stack and goes on as any trap from there; one in the kernel stays
+ * here (trap_dispatch only notes it). On PVM the frame's selectors may lie: the mode is
+ * the rip's (kernel addresses are never user code), and the GS bases may be unswapped
+ * (trap_dispatch repairs the frame). */
+    .globl trap_stub_2
+trap_stub_2:
+    pushq $0
+    pushq $2
+    cmpb $0, g_pvm(%rip)
+    je 3f
+    testb $0x80, 23(%rsp)                 /* the rip's sign bit */
+    jnz trap_common
+    pushq %rax
+    pushq %rcx
+    pushq %rdx
+    movl $0xc0000101, %ecx                /* GS base: the kernel's (a kernel address)? */
+    rdmsr
+    testl %edx, %edx
+    js 4f
+    swapgs
+4:  popq %rdx
+    jmp 5f
+3:  testb $3, 24(%rsp)
+    jz trap_common
+    swapgs
+    pushq %rax
+    pushq %rcx
+5:  movq %gs:PERCPU_KERNEL_RSP, %rax      /* vector, error and the frame go there */
+    subq $56, %rax
+    .irp i, 0,1,2,3,4,5,6
+    movq (16 + 8 * \i)(%rsp), %rcx
+    movq %rcx, (8 * \i)(%rax)
+    .endr
+    movq 8(%rsp), %rcx                    /* the interrupted %rax, below the frame */
+    movq %rcx, -8(%rax)
+    movq (%rsp), %rcx
+    leaq -8(%rax), %rsp
+    popq %rax
+    jmp trap_from_user
+
 trap_common:
     testb $3, 24(%rsp)                    /* cs of the interrupted context */
     jz 1f
     SWAPGS_FROM_USER
+trap_from_user:
 1:  PUSH_GPRS
     cld
     movq %rsp, %rdi

@@ -97,9 +97,23 @@ void not_into_idle_halt(TrapFrame* f) {
     if (f->rip == reinterpret_cast<uint64_t>(idle_halt)) f->rip += 1;
 }
 
+// On PVM, kvm_pvm gives some NMIs (those it injects as it re-enters the guest after an
+// exit to the VMM, seen after a hypercall's `out`) the frame of an NMI from user mode
+// wherever the vCPU was: the user selectors, the GS bases left as they were, the frame at
+// the top of the thread's kernel stack (trap_stub_2 in entry.S sees to the stack and the
+// GS bases). Returned through as such, an NMI in the kernel would carry on the kernel in
+// user mode; the rip says where it was (kernel addresses are never user code).
+void pvm_repair_nmi_frame(TrapFrame* f) {
+    if ((f->cs & 3) && int64_t(f->rip) < 0) {
+        f->cs = kKernelCs;
+        f->ss = kKernelSs;
+    }
+}
+
 }  // namespace
 
 extern "C" void trap_dispatch(TrapFrame* f) {
+    if (g_pvm && f->vector == 2) pvm_repair_nmi_frame(f);
     // Interrupts first: they need no lock, or take it as an entry from the application.
     if (f->vector == kTimerVector || f->vector == kRescheduleVector) {
         if (f->vector == kTimerVector) this_cpu().timer_armed = 0;  // fired: re-arm even if equal
