@@ -16,6 +16,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,9 +117,24 @@ def shell_status(returncode):
     return 128 - returncode if returncode < 0 else returncode
 
 
-def run_process(argv, *, input=b"", env=None, timeout, cwd=None):
+def _session_members(sid):
+    """The processes of session sid still there (zombies included)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[3]) == sid:  # state, ppid, pgrp, session, ...
+            members.append(f"{entry.name} {stat[:stat.rindex(')') + 1]} {fields[0]}")
+    return members
+
+
+def run_process(argv, *, input=b"", env=None, timeout, cwd=None, no_leftovers=False):
     """Runs argv in its own session so that a timeout kills it and all its children
-    (utx-run's QEMU included), and fails the test on a timeout instead of hanging."""
+    (utx-run's QEMU included), and fails the test on a timeout instead of hanging.
+    no_leftovers: fail when a process of that session outlives argv by a second."""
     process = subprocess.Popen(
         [str(a) for a in argv],
         stdin=subprocess.PIPE,
@@ -144,6 +160,13 @@ def run_process(argv, *, input=b"", env=None, timeout, cwd=None):
             f"timed out after {timeout:g} s: {[str(a) for a in argv]}\n"
             f"stdout so far: {_excerpt(stdout)}\nstderr so far: {_excerpt(stderr)}"
         )
+    if no_leftovers:
+        deadline = time.monotonic() + 1.0
+        while (left := _session_members(process.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if left:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"processes left behind by {[str(a) for a in argv]}: {left}")
     return Result([str(a) for a in argv], shell_status(process.returncode), stdout, stderr)
 
 
@@ -162,7 +185,7 @@ def run_native(prog, args=(), *, input=b"", env=None, cwd=None):
     return run_process([prog, *args], input=input, env=env, timeout=NATIVE_TIMEOUT, cwd=cwd)
 
 
-def run_utx(prog, args=(), *, input=b"", env=None, options=()):
+def run_utx(prog, args=(), *, input=b"", env=None, options=(), no_leftovers=False):
     if not UTX_RUN.exists():
         message = (
             f"utx-run not found at {UTX_RUN}: build the loader or set UTX_RUN "
@@ -172,7 +195,7 @@ def run_utx(prog, args=(), *, input=b"", env=None, options=()):
             pytest.skip(message)
         pytest.fail(message)
     argv = [UTX_RUN, "--backend", BACKEND, *options, prog, *args]
-    return run_process(argv, input=input, env=env, timeout=UTX_TIMEOUT)
+    return run_process(argv, input=input, env=env, timeout=UTX_TIMEOUT, no_leftovers=no_leftovers)
 
 
 def _first_difference(native, guest):

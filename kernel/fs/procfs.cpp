@@ -7,6 +7,7 @@
 #include "kernel/fs/file.h"
 #include "kernel/net/socket.h"
 #include "kernel/fs/vfs.h"
+#include "kernel/ipc/family.h"
 #include "kernel/ipc/pipe.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/string.h"
@@ -162,14 +163,17 @@ void write_cpuinfo(Inode* proc) {
     put_file(proc, "cpuinfo", b.data(), b.length());
 }
 
+// Shmem is the family region in use (minifs, pipes, shared descriptions: what the process
+// tree shares, as tmpfs and shared memory are on Linux).
 void write_meminfo(Inode* proc) {
     const unsigned long total = (unsigned long)(frames_total_count() * 4),
-                        free = (unsigned long)(frames_free_count() * 4);
+                        free = (unsigned long)(frames_free_count() * 4),
+                        shmem = (unsigned long)(family_bytes_in_use() / 1024);
     StringBuilder b(g_text, sizeof g_text);
     b.append("MemTotal:       %8lu kB\nMemFree:        %8lu kB\nMemAvailable:   %8lu kB\n"
              "Buffers:               0 kB\nCached:                0 kB\nSwapTotal:             0 kB\n"
-             "SwapFree:              0 kB\n",
-             total, free, free);
+             "SwapFree:              0 kB\nShmem:          %8lu kB\n",
+             total, free, free, shmem);
     put_file(proc, "meminfo", b.data(), b.length());
 }
 

@@ -181,6 +181,13 @@ void family_free_page(void* p) {
 
 uint64_t family_size() { return g_header->pages * kPageSize; }
 
+uint64_t family_bytes_in_use() {
+    family_lock();
+    const uint64_t bytes = (g_header->pages - g_header->free_pages) * kPageSize;
+    family_unlock();
+    return bytes;
+}
+
 void family_register(FamilyWaiters& w) {
     const int32_t self = current_process().pid;
     int free = -1;

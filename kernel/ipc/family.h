@@ -54,6 +54,7 @@ void family_free(void* p);
 void* family_alloc_page();
 void family_free_page(void* p);
 uint64_t family_size();  // bytes in the region
+uint64_t family_bytes_in_use();  // its pages taken (header and bitmap included)
 // A number unique in the tree (pipe inode numbers). Under the family lock.
 uint64_t family_next_id();
 
