@@ -216,7 +216,9 @@ int64_t do_execve(int64_t dirfd, uint64_t path_addr, uint64_t argv, uint64_t env
     TrapFrame next{};
     const ExecArgs exec_args{args.buf, args.argc, args.envc, filename, random};
     const int64_t loaded = exec_load(as, exec, exec_args, next);
-    if (file->path) {
+    // /proc/self/exe names the image that runs now: the link keeps pointing to where it
+    // lives (taking "/proc/self/exe" itself would make the link point to itself).
+    if (file->path && !(strlen(file->path) >= 6 && memcmp(file->path, "/proc/", 6) == 0)) {
         const size_t len = strlen(file->path);
         const size_t keep = len < sizeof p.exec_path ? len : sizeof p.exec_path - 1;
         memcpy(p.exec_path, file->path, keep);
