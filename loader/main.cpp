@@ -149,7 +149,12 @@ int settle(bool started, const std::string& error) {
     const int wait_status = started && exit.kind == GuestExit::Kind::Killed ? exit.status & 0x7f
                                                                             : (status & 0xff) << 8;
     if (g_handler->pid() != 1) {
-        family->exited(g_handler->pid(), wait_status, usage_of(RUSAGE_SELF));
+        // The parent hears of the end now rather than at this process's own end, which
+        // waits for the VM's teardown; what the guest wrote is out before.
+        std::fflush(nullptr);
+        if (const pid_t parent = family->exited(g_handler->pid(), wait_status,
+                                                usage_of(RUSAGE_SELF)))
+            kill(parent, SIGCHLD);
         return status;
     }
     static pid_t hosts[kMaxFamily];
