@@ -5,6 +5,7 @@ import os
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 
 def default_backend(utx_run):
@@ -13,6 +14,11 @@ def default_backend(utx_run):
         return os.environ["UTX_BACKEND"]
     which = subprocess.run([str(utx_run), "--which-backend"], capture_output=True, text=True)
     return "kvm" if which.stdout.strip() == "kvm" else "qemu"
+
+
+def kvm_is_pvm():
+    """Whether /dev/kvm here is PVM (kvm_pvm), as utx-run tells it apart."""
+    return Path("/sys/module/kvm_pvm").exists()
 
 
 def run_workload(cmd):

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchlib import measure
+from benchlib import kvm_is_pvm, measure
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,7 +39,7 @@ def main():
         sys.exit(f"fork_bench: fork needs the kvm backend (got {args.backend})")
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         sys.exit("fork_bench: /dev/kvm is missing or not accessible: fork needs our KVM VMM")
-    pvm = Path("/sys/module/kvm_pvm").exists()
+    pvm = kvm_is_pvm()
     with tempfile.TemporaryDirectory() as tmp:
         prog = Path(tmp) / "fork_work"
         subprocess.run(["gcc", "-static", "-O2", "-o", str(prog),

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchlib import default_backend, measure
+from benchlib import default_backend, kvm_is_pvm, measure
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -37,7 +37,7 @@ def main():
         native = measure([str(prog), str(args.calls)], args.runs)
         rows = [("native", native)]
         # PVM refuses --isolate (the kernel's pages are user pages there).
-        pvm = backend == "kvm" and Path("/sys/module/kvm_pvm").exists()
+        pvm = backend == "kvm" and kvm_is_pvm()
         for mode in ([], ["--isolate"]) if not pvm else ([],):
             utx = measure([args.utx_run, "--backend", backend, *mode, str(prog), str(args.calls)],
                           args.runs)

@@ -172,9 +172,7 @@ bool child_start(std::string& error) { return g_host_net->restart_after_fork(err
 // A forked child's end: no destructors or atexit handlers, which belong to the parent's
 // threads and state (whatever they held when the process forked stays held here).
 [[noreturn]] void child_done(bool started, const std::string& error) {
-    const int status = settle(started, error);
-    std::fflush(nullptr);
-    _exit(status);
+    _exit(settle(started, error));  // settle flushes the output before telling the parent
 }
 
 }  // namespace
