@@ -197,10 +197,8 @@ bool build_frame(Thread& t, int sig, const SignalInfo& info, const SigAction& ac
     if (xsave) {
         // The software bytes in the FXSAVE area that tell libc an XSAVE image follows.
         uint32_t sw[12] = {kFpXstateMagic1, uint32_t(fp_size + 4), 0, 0, uint32_t(fp_size)};
-        uint32_t lo, hi;
-        asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        sw[2] = lo;
-        sw[3] = hi;
+        sw[2] = uint32_t(fpu_xfeatures());
+        sw[3] = uint32_t(fpu_xfeatures() >> 32);
         memcpy(g_fpu_image + 464, sw, sizeof sw);
     }
     if (!copy_to_user(fpstate, g_fpu_image, fp_size)) return false;
@@ -467,10 +465,7 @@ int64_t signal_return(TrapFrame& f) {
         if (fpu_uses_xsave()) {
             uint64_t header[8];
             memcpy(header, g_fpu_image + 512, sizeof header);
-            uint32_t lo, hi;
-            asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-            const uint64_t xcr0 = uint64_t(hi) << 32 | lo;
-            valid = valid && (header[0] & ~xcr0) == 0 && header[1] == 0;
+            valid = valid && (header[0] & ~fpu_xfeatures()) == 0 && header[1] == 0;
             for (int i = 2; i < 8; ++i) valid = valid && header[i] == 0;
             if (!(uc.flags & kUcFpXstate)) {
                 // A plain FXSAVE image: only x87 and SSE are in it.

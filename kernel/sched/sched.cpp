@@ -372,8 +372,14 @@ void sched_init(uint64_t boot_stack_top) {
     cpuid(1, 0, r);
     g_xsave = r[2] & (1u << 27);  // OSXSAVE: fpu_init turned XSAVE on
     if (g_xsave) {
-        cpuid(0xd, 0, r);
-        g_fpu_size = r[1];  // for the features enabled in XCR0
+        // The standard format's size for the components enabled: the end of the last one.
+        g_fpu_size = 576;  // the legacy area and the header
+        const uint64_t features = fpu_xfeatures();
+        for (uint32_t i = 2; i < 64; ++i) {
+            if (!(features & (1ULL << i))) continue;
+            cpuid(0xd, i, r);  // eax: size, ebx: offset
+            if (r[0] + r[1] > g_fpu_size) g_fpu_size = r[0] + r[1];
+        }
     } else {
         g_fpu_size = 512;
     }
@@ -550,12 +556,18 @@ uint64_t ktimer_deadline_ns(const KTimer& t) {
 }
 
 void fpu_save(uint8_t* area) {
-    if (g_xsave) asm volatile("xsave64 (%0)" : : "r"(area), "a"(~0u), "d"(~0u) : "memory");
+    const uint64_t m = fpu_xfeatures();
+    if (g_xsave)
+        asm volatile("xsave64 (%0)" : : "r"(area), "a"(uint32_t(m)), "d"(uint32_t(m >> 32))
+                     : "memory");
     else asm volatile("fxsave64 (%0)" : : "r"(area) : "memory");
 }
 
 void fpu_restore(const uint8_t* area) {
-    if (g_xsave) asm volatile("xrstor64 (%0)" : : "r"(area), "a"(~0u), "d"(~0u) : "memory");
+    const uint64_t m = fpu_xfeatures();
+    if (g_xsave)
+        asm volatile("xrstor64 (%0)" : : "r"(area), "a"(uint32_t(m)), "d"(uint32_t(m >> 32))
+                     : "memory");
     else asm volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
 }
 

@@ -156,6 +156,12 @@ void protection_init() {
     g_smap_enabled = smap;
 }
 
+namespace {
+uint64_t g_xfeatures;
+}  // namespace
+
+uint64_t fpu_xfeatures() { return g_xfeatures; }
+
 void fpu_init() {
     uint32_t r[4];
     cpuid(1, 0, r);
@@ -175,6 +181,7 @@ void fpu_init() {
         if (supported & 0x4) xcr0 |= 0x4;           // AVX
         if ((supported & 0xe0) == 0xe0 && (xcr0 & 0x4)) xcr0 |= 0xe0;  // AVX-512
         asm volatile("xsetbv" : : "c"(0), "a"(uint32_t(xcr0)), "d"(uint32_t(xcr0 >> 32)));
+        g_xfeatures = xcr0;
     }
     asm volatile("fninit");
     uint32_t mxcsr = 0x1f80;

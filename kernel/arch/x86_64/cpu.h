@@ -151,6 +151,11 @@ inline void user_access_end() {
 }
 // Enables the x87/SSE/AVX state the CPU offers for the application (CR4, XCR0).
 void fpu_init();
+// The XSAVE components fpu_init enabled (0 without XSAVE): the mask of every XSAVE and
+// XRSTOR. Not XCR0 as read back: PVM leaves the host's XCR0 in force (on a host with AMX,
+// 0x600e7 where the guest asked for 0xe7), and XSAVE with an all-ones mask then writes the
+// 8 KiB of tile data past an area sized for the guest's components.
+uint64_t fpu_xfeatures();
 // Leaves the kernel for the application (does not return).
 [[noreturn]] void enter_user(const TrapFrame& frame);
 
