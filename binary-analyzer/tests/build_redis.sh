@@ -5,9 +5,8 @@
 #   binary-analyzer/tests/build_redis.sh BUILD_DIR     -> BUILD_DIR/redis-server
 #
 # Idempotent: an existing BUILD_DIR/redis-server is kept. Nothing is written into the
-# repository. When deb-src is not configured, a deb-src copy of the system's own apt entry
-# is added (/etc/apt/sources.list.d/utx-deb-src.sources, derived from debian.sources with
-# sed) and apt-get update runs; that needs root or passwordless sudo.
+# repository. The source comes from tools/debian-source.sh (which may add a deb-src entry
+# derived from the system's own; that needs root or passwordless sudo).
 #
 # Exit status: 0 built (or already there; the path is the last line of stdout), 77 the
 # source or a tool could not be had (the test is skipped, with the reason on stderr),
@@ -37,43 +36,11 @@ else
     echo "build_redis: WARNING: musl-gcc not found (apt-get install musl-tools): building with gcc -static (glibc)" >&2
 fi
 
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"
-    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo -n "$@"
-    else return 126
-    fi
-}
-
-# deb-src: only when apt does not know redis's source package yet.
-if ! apt-cache showsrc redis 2>/dev/null | grep -q '^Package: redis$'; then
-    if [ -r /etc/apt/sources.list.d/debian.sources ]; then
-        src_list=/etc/apt/sources.list.d/utx-deb-src.sources
-        entries=$(sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources)
-    elif [ -r /etc/apt/sources.list ]; then
-        src_list=/etc/apt/sources.list.d/utx-deb-src.list
-        entries=$(sed -n 's/^deb /deb-src /p' /etc/apt/sources.list)
-    else
-        skip "no apt sources to derive a deb-src entry from"
-    fi
-    echo "build_redis: adding deb-src entries as $src_list and running apt-get update" >&2
-    printf '%s\n' "$entries" | as_root tee "$src_list" >/dev/null \
-        || skip "cannot write $src_list (needs root or passwordless sudo)"
-    as_root timeout 180 apt-get update -qq >&2 \
-        || skip "apt-get update failed (no network?)"
-    apt-cache showsrc redis 2>/dev/null | grep -q '^Package: redis$' \
-        || skip "apt has no source package for redis"
-fi
-
-mkdir -p "$dir"
-work=$dir/src
-if ! ls -d "$work"/redis-*/src >/dev/null 2>&1; then
-    rm -rf "$work"
-    mkdir -p "$work"
-    (cd "$work" && timeout 300 apt-get source -qq redis >&2) \
-        || { rm -rf "$work"; skip "apt-get source redis failed (no network?)"; }
-fi
-tree=$(ls -d "$work"/redis-*/ | head -n 1)
-tree=${tree%/}
+# The source, once (deb-src derived from the system's own apt entry when needed).
+here=$(cd "$(dirname "$0")" && pwd)
+rc=0
+tree=$(sh "$here/../../tools/debian-source.sh" redis "$dir/src") || rc=$?
+[ "$rc" -eq 0 ] || { [ "$rc" -eq 77 ] && skip "the redis source cannot be had"; exit "$rc"; }
 version=$(basename "$tree")
 
 # Debian's source package keeps redis's vendored deps/ (lua, hiredis, hdr_histogram,
