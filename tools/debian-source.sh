@@ -2,7 +2,7 @@
 # Fetches a Debian source package once, for the tests and benchmarks that build or run
 # third-party code (redis for the analyzer, busybox's testsuite):
 #
-#   tools/debian-source.sh PACKAGE DIR     -> DIR/PACKAGE-VERSION (its path, last line)
+#   tools/debian-source.sh PACKAGE DIR     -> DIR/PACKAGE-VERSION (its path, on stdout)
 #
 # Idempotent: a tree already unpacked in DIR is kept. Nothing is written into the
 # repository. When apt knows no source package for PACKAGE, a deb-src copy of the system's
@@ -10,8 +10,9 @@
 # debian.sources with sed, so no host name is written anywhere) and apt-get update runs;
 # that needs root or passwordless sudo.
 #
-# Only the path goes to stdout. Exit status: 0 the tree is there, 77 it cannot be had (no network, no root, no such
-# package: the reason on stderr, for the caller to skip with), 2 bad usage.
+# Only the path goes to stdout. Exit status: 0 the tree is there, 77 it cannot be had (no
+# network, no root, no such package: the reason on stderr, for the caller to skip with),
+# 2 bad usage.
 set -eu
 
 pkg=${1:-}

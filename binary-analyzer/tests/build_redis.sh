@@ -25,10 +25,7 @@ if [ -x "$out" ]; then
     exit 0
 fi
 
-for tool in apt-get make; do
-    command -v "$tool" >/dev/null || skip "$tool not found"
-done
-command -v dpkg-source >/dev/null || skip "dpkg-source not found (apt-get install dpkg-dev)"
+command -v make >/dev/null || skip "make not found"  # apt's tools: debian-source.sh checks
 if command -v musl-gcc >/dev/null; then
     cc=musl-gcc
 else

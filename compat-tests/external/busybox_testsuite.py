@@ -16,8 +16,9 @@ directory of applet links made by the first applet's run instead of making it ag
 `ln -s` processes each time).
 
 Prints the pass counts of both runs and every test whose result differs; with
---explained FILE (lines "test name<TAB>why"), differences listed there are accepted and
-others make the exit status 1. Exit status 77: the suite cannot be had or run here (the
+--explained FILE (lines "test name<TAB>why", or "applet:NAME<TAB>why" for the tests of an
+applet that timed out under utx), differences listed there are accepted and others make
+the exit status 1. Exit status 77: the suite cannot be had or run here (the
 reason is printed).
 
   busybox_testsuite.py [--build DIR] [--work DIR] [--backend kvm] [--explained FILE]
@@ -99,7 +100,8 @@ def applets_with_tests(ts: Path) -> list:
     listing = subprocess.run([str(BUSYBOX)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True).stdout
     names = listing.partition("Currently defined functions:")[2].replace(",", " ").split()
-    return [a for a in ["busybox", *names]
+    # runtest names busybox first and again among the applets: once is enough.
+    return [a for a in dict.fromkeys(["busybox", *names])
             if (ts / a).is_dir() or (ts / f"{a}.tests").is_file()]
 
 
