@@ -605,19 +605,43 @@ void HostNet::wake() {
     wake_();
 }
 
+bool HostNet::untaken_batch() {
+    auto* ev = mem_.object<abi::HostEvents>(abi::kHostEventsGpa);
+    return ev && __atomic_load_n(&ev->net_seq_taken, __ATOMIC_SEQ_CST) < seq_;
+}
+
+bool HostNet::recheck() {
+    auto* ev = mem_.object<abi::HostEvents>(abi::kHostEventsGpa);
+    if (!ev || !untaken_batch()) return false;
+    if (!__atomic_load_n(&ev->want_wake, __ATOMIC_SEQ_CST) ||
+        __atomic_load_n(&ev->polling, __ATOMIC_SEQ_CST))
+        return false;
+    last_nmi_seq_ = seq_;
+    rechecks_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
 void HostNet::event_loop() {
+    // A batch the guest has not taken yet is looked at again after recheck_first_ms_, then
+    // at doubling intervals up to recheck_max_ms_, until it is taken (see recheck()).
     epoll_event events[256];
+    int timeout = -1;
     while (!stopping_.load()) {
-        const int n = epoll_wait(epoll_.get(), events, 256, -1);
+        const int n = epoll_wait(epoll_.get(), events, 256, timeout);
         if (n < 0) {
             if (errno == EINTR) continue;
             return;
         }
-        bool nmi;
+        bool nmi, pending;
         {
             std::lock_guard lock(mutex_);
-            nmi = process(events, n);
+            nmi = n > 0 ? process(events, n) : recheck();
+            pending = untaken_batch();
         }
+        if (!pending)
+            timeout = -1;
+        else if (n == 0 || timeout < 0)
+            timeout = timeout < 0 ? recheck_first_ms_ : std::min(timeout * 2, recheck_max_ms_);
         if (nmi) wake();
     }
 }

@@ -50,6 +50,12 @@ class HostNet {
     // For --stats: readiness reports (batches) and the NMIs asked for.
     uint64_t batches() const { return batches_.load(); }
     uint64_t wakeups() const { return wakeups_.load(); }
+    uint64_t rechecks() const { return rechecks_.load(); }  // NMIs sent by recheck()
+    // How soon an untaken batch is looked at again, and the longest interval (before start).
+    void set_recheck_ms(int first, int max) {
+        recheck_first_ms_ = first;
+        recheck_max_ms_ = max;
+    }
 
   private:
     struct Socket {
@@ -100,6 +106,14 @@ class HostNet {
     bool process(const epoll_event* events, int n);
     // Under mutex_: what the host has reported by now, without waiting.
     bool drain();
+    // Under mutex_: whether the guest has not taken the last batch yet.
+    bool untaken_batch();
+    // Under mutex_: an NMI for a batch still untaken while a thread waits and no vCPU
+    // polls. The two sides' store-then-load handshake (process()) needs the guest's
+    // barriers, which the QEMU backend's single-vCPU TCG drops: each side may miss the
+    // other's store, the NMI is not sent and the waiter would sleep for good. Looking
+    // again later bounds that to a delay.
+    bool recheck();
     void wake();
     void event_loop();
 
@@ -115,7 +129,8 @@ class HostNet {
     uint64_t seq_ = 0;           // HostEvents::net_seq
     uint64_t last_nmi_seq_ = 0;  // the batch the last NMI announced
     std::atomic<bool> stopping_{false};
-    std::atomic<uint64_t> batches_{0}, wakeups_{0};
+    int recheck_first_ms_ = 10, recheck_max_ms_ = 160;
+    std::atomic<uint64_t> batches_{0}, wakeups_{0}, rechecks_{0};
 };
 
 }  // namespace utx::loader

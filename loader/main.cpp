@@ -351,10 +351,11 @@ int main(int argc, char** argv) {
     if (started && (options->stats || options->trace)) {  // --trace's summary ends with the exits
         std::fprintf(stderr,
                      "utx-run: stats: %llu hypercalls, %llu NMIs (%llu asked for by the "
-                     "network, %llu readiness reports)",
+                     "network, %llu of them on a second look; %llu readiness reports)",
                      (unsigned long long)handler.hypercall_count(),
                      (unsigned long long)host_events_nmi_count(),
-                     (unsigned long long)host_net.wakeups(), (unsigned long long)host_net.batches());
+                     (unsigned long long)host_net.wakeups(), (unsigned long long)host_net.rechecks(),
+                     (unsigned long long)host_net.batches());
         if (use_kvm)
             std::fprintf(stderr, ", %llu KVM exits", (unsigned long long)handler.exit_count());
         std::fputc('\n', stderr);
