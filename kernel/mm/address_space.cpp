@@ -32,6 +32,9 @@ bool continues(const Vma& a, const Vma& b) {
 
 // Whether the frames mapped by `v` are its own, to free when it goes: not a file's pages,
 // not the kernel's.
+// Ranges of up to this many pages are invalidated page by page, longer ones by one flush.
+constexpr uint64_t kFlushEachUpTo = 16;
+
 bool owns_frames(const Vma& v) { return !v.file && !(v.special && v.special->kernel_frames); }
 
 // A VMA's share of its file: each holds one reference.
@@ -119,6 +122,32 @@ bool AddressSpace::split_at(uint64_t addr) {
     return true;
 }
 
+void AddressSpace::clear() {
+    // The whole lower half at once: its tables come out of the page table and the TLBs
+    // first, then they are walked for the frames mapped, instead of a look-up and an
+    // invalidation for every page of every mapping.
+    uint64_t detached[256];
+    pt_.detach_user(detached);
+    tlb_shootdown();
+    struct Cursor {
+        const Vma* vmas;
+        size_t count, i;
+    } cursor{vmas_, count_, 0};
+    // Leaves come in ascending order of address, as the VMAs are sorted.
+    PageTable::free_detached(
+        detached,
+        [](uint64_t va, uint64_t pa, void* ctx) {
+            auto& c = *static_cast<Cursor*>(ctx);
+            while (c.i < c.count && c.vmas[c.i].end <= va) ++c.i;
+            if (c.i < c.count && c.vmas[c.i].start <= va && owns_frames(c.vmas[c.i]))
+                frame_free(pa);
+        },
+        &cursor);
+    for (size_t i = 0; i < count_; ++i) drop_file(vmas_[i]);  // after: a file may free pages
+    count_ = 0;
+    brk_start_ = brk_ = 0;
+}
+
 void AddressSpace::unmap_pages(uint64_t start, uint64_t end, bool free_frames) {
     // Another CPU may still reach a frame through its TLB until the shootdown: frames are
     // freed after it, a batch at a time.
@@ -126,14 +155,18 @@ void AddressSpace::unmap_pages(uint64_t start, uint64_t end, bool free_frames) {
     uint64_t frames[kBatch];
     size_t n = 0;
     bool unmapped = false;
+    // Past a few pages, one flush of this CPU's TLB costs less than an invalidation each
+    // (on PVM each is a VM exit).
+    const bool each = (end - start) / kPageSize <= kFlushEachUpTo;
     auto flush = [&] {
+        if (unmapped && !each) flush_tlb();
         if (unmapped) tlb_shootdown();
         for (size_t i = 0; i < n; ++i) frame_free(frames[i]);
         n = 0;
         unmapped = false;
     };
     for (uint64_t va = start; va < end; va += kPageSize) {
-        const uint64_t pa = pt_.unmap(va);
+        const uint64_t pa = pt_.unmap(va, each);
         if (!pa) continue;
         unmapped = true;
         if (!free_frames) continue;
@@ -259,13 +292,15 @@ int64_t AddressSpace::mprotect(uint64_t addr, uint64_t len, uint32_t prot) {
     }
     if (!split_at(addr) || !split_at(end)) return -ENOMEM;
     bool changed = false;
+    const bool each = (end - addr) / kPageSize <= kFlushEachUpTo;
     for (size_t i = 0; i < count_; ++i) {
         Vma& v = vmas_[i];
         if (v.start < addr || v.end > end) continue;
         v.prot = prot;
         for (uint64_t va = v.start; va < v.end; va += kPageSize)
-            changed |= pt_.protect(va, pte_flags_for(prot));
+            changed |= pt_.protect(va, pte_flags_for(prot), each);
     }
+    if (changed && !each) flush_tlb();
     if (changed) tlb_shootdown();
     return 0;
 }
@@ -307,12 +342,14 @@ int64_t AddressSpace::mremap(uint64_t old_addr, uint64_t old_len, uint64_t new_l
     moved.end = new_addr + new_len;
     if (!insert(moved)) return -ENOMEM;
     uint64_t move = old_len < new_len ? old_len : new_len;
+    const bool each = move / kPageSize <= kFlushEachUpTo;
     for (uint64_t off = 0; off < move; off += kPageSize) {
-        uint64_t pa = pt_.unmap(old_addr + off);
+        uint64_t pa = pt_.unmap(old_addr + off, each);
         // A file page left unmapped is faulted in again; anonymous memory would be lost.
         if (pa && !pt_.map(new_addr + off, pa, pte_flags_for(v.prot)) && owns_frames(v))
             frame_free(pa);
     }
+    if (!each) flush_tlb();
     tlb_shootdown();  // other CPUs stop using the old addresses
     remove(old_addr, old_addr + old_len);
     return int64_t(new_addr);

@@ -74,10 +74,7 @@ public:
     uint64_t unmapped_area(uint64_t len) const { return find_gap(len); }
     void set_brk_start(uint64_t start) { brk_start_ = brk_ = start; }
     // Unmaps everything in the lower half (execve, before the new program is loaded).
-    void clear() {
-        remove(0, kUserTop);
-        brk_start_ = brk_ = 0;
-    }
+    void clear();
     void set_mmap_base(uint64_t base) { mmap_base_ = base; }
 
     enum class Fault { Resolved, Invalid, OutOfMemory, Bus };

@@ -56,13 +56,46 @@ bool PageTable::map(uint64_t va, uint64_t pa, uint64_t flags) {
     return true;
 }
 
-uint64_t PageTable::unmap(uint64_t va) {
+uint64_t PageTable::unmap(uint64_t va, bool flush) {
     uint64_t* e = entry(va, false);
     if (!e || !(*e & kPresent)) return 0;
     uint64_t pa = *e & kAddrMask;
     *e = 0;
-    invlpg(va);
+    if (flush) invlpg(va);
     return pa;
+}
+
+void PageTable::detach_user(uint64_t (&detached)[256]) {
+    uint64_t* top = table(pml4_);
+    memcpy(detached, top, sizeof detached);
+    memset(top, 0, sizeof detached);
+    flush_tlb();
+}
+
+namespace {
+
+// Frees the table at `pa` (level 3: a PDPT .. 1: a page table) and what hangs below it.
+void free_table(uint64_t pa, int level, uint64_t base,
+                void (*leaf)(uint64_t va, uint64_t pa, void* ctx), void* ctx) {
+    const uint64_t* t = table(pa);
+    for (uint64_t i = 0; i < 512; ++i) {
+        const uint64_t e = t[i];
+        if (!(e & kPresent)) continue;
+        const uint64_t va = base + (i << (12 + 9 * (level - 1)));
+        if (level == 1)
+            leaf(va, e & kAddrMask, ctx);
+        else if (!(e & kHuge))  // the user half holds no huge pages; skip one if it did
+            free_table(e & kAddrMask, level - 1, va, leaf, ctx);
+    }
+    frame_free(pa);
+}
+
+}  // namespace
+
+void PageTable::free_detached(const uint64_t (&detached)[256],
+                              void (*leaf)(uint64_t va, uint64_t pa, void* ctx), void* ctx) {
+    for (uint64_t i = 0; i < 256; ++i)
+        if (detached[i] & kPresent) free_table(detached[i] & kAddrMask, 3, i << 39, leaf, ctx);
 }
 
 uint64_t PageTable::lookup(uint64_t va, uint64_t* flags) const {
@@ -74,11 +107,11 @@ uint64_t PageTable::lookup(uint64_t va, uint64_t* flags) const {
     return *e & kAddrMask;
 }
 
-bool PageTable::protect(uint64_t va, uint64_t flags) {
+bool PageTable::protect(uint64_t va, uint64_t flags, bool flush) {
     uint64_t* e = entry(va, false);
     if (!e || !(*e & kPresent)) return false;
     *e = (*e & kAddrMask) | hw_flags(flags);
-    invlpg(va);
+    if (flush) invlpg(va);
     return true;
 }
 

@@ -18,12 +18,19 @@ public:
     uint64_t root() const { return pml4_; }
     // Maps one 4 KiB page; false when a table frame cannot be allocated.
     bool map(uint64_t va, uint64_t pa, uint64_t flags);
-    // Returns the frame that was mapped at va (0 if none) and clears the entry.
-    uint64_t unmap(uint64_t va);
+    // Returns the frame that was mapped at va (0 if none) and clears the entry; `flush`:
+    // invalidates this CPU's TLB entry for va too (otherwise the caller flushes).
+    uint64_t unmap(uint64_t va, bool flush = true);
     // Physical address mapped at va (page base), 0 if not present; flags out if given.
     uint64_t lookup(uint64_t va, uint64_t* flags = nullptr) const;
-    // Changes the protection of a present page; false if not present.
-    bool protect(uint64_t va, uint64_t flags);
+    // Changes the protection of a present page; false if not present. `flush` as for unmap.
+    bool protect(uint64_t va, uint64_t flags, bool flush = true);
+    // Takes the whole lower (user) half out of the table and this CPU's TLB; `detached`
+    // receives the 256 top-level entries. Once no CPU can use them any more (after a
+    // shootdown), free_detached frees their tables, calling `leaf` for each page mapped.
+    void detach_user(uint64_t (&detached)[256]);
+    static void free_detached(const uint64_t (&detached)[256],
+                              void (*leaf)(uint64_t va, uint64_t pa, void* ctx), void* ctx);
     void activate() const;
 
 private:
