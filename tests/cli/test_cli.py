@@ -259,7 +259,9 @@ def test_kvm_backend_without_kvm():
 
 def test_which_backend_says_what_auto_picks():
     assert WHICH_BACKEND == "kvm" or WHICH_BACKEND.startswith("qemu: /dev/kvm "), WHICH_BACKEND
-    if os.path.exists("/sys/module/kvm_pvm"):
+    # kvm_pvm may be loaded while the host gives this machine no /dev/kvm: then the reason
+    # is the missing device, and PVM is named only when the device is there.
+    if os.path.exists("/sys/module/kvm_pvm") and os.path.exists("/dev/kvm"):
         assert "PVM" in WHICH_BACKEND
 
 
