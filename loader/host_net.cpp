@@ -568,6 +568,16 @@ int64_t HostNet::op_ioctl(Socket& s, uint64_t request) {
     return value;
 }
 
+namespace {
+
+// A thread waits for a socket and no vCPU polls: news needs an NMI to be seen.
+bool nmi_wanted(const abi::HostEvents& ev) {
+    return __atomic_load_n(&ev.want_wake, __ATOMIC_SEQ_CST) != 0 &&
+           __atomic_load_n(&ev.polling, __ATOMIC_SEQ_CST) == 0;
+}
+
+}  // namespace
+
 bool HostNet::process(const epoll_event* events, int n) {
     bool changed = false;
     for (int i = 0; i < n; ++i) {
@@ -585,10 +595,9 @@ bool HostNet::process(const epoll_event* events, int n) {
     batches_.fetch_add(1, std::memory_order_relaxed);
     // One NMI until the guest has taken the batch it announced; none while a vCPU polls
     // or nobody waits (each side stores, then loads what the other stores).
-    const bool waiting = __atomic_load_n(&ev->want_wake, __ATOMIC_SEQ_CST) != 0;
-    const bool polling = __atomic_load_n(&ev->polling, __ATOMIC_SEQ_CST) != 0;
+    const bool wanted = nmi_wanted(*ev);
     const uint64_t taken = __atomic_load_n(&ev->net_seq_taken, __ATOMIC_SEQ_CST);
-    if (!waiting || polling || taken < last_nmi_seq_) return false;
+    if (!wanted || taken < last_nmi_seq_) return false;
     last_nmi_seq_ = seq_;
     return true;
 }
@@ -612,10 +621,7 @@ bool HostNet::untaken_batch() {
 
 bool HostNet::recheck() {
     auto* ev = mem_.object<abi::HostEvents>(abi::kHostEventsGpa);
-    if (!ev || !untaken_batch()) return false;
-    if (!__atomic_load_n(&ev->want_wake, __ATOMIC_SEQ_CST) ||
-        __atomic_load_n(&ev->polling, __ATOMIC_SEQ_CST))
-        return false;
+    if (!ev || !untaken_batch() || !nmi_wanted(*ev)) return false;
     last_nmi_seq_ = seq_;
     rechecks_.fetch_add(1, std::memory_order_relaxed);
     return true;

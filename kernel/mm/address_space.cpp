@@ -30,11 +30,11 @@ bool continues(const Vma& a, const Vma& b) {
            ((!a.file && !a.special) || a.pgoff + (a.end - a.start) / kPageSize == b.pgoff);
 }
 
-// Whether the frames mapped by `v` are its own, to free when it goes: not a file's pages,
-// not the kernel's.
 // Ranges of up to this many pages are invalidated page by page, longer ones by one flush.
 constexpr uint64_t kFlushEachUpTo = 16;
 
+// Whether the frames mapped by `v` are its own, to free when it goes: not a file's pages,
+// not the kernel's.
 bool owns_frames(const Vma& v) { return !v.file && !(v.special && v.special->kernel_frames); }
 
 // A VMA's share of its file: each holds one reference.
