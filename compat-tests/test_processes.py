@@ -1,5 +1,6 @@
-"""Processes: execve in the same VM; fork via VM clone (our KVM VMM only: under the QEMU
-backend fork is ENOSYS, and tests/kvm-nested runs these programs on the KVM backend)."""
+"""Processes: execve in the same VM; fork via VM clone (our KVM VMM clones its VM; the QEMU
+backend migrates its VM into a new QEMU, with one vCPU only: with -c 2 or more fork is
+ENOSYS there; tests/kvm-nested runs these programs on the KVM backend too)."""
 
 import re
 import shlex
@@ -51,21 +52,18 @@ def test_exec_from_a_host_mount(tmp_path):
     assert_same(native, guest)
 
 
-@pytest.mark.kvm
 def test_fork(flavor):
     """fork, vfork, wait4, waitid, kill and SIGCHLD between processes that are VMs of their
     own (compat-tests/programs/fork.c)."""
     check_program(flavor, "fork")
 
 
-@pytest.mark.kvm
 def test_process_groups_and_sessions(flavor):
     """setpgid, setsid, getpgid, getsid in children, and kill to a group
     (compat-tests/programs/pgrp.c)."""
     check_program(flavor, "pgrp")
 
 
-@pytest.mark.kvm
 def test_pipes_across_fork(flavor):
     """Pipes between processes in different VMs: data both ways past the pipe's capacity,
     end of file and EPIPE at a process's exit, poll woken by another VM, `a | b`
@@ -73,7 +71,6 @@ def test_pipes_across_fork(flavor):
     check_program(flavor, "pipe_fork")
 
 
-@pytest.mark.kvm
 def test_files_across_fork(flavor):
     """One file system for the process tree: a child's files, unlinks and directories are
     its parent's, an inherited description has one offset, a shared file mapping is shared,
@@ -81,7 +78,6 @@ def test_files_across_fork(flavor):
     check_program(flavor, "files_fork")
 
 
-@pytest.mark.kvm
 def test_job_control(flavor):
     """SIGSTOP, SIGTSTP and SIGCONT between processes; wait4 with WUNTRACED and WCONTINUED,
     waitid with WSTOPPED and WCONTINUED, SIGCHLD's codes and SA_NOCLDSTOP, signals held
@@ -109,7 +105,6 @@ def test_terminal_foreground_group(flavor):
     check_program(flavor, "tty_pgrp")
 
 
-@pytest.mark.kvm
 def test_sockets_across_fork(flavor):
     """A child accepts on the listening socket it inherited; a parent accepts its child's
     connection (compat-tests/programs/net_fork.c)."""
@@ -119,7 +114,6 @@ def test_sockets_across_fork(flavor):
 SHMEM_GROWTH = re.compile(rb"^shmem growth: (-?\d+) kB\n", re.M)
 
 
-@pytest.mark.kvm
 @pytest.mark.parametrize("flavor", ["glibc-static", "musl-static"])
 def test_fork_stress(flavor):
     """500 fork+exit+wait in a row, 50 children writing to one pipe at once, a pipeline of
@@ -151,7 +145,6 @@ def test_fork_on_several_vcpus(cpus):
     assert_same(native, run_utx(prog, options=["-c", cpus]))
 
 
-@pytest.mark.kvm
 def test_busybox_sh_runs_commands():
     """A shell that forks, execs, waits, runs a job in the background and is signalled."""
     real = str(BUSYBOX.resolve())
@@ -163,7 +156,6 @@ def test_busybox_sh_runs_commands():
     assert_same(native, run_utx(BUSYBOX, ["sh", "-c", script]))
 
 
-@pytest.mark.kvm
 def test_pids_caps_the_process_tree():
     """--pids 3: the shell and two background jobs; the next fork fails with EAGAIN, and
     the end of pid 1 ends the jobs still running, as the end of a pid namespace does."""

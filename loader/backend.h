@@ -12,7 +12,7 @@ namespace utx::loader {
 struct RunConfig {
     uint32_t vcpus = 1;
     bool trace = false;
-    // Our KVM VMM forks (kHcProcess fork): in the child process, once its guest has ended,
+    // The VMM forks (kHcProcess fork): in the child process, once its guest has ended,
     // this settles the child's end and exits the host process (it never returns). `started`
     // false: the child's VM could not be made (`error` says why).
     void (*child_done)(bool started, const std::string& error) = nullptr;

@@ -31,7 +31,17 @@ public:
 
     uint64_t size() const { return size_; }
     uint8_t* host_base() const { return base_; }
+    // SharedMemfd: the memfd of the guest's own part, and (-1 without a shared tail) that
+    // of the family region, the last shared_tail() bytes.
     int memfd() const { return memfd_; }
+    int family_memfd() const { return family_memfd_; }
+    uint64_t shared_tail() const { return shared_tail_; }
+    // SharedMemfd: a new memfd holding a copy of the guest's own part (the bytes it has
+    // touched; the rest stays holes), or -1 with errno. The family region is not copied.
+    int copy_private() const;
+    // SharedMemfd: the guest's own part becomes `fd` (from copy_private), at the same host
+    // address; the old memfd is closed. False (and nothing changed) if it cannot be mapped.
+    bool replace_private(int fd);
 
     // [gpa, gpa+len) inside RAM, or an empty optional. len 0 is valid anywhere up to size().
     std::optional<std::span<uint8_t>> slice(uint64_t gpa, uint64_t len) const;
@@ -59,6 +69,8 @@ private:
     uint64_t size_;
     int memfd_;
     bool owned_;
+    int family_memfd_ = -1;
+    uint64_t shared_tail_ = 0;
 };
 
 }  // namespace utx::loader

@@ -1,6 +1,7 @@
 #include "loader/hypercalls.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -14,6 +15,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <cerrno>
@@ -105,7 +108,7 @@ int64_t HypercallHandler::serve_process(uint32_t vcpu, uint64_t request_gpa,
         case abi::kProcUsage: {
             // getrusage: this process is its VMM (the guest's time counts as user time).
             if (a[1] > 1) return -EINVAL;
-            const Usage u = a[1] == 0 ? usage_of(RUSAGE_SELF)
+            const Usage u = a[1] == 0 ? self_usage()
                             : family_ ? family_->children_usage(pid_) : Usage{};
             req->args[1] = u.user_us;
             req->args[2] = u.system_us;
@@ -185,6 +188,42 @@ int64_t HypercallHandler::serve_process(uint32_t vcpu, uint64_t request_gpa,
         default:
             return -EINVAL;
     }
+}
+
+Usage HypercallHandler::self_usage() const {
+    Usage u = usage_of(RUSAGE_SELF);
+    if (helper_usage_) {
+        const Usage h = helper_usage_();
+        u.user_us += h.user_us;
+        u.system_us += h.system_us;
+    }
+    return u;
+}
+
+uint64_t HypercallHandler::family_signals(uint64_t bits) {
+    if (bits & (1ULL << (SIGCHLD - 1))) {
+        int status;
+        rusage r = {};
+        for (pid_t host; (host = wait4(-1, &status, WNOHANG, &r)) > 0;)
+            family_->host_exited(host, status, usage_from(r));
+    }
+    const uint64_t doorbell = 1ULL << (host_events_doorbell_signal() - 1);
+    if (bits & doorbell) {
+        bits = (bits & ~doorbell) | family_->take_signals(pid_);
+        if (family_->take_wake(pid_)) host_events_post_family_wake();
+        if (bits & (1ULL << (SIGKILL - 1))) {
+            // SIGKILL from another process of the tree: the guest's kernel ends the process
+            // when it takes the signal. A guest that does not within a few seconds is ended
+            // from here, as the host would (its parent's VMM records it as killed by SIGKILL).
+            static std::atomic<bool> armed{false};
+            if (!armed.exchange(true))
+                std::thread([] {
+                    std::this_thread::sleep_for(std::chrono::seconds(3));
+                    ::kill(getpid(), SIGKILL);
+                }).detach();
+        }
+    }
+    return bits;
 }
 
 bool HypercallHandler::take_fork(uint32_t vcpu, uint64_t& request_gpa, int32_t& child_pid) {

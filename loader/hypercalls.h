@@ -59,6 +59,15 @@ public:
     // In a child just forked: a handler of its own (the lock was copied in whatever state
     // another thread of the parent left it; nothing has ended yet).
     void reset_after_fork(int32_t pid);
+    // The filter for host_events_service in a process tree (host_events_install_family):
+    // on SIGCHLD, children that ended without recording it are reaped and recorded; the
+    // doorbell becomes the signals other processes of the tree sent (and their wakes).
+    // SIGCHLD goes on to the guest, which looks at its children then. Needs family().
+    uint64_t family_signals(uint64_t bits);
+    // This process's CPU time: its VMM's, plus what the backend says its helpers used (the
+    // QEMU backend: its QEMU process, where the guest runs).
+    void set_helper_usage(std::function<Usage()> helper) { helper_usage_ = std::move(helper); }
+    Usage self_usage() const;
 
     // --stats: requests served, and exits of the backend's vCPUs (KVM: every KVM_RUN that
     // returned, hypercalls included).
@@ -96,6 +105,7 @@ private:
     } fork_;
     std::atomic<bool> finished_{false};
     StartCpu start_cpu_;
+    std::function<Usage()> helper_usage_;
     std::array<int, 3> stdio_{0, 1, 2};
     const GuestMemory& mem_;
     HostFs* host_fs_;

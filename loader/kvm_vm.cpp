@@ -301,7 +301,7 @@ public:
         }
         std::function<uint64_t(uint64_t)> family;
         if (index_ == 0 && handler.family()) {
-            family = [&handler](uint64_t bits) { return family_signals(handler, bits); };
+            family = [&handler](uint64_t bits) { return handler.family_signals(bits); };
         }
         for (;;) {
             run_->immediate_exit = 0;  // a signal from here on makes KVM_RUN return at once
@@ -373,38 +373,6 @@ public:
     uint32_t index() const { return index_; }
 
 private:
-    // SIGCHLD and the doorbell (host_events_install_family): children that ended without
-    // recording it are recorded now; the doorbell becomes the signals other processes of
-    // the tree sent. SIGCHLD goes on to the guest, which looks at its children then.
-    static uint64_t family_signals(HypercallHandler& handler, uint64_t bits) {
-        Family& family = *handler.family();
-        if (bits & (1ULL << (SIGCHLD - 1))) {
-            int status;
-            rusage r = {};
-            for (pid_t host; (host = wait4(-1, &status, WNOHANG, &r)) > 0;)
-                family.host_exited(host, status, usage_from(r));
-        }
-        const uint64_t doorbell = 1ULL << (host_events_doorbell_signal() - 1);
-        if (bits & doorbell) {
-            bits = (bits & ~doorbell) | family.take_signals(handler.pid());
-            if (family.take_wake(handler.pid())) host_events_post_family_wake();
-            if (bits & (1ULL << (SIGKILL - 1))) kill_soon();
-        }
-        return bits;
-    }
-
-    // SIGKILL from another process of the tree: the guest's kernel ends the process when it
-    // takes the signal. A guest that does not within a few seconds is ended from here, as
-    // the host would (its parent's VMM records it as killed by SIGKILL).
-    static void kill_soon() {
-        static std::atomic<bool> armed{false};
-        if (armed.exchange(true)) return;
-        std::thread([] {
-            std::this_thread::sleep_for(std::chrono::seconds(3));
-            ::kill(getpid(), SIGKILL);
-        }).detach();
-    }
-
     UniqueFd fd_;
     kvm_run* run_ = nullptr;
     size_t run_size_ = 0;

@@ -108,7 +108,7 @@ std::string signal_description(int sig) {
 }
 
 // What the end of the guest needs after the backend returns, in the first process and in
-// every process forked from it (kvm_vm.cpp calls child_done there).
+// every process forked from it (the backends call child_done there).
 const Options* g_options;
 HypercallHandler* g_handler;
 HostNet* g_host_net;
@@ -153,7 +153,7 @@ int settle(bool started, const std::string& error) {
         // waits for the VM's teardown; what the guest wrote is out before.
         std::fflush(nullptr);
         if (const pid_t parent = family->exited(g_handler->pid(), wait_status,
-                                                usage_of(RUSAGE_SELF)))
+                                                g_handler->self_usage()))
             kill(parent, SIGCHLD);
         return status;
     }
@@ -335,16 +335,14 @@ int main(int argc, char** argv) {
     RunConfig config;
     config.trace = options->trace;
     config.vcpus = cpus;
-    // The process tree's table (groups, sessions; with our KVM VMM, which forks, the other
-    // processes too). Orphaned VMMs come back here as orphans come back to pid 1.
+    // The process tree's table (groups, sessions, the other processes: both backends fork).
+    // Orphaned VMMs come back here as orphans come back to pid 1.
     Family* family = Family::create(options->pids);
     if (!family) return fail(std::string("cannot map the process table: ") + std::strerror(errno));
     handler.set_family(family, 1);
-    if (use_kvm) {
-        prctl(PR_SET_CHILD_SUBREAPER, 1);
-        config.child_start = child_start;
-        config.child_done = child_done;
-    }
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    config.child_start = child_start;
+    config.child_done = child_done;
     bool started = use_kvm ? run_kvm(*memory, layout, config, handler, error)
                            : run_qemu(*memory, layout, config, handler, error);
     host_net.stop();

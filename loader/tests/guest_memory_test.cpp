@@ -77,6 +77,46 @@ TEST(GuestMemory, CreateSharedMemfdIsVisibleThroughTheFd) {
     EXPECT_EQ(lseek(mem->memfd(), 0, SEEK_END), 1 << 20);
 }
 
+// The QEMU backend's fork: the family region is a memfd of its own, which the copy leaves
+// shared; the rest is copied (only the pages written, the holes stay holes) and the copy
+// takes the old part's place at the same address.
+TEST(GuestMemory, SharedMemfdCopiesItsOwnPartAndSharesTheTail) {
+    constexpr uint64_t kSize = 4 << 20, kTail = 1 << 20;
+    auto mem = GuestMemory::create(kSize, GuestMemory::Backing::SharedMemfd, kTail);
+    ASSERT_TRUE(mem);
+    ASSERT_GE(mem->family_memfd(), 0);
+    EXPECT_EQ(mem->shared_tail(), kTail);
+    EXPECT_EQ(lseek(mem->memfd(), 0, SEEK_END), off_t(kSize - kTail));
+    EXPECT_EQ(lseek(mem->family_memfd(), 0, SEEK_END), off_t(kTail));
+    uint8_t* base = mem->host_base();
+    base[0x1234] = 'a';
+    base[2 << 20] = 'b';                // a page far from the first: a hole between
+    base[kSize - kTail + 7] = 'f';      // the family region, through its own memfd
+    uint8_t f = 0;
+    ASSERT_EQ(pread(mem->family_memfd(), &f, 1, 7), 1);
+    EXPECT_EQ(f, 'f');
+
+    const int old_fd = mem->memfd();
+    const int copy = mem->copy_private();
+    ASSERT_GE(copy, 0);
+    EXPECT_EQ(lseek(copy, 0, SEEK_END), off_t(kSize - kTail));
+    EXPECT_EQ(lseek(copy, 0, SEEK_DATA), 0x1000) << "untouched pages were copied";
+    EXPECT_EQ(lseek(copy, 0x1000, SEEK_HOLE), 0x2000) << "untouched pages were copied";
+    EXPECT_EQ(lseek(copy, 0x2000, SEEK_DATA), 2 << 20);
+    base[0x1234] = 'A';  // the original changes after the copy; the copy keeps what it had
+    ASSERT_TRUE(mem->replace_private(copy));
+    EXPECT_EQ(mem->memfd(), copy);
+    EXPECT_EQ(mem->host_base(), base);
+    EXPECT_EQ(base[0x1234], 'a');
+    EXPECT_EQ(base[2 << 20], 'b');
+    EXPECT_EQ(base[kSize - kTail + 7], 'f');
+    EXPECT_EQ(fcntl(old_fd, F_GETFD), -1) << "the replaced memfd stayed open";
+    base[kSize - kTail + 8] = 'g';  // the tail is still the family memfd
+    ASSERT_EQ(pread(mem->family_memfd(), &f, 1, 8), 1);
+    EXPECT_EQ(f, 'g');
+    EXPECT_FALSE(mem->replace_private(-1));
+}
+
 TEST(GuestMemory, MoveTransfersOwnership) {
     auto mem = GuestMemory::create(1 << 16, GuestMemory::Backing::SharedMemfd);
     ASSERT_TRUE(mem);
