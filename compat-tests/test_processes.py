@@ -135,6 +135,15 @@ def test_fork_stress(flavor):
     assert_same(native, guest)
 
 
+@pytest.mark.skipif(BACKEND != "qemu", reason="the QEMU backend's limit")
+def test_fork_under_qemu_needs_one_vcpu():
+    """QEMU's migration, which clones the VM there, needs the same vCPUs on both sides, and
+    the child is to have the caller's only: with -c 2, fork is ENOSYS (a shell says so)."""
+    r = run_utx(BUSYBOX, ["sh", "-c", "echo $(echo x)"], options=["-c", "2"])
+    assert r.status == 2, r.describe()
+    assert r.stderr == b"sh: can't fork: Function not implemented\n", r.describe()
+
+
 @pytest.mark.kvm
 @pytest.mark.parametrize("cpus", ["2", "3"])
 def test_fork_on_several_vcpus(cpus):
