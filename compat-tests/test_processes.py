@@ -111,6 +111,14 @@ def test_sockets_across_fork(flavor):
     check_program(flavor, "net_fork")
 
 
+def test_unix_sockets_across_fork(flavor):
+    """AF_UNIX stream connections between processes: socketpair then fork, a blocked reader
+    woken by the other VM, 1 MiB through, EOF, shutdown and EPIPE across processes,
+    edge-triggered epoll over another process's writes, an accepted connection served by a
+    child (compat-tests/programs/unix_fork.c)."""
+    check_program(flavor, "unix_fork")
+
+
 SHMEM_GROWTH = re.compile(rb"^shmem growth: (-?\d+) kB\n", re.M)
 
 

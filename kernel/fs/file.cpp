@@ -67,25 +67,6 @@ int64_t host_write_all(int host_fd, IoBuffer* bufs, size_t count) {
     return total;
 }
 
-// Pipes are in the family region: their state is read and changed under the family lock,
-// which a wait gives up (kernel/ipc/family.h). A change wakes the waiters of every VM.
-void pipe_changed(Pipe& p) {
-    ++p.edge_seq;
-    const FamilyWaiters waiters = family_take(p.waiters);
-    family_unlock();
-    family_wake(waiters);
-    family_lock();
-}
-
-// Gives up the family lock while this thread waits for the pipe to change.
-int64_t pipe_wait(Pipe& p) {
-    family_register(p.waiters);
-    family_unlock();
-    const int64_t r = family_wait();
-    family_lock();
-    return r;
-}
-
 int64_t pipe_read(OpenFile& f, IoBuffer* bufs, size_t count) {
     Pipe& p = *f.pipe;
     family_lock();
@@ -496,6 +477,7 @@ void files_for_fork(bool undo) {
             }
             if (f.offset.cell) f.offset.cell->refs += undo ? -1 : 1;
         }
+        if (f.kind == FileKind::Socket) f.socket->for_fork(undo);
         if (!is_pipe(f)) return;
         f.pipe->count_end(f.kind == FileKind::PipeWrite, undo ? -1 : 1);
     });
@@ -507,6 +489,7 @@ void files_at_exit() {
         if (f.inode) vfs()->unref(f.inode);  // an unlinked file goes with its last holder
         offset_release(f);
         if (is_pipe(f)) Pipe::release(f.pipe, f.kind == FileKind::PipeWrite);
+        if (f.kind == FileKind::Socket) f.socket->at_exit();
         // The VM ends next: nothing of this description is used again.
     });
 }

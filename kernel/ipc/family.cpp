@@ -222,7 +222,7 @@ void family_wake(const FamilyWaiters& w) {
         host_process(abi::kProcWake, uint64_t(others[i]), i + 1 < n ? uint64_t(others[i + 1]) : 0);
 }
 
-int64_t family_wait() { return thread_wait(g_waiters, 0); }
+int64_t family_wait(uint64_t deadline) { return thread_wait(g_waiters, deadline); }
 void family_wait_uninterruptible() { thread_wait_uninterruptible(g_waiters); }
 
 void family_woken() {

@@ -3,8 +3,9 @@
 // The VMM maps the top of guest RAM MAP_SHARED (abi/boot_info.h, BootInfo::family), so a VM
 // forked from this one (fork via VM clone) sees the same bytes at the same address: the
 // kernel is the same image in every VM, so pointers into the region and to kernel code
-// mean the same thing everywhere. What POSIX shares across fork lives here: for now pipe
-// buffers and their reader and writer counts (kernel/ipc/pipe.h).
+// mean the same thing everywhere. What POSIX shares across fork lives here: minifs, shared
+// offsets, pipe buffers and their reader and writer counts (kernel/ipc/pipe.h), which
+// AF_UNIX stream connections are made of too.
 //
 // Other VMs' kernels run at the same time on other host threads: everything in the region
 // is changed under the family lock, a ticket lock in the region itself, taken after the
@@ -40,6 +41,13 @@ void family_init(const abi::BootInfo& info);
 void family_lock();
 void family_unlock();
 bool family_locked();  // by this VM
+// The family lock for a scope.
+struct FamilyGuard {
+    FamilyGuard() { family_lock(); }
+    ~FamilyGuard() { family_unlock(); }
+    FamilyGuard(const FamilyGuard&) = delete;
+    FamilyGuard& operator=(const FamilyGuard&) = delete;
+};
 // A wait gives the lock up whole and takes it back as deep (kernel/sched/sched.cpp).
 uint32_t family_release_all();
 void family_retake(uint32_t depth);
@@ -67,9 +75,9 @@ FamilyWaiters family_take(FamilyWaiters& w);
 // returned.
 void family_wake(const FamilyWaiters& w);
 
-// This VM's threads waiting for the region: as thread_wait (0 or -EINTR), or whatever
-// signals come.
-int64_t family_wait();
+// This VM's threads waiting for the region: as thread_wait (0, -EINTR, or -ETIMEDOUT at
+// `deadline` if not 0), or whatever signals come.
+int64_t family_wait(uint64_t deadline = 0);
 void family_wait_uninterruptible();
 // HostEvents::family_seq moved (kernel/platform/host_events.cpp): wakes them all.
 void family_woken();

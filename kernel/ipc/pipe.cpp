@@ -12,19 +12,7 @@ constexpr size_t kPipePages = 1 + Pipe::kCapacity / kPageSize;
 static_assert(sizeof(Pipe) <= kPageSize);
 }  // namespace
 
-Pipe* Pipe::create(bool local) {
-    if (local) {
-        auto* p = static_cast<Pipe*>(kzalloc(sizeof(Pipe)));
-        if (!p) return nullptr;
-        p->buffer = static_cast<uint8_t*>(kmalloc(kCapacity));
-        if (!p->buffer) {
-            kfree(p);
-            return nullptr;
-        }
-        p->readers = p->writers = 1;
-        p->local = true;
-        return p;
-    }
+Pipe* Pipe::create() {
     family_lock();
     auto* p = static_cast<Pipe*>(family_alloc_pages(kPipePages));
     if (p) {
@@ -74,17 +62,23 @@ size_t Pipe::write(const uint8_t* src, size_t len) {
     return n;
 }
 
+void pipe_changed(Pipe& p) {
+    ++p.edge_seq;
+    const FamilyWaiters waiters = family_take(p.waiters);
+    family_unlock();
+    family_wake(waiters);
+    family_lock();
+}
+
+int64_t pipe_wait(Pipe& p, uint64_t deadline) {
+    family_register(p.waiters);
+    family_unlock();
+    const int64_t r = family_wait(deadline);
+    family_lock();
+    return r;
+}
+
 void Pipe::release(Pipe* pipe, bool write_end) {
-    if (pipe->local) {
-        pipe->count_end(write_end, -1);
-        ++pipe->edge_seq;
-        poll_notify();
-        if (pipe->readers == 0 && pipe->writers == 0) {
-            kfree(pipe->buffer);
-            kfree(pipe);
-        }
-        return;
-    }
     family_lock();
     pipe->count_end(write_end, -1);
     ++pipe->edge_seq;

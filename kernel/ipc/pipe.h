@@ -1,7 +1,7 @@
 // kernel/ipc/pipe.h: an anonymous pipe: a 64 KiB ring with reader and writer counts, in the
 // family region (kernel/ipc/family.h), so that the two ends work across fork: the count of
 // each end is the number of open descriptions of it in every VM of the tree. Everything
-// here is under the family lock, except for local pipes.
+// here is under the family lock.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -21,10 +21,9 @@ struct Pipe {
     uint64_t inode;
     uint32_t edge_seq;      // bumped by every read, write and close (edge-triggered epoll)
     FamilyWaiters waiters;  // VMs with threads waiting for data, room or a close
-    bool local;             // in this VM's heap, not shared (AF_UNIX rings for now)
 
-    // In the family region; `local`: in the kernel heap, for one VM (no family lock).
-    static Pipe* create(bool local = false);
+    // In the family region (null when it is full). Pipes and AF_UNIX streams use them.
+    static Pipe* create();
     // Bytes moved; 0 means empty (read) or full (write).
     size_t read(uint8_t* dst, size_t len);
     size_t peek(uint8_t* dst, size_t len) const;  // as read, leaving the bytes in
@@ -35,5 +34,13 @@ struct Pipe {
     // Drops one end and wakes the waiters; frees the pipe when no end is left.
     static void release(Pipe* pipe, bool write_end);
 };
+
+// A shared pipe's state is read and changed under the family lock, which a wait gives up
+// (kernel/ipc/family.h). Under the lock: after a change, wakes the waiters of every VM
+// (the lock is let go meanwhile).
+void pipe_changed(Pipe& p);
+// Under the lock: gives it up while this thread waits for the pipe to change → 0, -EINTR,
+// or -ETIMEDOUT at `deadline` (0: none).
+int64_t pipe_wait(Pipe& p, uint64_t deadline = 0);
 
 }  // namespace utx::kernel

@@ -69,6 +69,10 @@ struct Socket {
     virtual int64_t ioctl(uint64_t cmd, int& value);
     // The last file reference went: closes and frees it.
     virtual void release() = 0;
+    // fork: the child's copy holds what the socket shares with other VMs once more (undo:
+    // the fork failed); at the end of the process (any end), this VM lets go of it.
+    virtual void for_fork(bool) {}
+    virtual void at_exit() {}
 
   protected:
     Socket(int d, int t, int p);

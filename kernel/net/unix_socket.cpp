@@ -64,10 +64,14 @@ class UnixSocket final : public Socket {
     }
 
     // Connects two fresh stream sockets with a pipe each way; false when memory is short.
+    // The pipes are in the family region (kernel/ipc/pipe.h), so that a connection works
+    // across fork: after it each VM has its own copy of the two sockets, and the data, the
+    // ends' counts (EOF, EPIPE) and the waiters are the pipes'. Their state is read and
+    // changed under the family lock.
     static bool join(UnixSocket* a, UnixSocket* b) {
         if (a->type == kSockStream) {
-            Pipe* ab = Pipe::create(true);
-            Pipe* ba = ab ? Pipe::create(true) : nullptr;
+            Pipe* ab = Pipe::create();
+            Pipe* ba = ab ? Pipe::create() : nullptr;
             if (!ba) {
                 if (ab) {
                     Pipe::release(ab, false);
@@ -306,6 +310,7 @@ class UnixSocket final : public Socket {
     }
 
     int16_t poll() override {
+        FamilyGuard guard;
         int16_t mask = 0;
         if (error_) mask |= kPollErr;
         const bool rcv_shut = recv_shutdown(), snd_shut = send_shutdown();
@@ -316,6 +321,10 @@ class UnixSocket final : public Socket {
                 mask |= kPollIn;
             if (state_ == State::Unconnected) mask |= kPollHup;
             if (state_ != State::Listening && (!tx_ || tx_->space())) mask |= kPollOut;
+            // A poller that goes on to wait must hear of changes, in this VM or another;
+            // even when ready now: an edge-triggered epoll waits for the next change.
+            if (rx_) family_register(rx_->waiters);
+            if (tx_) family_register(tx_->waiters);
         } else {
             if (queue_head_) mask |= kPollIn;
             // Writable unless the connected peer's queue is full.
@@ -324,9 +333,12 @@ class UnixSocket final : public Socket {
         return mask;
     }
 
-    uint32_t edge_seq() override { return seq_; }
+    uint32_t edge_seq() override {
+        return seq_ + (rx_ ? rx_->edge_seq : 0) + (tx_ ? tx_->edge_seq : 0);
+    }
 
     int64_t ioctl(uint64_t cmd, int& value) override {
+        FamilyGuard guard;
         if (cmd == kFionread) {
             if (state_ == State::Listening) return -EINVAL;
             value = type == kSockStream ? int(rx_ ? rx_->count : 0)
@@ -372,6 +384,18 @@ class UnixSocket final : public Socket {
         poll_notify();
         this->~UnixSocket();
         kfree(this);
+    }
+
+    void for_fork(bool undo) override {
+        FamilyGuard guard;
+        if (holds_rx_ && rx_) rx_->count_end(false, undo ? -1 : 1);
+        if (holds_tx_ && tx_) tx_->count_end(true, undo ? -1 : 1);
+    }
+
+    void at_exit() override {
+        if (holds_rx_ && rx_) Pipe::release(rx_, false);
+        if (holds_tx_ && tx_) Pipe::release(tx_, true);
+        holds_rx_ = holds_tx_ = false;
     }
 
   private:
@@ -479,12 +503,13 @@ class UnixSocket final : public Socket {
         }
         const uint64_t deadline = socket_deadline(sndtimeo_ns);
         int64_t total = 0;
+        FamilyGuard guard;
         for (size_t i = 0; i < m.count; ++i) {
             for (uint64_t done = 0; done < m.bufs[i].len;) {
                 if (send_shutdown()) return total ? total : -EPIPE;
                 if (!tx_->space()) {
                     if (nonblock) return total ? total : -EAGAIN;
-                    const int64_t r = thread_wait(wait, deadline);
+                    const int64_t r = pipe_wait(*tx_, deadline);
                     if (r == -ETIMEDOUT) return total ? total : -EAGAIN;
                     if (r < 0) return total ? total : socket_intr_errno(sndtimeo_ns);
                     continue;
@@ -497,10 +522,7 @@ class UnixSocket final : public Socket {
                 }
                 done += n;
                 total += int64_t(n);
-                if (peer_)
-                    peer_->changed();
-                else
-                    poll_notify();
+                pipe_changed(*tx_);
             }
         }
         return total;
@@ -518,6 +540,7 @@ class UnixSocket final : public Socket {
         if (m.addr) m.addr->len = peer_name_.len > kPathOffset ? peer_name_.len : 0;
         if (m.addr && m.addr->len) *m.addr = peer_name_;
         if (want == 0) return 0;
+        FamilyGuard guard;
         for (;;) {
             while (!rx_->count) {
                 if (total && !waitall) return total;
@@ -528,7 +551,7 @@ class UnixSocket final : public Socket {
                 }
                 if (recv_shutdown()) return total;
                 if (nonblock) return total ? total : -EAGAIN;
-                const int64_t r = thread_wait(wait, deadline);
+                const int64_t r = pipe_wait(*rx_, deadline);
                 if (r == -ETIMEDOUT) return total ? total : -EAGAIN;
                 if (r < 0) return total ? total : socket_intr_errno(rcvtimeo_ns);
             }
@@ -548,12 +571,7 @@ class UnixSocket final : public Socket {
                 }
             }
             total += int64_t(got);
-            if (!peek && got) {
-                if (peer_)
-                    peer_->changed();
-                else
-                    poll_notify();
-            }
+            if (!peek && got) pipe_changed(*rx_);
             if (!waitall || uint64_t(total) >= want) return total;
             io_advance(bufs, count, got);
         }

@@ -11,6 +11,8 @@
 #  - tests/cli: utx-run as a user meets it: broken and foreign ELF files, bad options, --copy,
 #    -v, --trace, guests that fault: the VMM's whole path from options to exit status;
 #  - compat-tests/test_host_mounts.py: real guests through the hypercall handler and HostFs;
+#  - fork.c (one flavor) and a busybox sh script of pipelines: the VMM's fork, the process
+#    table and the family region's wakes, on whichever backend the suite uses;
 #  - utx-analyze's recall tests on its own programs (glibc, musl, riscv64, dynamic, busybox,
 #    bash) and its CLI errors, not the three flavors of every compat program;
 #  - utx-rewrite's tests on busybox and a few programs, utx-run --rewrite, its CLI, not the
@@ -90,6 +92,8 @@ step rewriter_tests "$BUILD/rewriter/tests/utx_rewriter_tests" --gtest_brief=1
 step syscall_table_tests "$BUILD/syscall-shim/tests/utx_syscall_table_tests" --gtest_brief=1
 step cli "${pytest[@]}" "$REPO/tests/cli"
 step host_mounts "${pytest[@]}" "$REPO/compat-tests/test_host_mounts.py"
+step processes "${pytest[@]}" "$REPO/compat-tests/test_processes.py" \
+    -k "(test_fork and glibc-static and not stress) or (shell_script and pipes)"
 step analyzer_recall "${pytest[@]}" "$REPO/binary-analyzer/tests/test_recall.py" \
     -k "not compat_programs"
 step rewriter_programs "${pytest[@]}" "$REPO/rewriter/tests/test_rewrite.py" \
