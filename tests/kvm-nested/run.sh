@@ -161,6 +161,7 @@ CASES=(
     'fork|$RUN ./t/fork|'
     'pgrp|$RUN ./t/pgrp|'
     'net_fork|$RUN ./t/net_fork|'
+    'unix_fork|$RUN ./t/unix_fork|'
     'pipe_fork|$RUN ./t/pipe_fork|'
     'files_fork|$RUN ./t/files_fork|'
     'jobs|$RUN ./t/jobs|'
