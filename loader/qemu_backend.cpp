@@ -52,7 +52,6 @@ UniqueFd make_rom_fd(std::string& error) {
     return fd;
 }
 
-
 // QEMU's monitor (QMP) on a socket: commands that want their answer (the fork's stop,
 // migration, cont) and the NMIs sent without waiting, whose answers are read and dropped.
 class Qmp {
@@ -67,7 +66,7 @@ public:
         char buf[4096];
         const ssize_t n = read(fd_.get(), buf, sizeof buf);
         if (n > 0) absorb(buf, size_t(n));
-        else if (n == 0 || errno != EAGAIN) fd_.reset();
+        else if (n == 0 || (errno != EAGAIN && errno != EINTR)) fd_.reset();
     }
     // Runs `command` (with `arguments`, a JSON object, or empty) and waits for its answer:
     // false with `error` for an error answer, a closed monitor or a time-out. `passed_fd`,
