@@ -1,7 +1,9 @@
 """Busybox's own test suite, natively and under utx-run (external/busybox_testsuite.py).
 
 Every test script, pipeline and command substitution of the suite is a process, each a VM
-under utx: the KVM backend only. It takes minutes (about 30 s natively), so it runs when
+under utx: the KVM backend only (the QEMU backend forks too, but each fork starts a QEMU,
+about 85 ms, and the suite did not finish there in 45 minutes). It takes minutes (about
+30 s natively), so it runs when
 UTX_BUSYBOX_TESTSUITE=1 or when asked for by name (pytest -k busybox_testsuite), and says
 so loudly when it does not.
 """

@@ -6,7 +6,8 @@ Both runs are the same: busybox's `runtest` driver with busybox's sh as /bin/sh 
 in a private mount namespace with /bin/sh bound to busybox; in the guest a copy of it),
 busybox's applets alone on PATH, the .config Debian built busybox-static with, a clean
 environment. Inside utx-run every test script, pipeline and command substitution is a
-process of its own, each a VM (fork via VM clone), so this needs the KVM backend.
+process of its own, each a VM (fork via VM clone): the KVM backend is the one to use
+(--backend qemu works, but each fork starts a QEMU and the whole run takes far longer).
 
 The harness runs runtest once per applet (each.sh below), each within --applet-timeout
 seconds, so that one slow applet does not hide the rest: under PVM a system call costs
@@ -21,7 +22,7 @@ applet that timed out under utx), differences listed there are accepted and othe
 the exit status 1. Exit status 77: the suite cannot be had or run here (the
 reason is printed).
 
-  busybox_testsuite.py [--build DIR] [--work DIR] [--backend kvm] [--explained FILE]
+  busybox_testsuite.py [--build DIR] [--work DIR] [--backend kvm|qemu] [--explained FILE]
                        [APPLET...]
 """
 
