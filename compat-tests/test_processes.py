@@ -122,6 +122,9 @@ def test_unix_sockets_across_fork(flavor):
 SHMEM_GROWTH = re.compile(rb"^shmem growth: (-?\d+) kB\n", re.M)
 
 
+# KVM only: under QEMU each of its 571 processes starts a QEMU (about 85 ms), more than a
+# minute a flavor on a loaded CI machine; the other process tests fork there.
+@pytest.mark.kvm
 @pytest.mark.parametrize("flavor", ["glibc-static", "musl-static"])
 def test_fork_stress(flavor):
     """500 fork+exit+wait in a row, 50 children writing to one pipe at once, a pipeline of
