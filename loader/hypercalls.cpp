@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -251,6 +252,31 @@ void HypercallHandler::reset_after_fork(int32_t pid) {
     pid_ = pid;
     fork_.pending = false;
     start_cpu_ = nullptr;
+    helper_usage_ = nullptr;  // the parent's helpers are not the child's
+}
+
+pid_t HypercallHandler::fork_host(uint64_t request_gpa, int32_t child) {
+    std::fflush(nullptr);
+    const pid_t host = ::fork();
+    if (host != 0) {
+        if (host < 0) family_->remove(child);
+        else family_->set_host_pid(child, host);
+        answer_fork(request_gpa, host < 0 ? -EAGAIN : child, 0, 0);
+        return host;
+    }
+    family_->set_host_pid(child, getpid());
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, nullptr);
+    return 0;
+}
+
+void HypercallHandler::become_child(uint64_t request_gpa, int32_t child) {
+    const int32_t parent = pid_;
+    reset_after_fork(child);
+    answer_fork(request_gpa, 0, child, parent);
+    host_events_forget();
+    raise(host_events_doorbell_signal());
 }
 
 void HypercallHandler::serve(uint32_t vcpu) {

@@ -59,6 +59,17 @@ public:
     // In a child just forked: a handler of its own (the lock was copied in whatever state
     // another thread of the parent left it; nothing has ended yet).
     void reset_after_fork(int32_t pid);
+    // The VMM's fork for a kProcFork request taken with take_fork(): the host process
+    // forks (output flushed first). In the parent (the host pid, or -1 when it failed) the
+    // table records the child and the request is answered with its pid or -EAGAIN; in the
+    // child (0) the table has the child's host pid and every signal is held until its VM
+    // runs (a doorbell rung while the VM is made would interrupt it).
+    pid_t fork_host(uint64_t request_gpa, int32_t child);
+    // In the child, once it has let go of the parent's VM: the handler becomes the child's
+    // and answers the request as the child; the parent's signals not passed on yet are
+    // forgotten, and the doorbell rings, so that the first service looks at the table
+    // (what another process announced for the child meanwhile was forgotten with them).
+    void become_child(uint64_t request_gpa, int32_t child);
     // The filter for host_events_service in a process tree (host_events_install_family):
     // on SIGCHLD, children that ended without recording it are reaped and recorded; the
     // doorbell becomes the signals other processes of the tree sent (and their wakes).

@@ -471,40 +471,21 @@ bool run_vm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
     // vCPU as it was. The guest's kernel lock is held by the caller, so no other vCPU is in
     // the VMM meanwhile.
     Vcpu::ForkHook fork = [&](Vcpu& caller, uint64_t request_gpa, int32_t child) {
-        Family& family = *handler.family();
         VcpuState st;
         std::string why;
         if (!caller.capture(kvm.get(), st, why)) {
-            family.remove(child);
+            handler.family()->remove(child);
             handler.answer_fork(request_gpa, -EIO, 0, 0);
             handler.fail(why);
             return;
         }
-        std::fflush(nullptr);
-        const pid_t host = ::fork();
-        if (host != 0) {
-            if (host < 0) family.remove(child);
-            else family.set_host_pid(child, host);
-            handler.answer_fork(request_gpa, host < 0 ? -EAGAIN : child, 0, 0);
-            return;
-        }
-        // The child: only this thread is left of the parent's. Drop the parent's VM, answer
-        // the request as the child, and run the new VM on this thread until its guest ends.
-        const int32_t parent = handler.pid();
-        family.set_host_pid(child, getpid());
-        // Signals wait until the VM runs (run_vm unblocks them): a doorbell rung while the
-        // new VM is being made would interrupt its ioctls.
-        sigset_t all;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, nullptr);
+        if (handler.fork_host(request_gpa, child) != 0) return;
+        // The child: only this thread is left of the parent's, its signals held until the
+        // VM runs (run_vm unblocks them). Drop the parent's VM, answer the request as the
+        // child, and run the new VM on this thread until its guest ends.
         for (auto& v : vcpus) v->release();
         vm.reset();
-        handler.reset_after_fork(child);
-        handler.answer_fork(request_gpa, 0, child, parent);
-        host_events_forget();  // the parent's signals, not passed on yet
-        // A doorbell rung for the child before that was forgotten with them: the table
-        // still holds what it announced, and ringing again makes the first service look.
-        raise(host_events_doorbell_signal());
+        handler.become_child(request_gpa, child);
         std::string child_error;
         const bool started = (!config.child_start || config.child_start(child_error)) &&
                              run_vm(mem, layout, config, handler, &st, child_error);

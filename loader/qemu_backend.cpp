@@ -315,7 +315,6 @@ bool run_vm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
     // fork(): see the top of the file. The parent's QEMU is stopped meanwhile, and the
     // guest's other threads with it.
     auto fork_vm = [&](uint64_t request_gpa, int32_t child) {
-        Family& fam = *handler.family();
         std::string why;
         int channel[2] = {-1, -1};
         int copy = -1;
@@ -323,31 +322,22 @@ bool run_vm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
             socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
             if (why.empty()) why = "fork: cannot copy the guest's memory: " + errno_text();
             if (copy >= 0) ::close(copy);
-            fam.remove(child);
+            handler.family()->remove(child);
             handler.answer_fork(request_gpa, -ENOMEM, 0, 0);
             if (!monitor.call("cont", "", why)) handler.fail(why);
             return;
         }
         UniqueFd out(channel[0]), in(channel[1]), child_ram(copy);
-        std::fflush(nullptr);
-        const pid_t host = ::fork();
-        if (host != 0) {
+        if (const pid_t host = handler.fork_host(request_gpa, child); host != 0) {
             child_ram.reset();
             in.reset();
-            if (host < 0) fam.remove(child);
-            else fam.set_host_pid(child, host);
-            handler.answer_fork(request_gpa, host < 0 ? -EAGAIN : child, 0, 0);
             if (host > 0 && !migrate_out(monitor, out.get(), why)) return handler.fail(why);
             if (!monitor.call("cont", "", why)) handler.fail(why);
             return;
         }
-        // The child: only this thread is left of the parent's. Let go of the parent's QEMU,
-        // take the copy of RAM, answer the request as the child, and run a QEMU of its own.
-        const int32_t parent_pid = handler.pid();
-        fam.set_host_pid(child, getpid());
-        sigset_t all;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, nullptr);
+        // The child: only this thread is left of the parent's, its signals held until its
+        // QEMU runs. Let go of the parent's QEMU, take the copy of RAM, answer the request
+        // as the child, and run a QEMU of its own.
         out.reset();
         doorbell.reset();
         err_read.reset();
@@ -358,11 +348,7 @@ bool run_vm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
             config.child_done(false, "fork: cannot map the copy of the guest's memory: " +
                                          errno_text());
         }
-        handler.reset_after_fork(child);
-        handler.set_helper_usage(nullptr);  // the parent's QEMU is not the child's
-        handler.answer_fork(request_gpa, 0, child, parent_pid);
-        host_events_forget();
-        raise(host_events_doorbell_signal());
+        handler.become_child(request_gpa, child);
         std::string child_error;
         const bool started = (!config.child_start || config.child_start(child_error)) &&
                              run_vm(mem, layout, config, handler, in.get(), child_error);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int check_failures;
 
@@ -22,6 +23,17 @@ static inline void expect(const char *label, int ok) {
         check_failures++;
         fprintf(stderr, "FAIL: %s\n", label);
     }
+}
+
+// Reads exactly n bytes unless end of file (or an error) comes first; the count read.
+static inline size_t read_full(int fd, char *buf, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    return got;
 }
 
 static inline const char *errno_name(int err) {

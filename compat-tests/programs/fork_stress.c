@@ -24,17 +24,6 @@ static long shmem_kb(void) {
     return kb;
 }
 
-// Reads exactly n bytes unless end of file comes first; the count read.
-static size_t read_full(int fd, char *buf, size_t n) {
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    return got;
-}
-
 static void sequential(void) {
     int bad = 0, failed_forks = 0;
     for (int i = 0; i < kSequential; ++i) {

@@ -28,17 +28,6 @@ static int child_ok(pid_t pid) {
     return waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-// Reads exactly n bytes, or fewer at EOF.
-static size_t read_n(int fd, char *buf, size_t n) {
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, buf + got, n - got);
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    return got;
-}
-
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
@@ -50,7 +39,7 @@ int main(void) {
     if (pid == 0) {
         close(sv[0]);
         char q[8] = {0};
-        int ok = read_n(sv[1], q, 4) == 4 && memcmp(q, "ping", 4) == 0;
+        int ok = read_full(sv[1], q, 4) == 4 && memcmp(q, "ping", 4) == 0;
         usleep(100000);
         ok = ok && write(sv[1], "pong", 4) == 4;
         _exit(ok ? 0 : 1);
@@ -58,7 +47,7 @@ int main(void) {
     close(sv[1]);
     expect("write to the child", write(sv[0], "ping", 4) == 4);
     char a[8] = {0};
-    expect("read the child's answer", read_n(sv[0], a, 4) == 4 && memcmp(a, "pong", 4) == 0);
+    expect("read the child's answer", read_full(sv[0], a, 4) == 4 && memcmp(a, "pong", 4) == 0);
     expect("end of file once the child is gone", read(sv[0], a, 1) == 0);
     expect("the child exited 0", child_ok(pid));
     close(sv[0]);
@@ -104,7 +93,7 @@ int main(void) {
         close(sv[0]);
         shutdown(sv[1], SHUT_WR);
         char b[8];
-        int ok = read_n(sv[1], b, 5) == 5 && memcmp(b, "after", 5) == 0;
+        int ok = read_full(sv[1], b, 5) == 5 && memcmp(b, "after", 5) == 0;
         _exit(ok ? 0 : 1);
     }
     close(sv[1]);
@@ -132,7 +121,7 @@ int main(void) {
     struct epoll_event out;
     expect("epoll: the first write", epoll_wait(ep, &out, 1, 10000) == 1 && out.data.fd == sv[0]);
     expect("epoll: the second write is a new edge", epoll_wait(ep, &out, 1, 10000) == 1);
-    expect("both bytes", read_n(sv[0], a, 2) == 2 && a[0] == 'a' && a[1] == 'b');
+    expect("both bytes", read_full(sv[0], a, 2) == 2 && a[0] == 'a' && a[1] == 'b');
     expect("the writer exited 0", child_ok(pid));
     close(ep);
     close(sv[0]);
@@ -151,14 +140,14 @@ int main(void) {
     if (pid == 0) {
         close(cl);
         char b[8] = {0};
-        int good = read_n(conn, b, 7) == 7 && memcmp(b, "request", 7) == 0 &&
+        int good = read_full(conn, b, 7) == 7 && memcmp(b, "request", 7) == 0 &&
                    write(conn, "served", 6) == 6;
         _exit(good ? 0 : 1);
     }
     close(conn);
     expect("the client asks", write(cl, "request", 7) == 7);
     char b[8] = {0};
-    expect("the child served it", read_n(cl, b, 6) == 6 && memcmp(b, "served", 6) == 0);
+    expect("the child served it", read_full(cl, b, 6) == 6 && memcmp(b, "served", 6) == 0);
     expect("end of file after the server child", read(cl, b, 1) == 0);
     expect("the server child exited 0", child_ok(pid));
     close(cl);
