@@ -15,6 +15,7 @@
 #include "check.h"
 
 static int global = 1;
+static __thread int tls_value;
 static volatile sig_atomic_t chld_count, usr1_seen, usr2_seen;
 
 static void on_chld(int sig) {
@@ -199,5 +200,17 @@ int main(int argc, char **argv) {
     }
     if (reaped != 4) fprintf(stderr, "reaped %d, then %s\n", reaped, strerror(errno));
     expect("four children reaped", reaped == 4 && sum == 10 + 11 + 12 + 13);
+
+    // A fork from the second CPU (under utx -c 2 the child's VM moves the caller to its
+    // first vCPU): the child's TLS is still there. Natively on one CPU, a fork from CPU 0.
+    cpu_set_t second;
+    CPU_ZERO(&second);
+    CPU_SET(1, &second);
+    sched_setaffinity(0, sizeof second, &second);
+    tls_value = 77;
+    pid = fork();
+    if (pid == 0) _exit(tls_value);
+    expect("a child forked on another CPU has its TLS",
+           waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 77);
     return check_failures != 0;
 }

@@ -160,6 +160,9 @@ void smp_after_fork(Thread*& old_idle0) {
         cpu.idle->cpu = 0;
         cpu_init(cpu, cpu.current->kernel_stack_top);
         cpu_set_kernel_stack(cpu.current->kernel_stack_top);
+        // cpu_init loads null selectors, which clear the FS base on Intel (and QEMU): the
+        // caller's TLS comes back, and its GS base, which cpu_init set for the kernel.
+        wrmsr(kMsrFsBase, cpu.current->fs_base);
         wrmsr(kMsrKernelGsBase, cpu.current->gs_base);
     }
     cpu.apic_id = apic_ready() ? apic_id() : 0;
