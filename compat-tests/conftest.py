@@ -62,8 +62,74 @@ def _detect_backend():
 BACKEND, BACKEND_WARNING, KVM_SKIP_REASON = _detect_backend()
 
 
+def pytest_addoption(parser):
+    parser.addoption("--utx-report", metavar="FILE", default=None,
+                     help="write each test's outcome (family, verdict, first difference) "
+                          "to FILE as JSON, for compat-tests/report")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "kvm: needs the KVM backend (skipped under QEMU)")
+
+
+NATIVE_WRONG = "the native run is wrong"
+
+
+def _first_problem(text):
+    """What differed first, from a failure's `E` lines: the assert_same and expect_native
+    messages lead with it (for stdout and stderr, the native line and utx's), else the
+    first such line."""
+    lines = [l[1:].strip() for l in text.splitlines() if l.startswith("E ")]
+    for i, line in enumerate(lines):
+        if "utx-run does not behave like the native process:" in line:
+            said = []
+            for l in lines[i + 1:i + 6]:
+                if l.startswith("---"):
+                    break
+                said.append(l)
+            return " | ".join(said)
+        if NATIVE_WRONG in line:
+            return line.split(NATIVE_WRONG, 1)[1].removeprefix(" (a broken test, not a utx bug):").strip()
+    return lines[0] if lines else (text.strip().splitlines() or [""])[-1]
+
+
+def pytest_runtest_logreport(report):
+    """Records the verdict of each test for --utx-report: the call's, or the setup's when
+    the test did not get that far (a skip, a fixture that failed), or the teardown's when
+    only that failed."""
+    if report.when != "call" and report.outcome == "passed":
+        return
+    previous = _OUTCOMES.get(report.nodeid)
+    if previous and not (previous["verdict"] == "passed" and report.failed):
+        return
+    text = report.longreprtext if report.failed else ""
+    if report.passed:
+        verdict = "passed"
+    elif report.skipped:
+        verdict = "skipped"
+        text = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    elif NATIVE_WRONG in text:
+        verdict = "native-failed"
+    else:
+        verdict = "utx-failed"
+    _OUTCOMES[report.nodeid] = {"verdict": verdict,
+                                "detail": _first_problem(text) if text else ""}
+
+
+_OUTCOMES = {}  # nodeid -> {"verdict", "detail"}
+
+
+def pytest_sessionfinish(session):
+    path = session.config.getoption("--utx-report")
+    if not path:
+        return
+    import json
+    tests = []
+    for nodeid, outcome in _OUTCOMES.items():
+        module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+        family = module.removeprefix("test_").removesuffix(".py")
+        tests.append({"id": nodeid, "family": family, **outcome})
+    Path(path).write_text(json.dumps({"backend": BACKEND, "tests": tests}, indent=1) + "\n")
 
 
 def pytest_report_header(config):
