@@ -14,6 +14,7 @@ PACKAGES=(
     python3-pytest                                     # compat-tests (run by /usr/bin/python3)
     g++-riscv64-linux-gnu                              # riscv64 test snippets for utx-analyze
     bash-static redis-tools dpkg-dev qemu-user         # utx-analyze recall workloads (redis source via apt-get source)
+    zsh-static mksh sash tcl                           # compat-tests/real-programs.toml (tcl: sqlite3's amalgamation)
 )
 # Wanted, not required locally: without them the fuzz test is skipped (loudly). Required in
 # CI (CI=true), where the fuzz test fails without them.
