@@ -103,7 +103,11 @@ def pytest_runtest_logreport(report):
     if previous and not (previous["verdict"] == "passed" and report.failed):
         return
     text = report.longreprtext if report.failed else ""
-    if report.passed:
+    if hasattr(report, "wasxfail"):
+        # A known difference (strict xfail): native ran right, utx does not pass yet.
+        verdict = "known-failure" if report.skipped else "utx-failed"
+        text = report.wasxfail or "an expected failure that passed (strict xfail)"
+    elif report.passed:
         verdict = "passed"
     elif report.skipped:
         verdict = "skipped"
@@ -112,8 +116,11 @@ def pytest_runtest_logreport(report):
         verdict = "native-failed"
     else:
         verdict = "utx-failed"
-    _OUTCOMES[report.nodeid] = {"verdict": verdict,
-                                "detail": _first_problem(text) if text else ""}
+    if verdict in ("skipped", "known-failure"):
+        detail = text
+    else:
+        detail = _first_problem(text) if text else ""
+    _OUTCOMES[report.nodeid] = {"verdict": verdict, "detail": detail}
 
 
 _OUTCOMES = {}  # nodeid -> {"verdict", "detail"}

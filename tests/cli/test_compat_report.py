@@ -26,6 +26,10 @@ def test_native_wrong():
 @pytest.mark.skip(reason="needs a package")
 def test_skipped():
     pass
+
+@pytest.mark.xfail(strict=True, reason="a known gap")
+def test_known():
+    assert False
 '''
 
 
@@ -44,18 +48,20 @@ def test_counts_and_first_differences(tmp_path):
     r = run_report("--results", str(results), "--markdown", "--", "-p", "conftest", str(suite))
     assert r.returncode == 1, r.stdout + r.stderr  # pytest's: a test failed
     row = [l.split() for l in r.stdout.splitlines() if l.startswith("sample ")]
-    assert row == [["sample", "4", "2", "1", "1"]], r.stdout  # tests, native ok, utx ok, skipped
+    assert row == [["sample", "5", "3", "1", "1"]], r.stdout  # tests, native ok, utx ok, skipped
     assert "FAILED test_sample.py::test_differs: stdout differs at byte 2 (line 2)" in r.stdout
     assert "utx:    b'z\\n'" in r.stdout
     assert "NATIVE FAILED (broken test) test_sample.py::test_native_wrong: exit status 3, " \
            "expected 0" in r.stdout
-    assert "| sample | 4 | 2 | 1 | 1 |" in r.stdout
+    assert "KNOWN FAILURE test_sample.py::test_known: a known gap" in r.stdout
+    assert "| sample | 5 | 3 | 1 | 1 |" in r.stdout
     verdicts = {t["id"].split("::")[1]: t["verdict"] for t in json.loads(results.read_text())["tests"]}
     assert verdicts == {"test_same": "passed", "test_differs": "utx-failed",
-                        "test_native_wrong": "native-failed", "test_skipped": "skipped"}
+                        "test_native_wrong": "native-failed", "test_skipped": "skipped",
+                        "test_known": "known-failure"}
     # The same table again from the kept results, without running anything.
     again = run_report("--from", str(results))
-    assert again.returncode == 0 and "sample      4          2       1        1" in again.stdout
+    assert again.returncode == 0 and "sample      5          3       1        1" in again.stdout
 
 
 def test_missing_results_file(tmp_path):
