@@ -124,10 +124,13 @@ int exit_status(bool started, const std::string& error) {
         case GuestExit::Kind::Killed:
             // Faults of the first process get the one-line report; a signal sent to the
             // program (kill, raise, abort, a closed pipe) ends it silently, as under a
-            // shell, and so does anything in a child (its parent reports it, if anyone).
-            if (exit.rip != 0 && first) {
+            // shell, and so does anything in a child (its parent reports it, if anyone),
+            // unless --trace asks for every process's end.
+            if (exit.rip != 0 && (first || g_options->trace)) {
+                const std::string who = first ? g_options->program
+                                              : "pid " + std::to_string(g_handler->pid());
                 std::fprintf(stderr, "utx-run: %s: %s (signal %d) at address 0x%lx, rip 0x%lx\n",
-                             g_options->program.c_str(), signal_description(exit.status).c_str(),
+                             who.c_str(), signal_description(exit.status).c_str(),
                              exit.status, (unsigned long)exit.fault_address,
                              (unsigned long)exit.rip);
             }

@@ -321,6 +321,23 @@ def test_trace_echo():
     assert m and int(m.group(1)) >= 1, stderr
 
 
+def test_trace_reports_a_childs_fault():
+    """A child's fault is its parent's to report (the shell's "Segmentation fault"), and
+    only --trace adds utx-run's own line for it, naming the child's pid."""
+    fault = Path(os.environ.get("UTX_COMPAT_BIN", REPO / "build" / "compat-tests" / "bin"),
+                 "glibc-static", "fault_null")
+    assert fault.exists(), f"{fault} is not built"
+    script = "/fault_null; echo status $?"
+    quiet = run("--backend", BACKEND, "--copy", f"{fault}:/fault_null", BUSYBOX, "sh", "-c", script)
+    assert quiet.returncode == 0 and quiet.stdout.endswith(b"status 139\n"), quiet.stderr
+    assert b"utx-run: pid" not in quiet.stderr, quiet.stderr
+    traced = run("--backend", BACKEND, "--trace", "--copy", f"{fault}:/fault_null", BUSYBOX,
+                 "sh", "-c", script)
+    assert traced.returncode == 0, traced.stderr
+    assert re.search(rb"^utx-run: pid 2: Segmentation fault \(signal 11\) at address 0x0, "
+                     rb"rip 0x[0-9a-f]+$", traced.stderr, re.M), traced.stderr
+
+
 def test_trace_lists_paths_not_found_with_host_hints(tmp_path):
     shared = tmp_path / "app.conf"
     shared.write_text("x\n")
