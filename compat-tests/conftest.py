@@ -12,6 +12,7 @@ Environment:
   UTX_TIMEOUT               seconds allowed for one utx-run (default 60)
 """
 
+import json
 import os
 import re
 import signal
@@ -73,6 +74,7 @@ def pytest_configure(config):
 
 
 NATIVE_WRONG = "the native run is wrong"
+_OUTCOMES = {}  # --utx-report: nodeid -> {"verdict", "detail"}
 
 
 def _first_problem(text):
@@ -123,14 +125,10 @@ def pytest_runtest_logreport(report):
     _OUTCOMES[report.nodeid] = {"verdict": verdict, "detail": detail}
 
 
-_OUTCOMES = {}  # nodeid -> {"verdict", "detail"}
-
-
 def pytest_sessionfinish(session):
     path = session.config.getoption("--utx-report")
     if not path:
         return
-    import json
     tests = []
     for nodeid, outcome in _OUTCOMES.items():
         module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]

@@ -255,15 +255,20 @@ void HypercallHandler::reset_after_fork(int32_t pid) {
     helper_usage_ = nullptr;  // the parent's helpers are not the child's
 }
 
+void HypercallHandler::refuse_fork(uint64_t request_gpa, int32_t child, int64_t error) {
+    family_->remove(child);
+    answer_fork(request_gpa, error, 0, 0);
+}
+
 pid_t HypercallHandler::fork_host(uint64_t request_gpa, int32_t child) {
     std::fflush(nullptr);
     const pid_t host = ::fork();
-    if (host != 0) {
-        if (host < 0) family_->remove(child);
-        else family_->set_host_pid(child, host);
-        answer_fork(request_gpa, host < 0 ? -EAGAIN : child, 0, 0);
-        return host;
+    if (host < 0) refuse_fork(request_gpa, child, -EAGAIN);
+    if (host > 0) {
+        family_->set_host_pid(child, host);
+        answer_fork(request_gpa, child, 0, 0);
     }
+    if (host != 0) return host;
     family_->set_host_pid(child, getpid());
     sigset_t all;
     sigfillset(&all);

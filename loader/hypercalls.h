@@ -59,6 +59,9 @@ public:
     // In a child just forked: a handler of its own (the lock was copied in whatever state
     // another thread of the parent left it; nothing has ended yet).
     void reset_after_fork(int32_t pid);
+    // A kProcFork request taken with take_fork() that cannot be served: the child's entry
+    // leaves the table and the request gets `error`.
+    void refuse_fork(uint64_t request_gpa, int32_t child, int64_t error);
     // The VMM's fork for a kProcFork request taken with take_fork(): the host process
     // forks (output flushed first). In the parent (the host pid, or -1 when it failed) the
     // table records the child and the request is answered with its pid or -EAGAIN; in the

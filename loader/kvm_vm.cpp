@@ -474,8 +474,7 @@ bool run_vm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
         VcpuState st;
         std::string why;
         if (!caller.capture(kvm.get(), st, why)) {
-            handler.family()->remove(child);
-            handler.answer_fork(request_gpa, -EIO, 0, 0);
+            handler.refuse_fork(request_gpa, child, -EIO);
             handler.fail(why);
             return;
         }

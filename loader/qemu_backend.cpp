@@ -322,8 +322,7 @@ bool run_vm(GuestMemory& mem, const BootLayout& layout, const RunConfig& config,
             socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
             if (why.empty()) why = "fork: cannot copy the guest's memory: " + errno_text();
             if (copy >= 0) ::close(copy);
-            handler.family()->remove(child);
-            handler.answer_fork(request_gpa, -ENOMEM, 0, 0);
+            handler.refuse_fork(request_gpa, child, -ENOMEM);
             if (!monitor.call("cont", "", why)) handler.fail(why);
             return;
         }
